@@ -1,0 +1,2 @@
+export * from './token-service.js';
+export * from './password-hasher.js';

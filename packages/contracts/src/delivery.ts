@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { ID_PATTERN, idSchema } from './identifiers.js';
+import type { Message, Summary } from './domain.js';
+
+/**
+ * The api → worker → gateway link. Neither service imports the other; both import this.
+ */
+
+export const DELIVERY_QUEUE = 'deliveries';
+export const DELIVERY_JOB = 'deliver';
+
+/** Options of every delivery job, whoever enqueues it (the api, or the outbox sweeper). */
+export const DELIVERY_JOB_OPTIONS = {
+  removeOnComplete: true,
+  removeOnFail: 1000,
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 100 },
+} as const;
+
+/** The job the api enqueues for each accepted message (job id = message id). */
+export const deliveryJobSchema = z.strictObject({
+  conversationId: idSchema,
+  seq: z.number().int().positive(),
+  messageId: idSchema,
+});
+export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
+
+/**
+ * A pub/sub event on a user's channel: `<conversationId> <seq> <acceptedAtMs> <frame>`, where frame
+ * is the exact WebSocket text `{"type":"message","data":Summary}`. The header lets a gateway order,
+ * de-duplicate and time deliveries without parsing the frame, and the frame bytes go to every local
+ * socket unchanged.
+ */
+export interface DeliveryEvent {
+  conversationId: string;
+  seq: number;
+  /** When the api accepted the message (epoch ms): the start of the delivery latency. */
+  acceptedAtMs: number;
+  frame: Buffer;
+}
+
+const SEPARATOR = 0x20; // ' ': never part of an id or a decimal number.
+const DECIMAL = /^[1-9]\d{0,15}$/;
+
+export function messageFrame(summary: Summary): string {
+  return JSON.stringify({ type: 'message', data: summary });
+}
+
+/** The summary of a message as stored (its JSON text) under the conversation's title. */
+export function summaryOfStored(storedMessage: string, conversationTitle: string): Summary {
+  const message = JSON.parse(storedMessage) as Message;
+  return { ...message, conversationTitle };
+}
+
+export function encodeDeliveryEvent(conversationId: string, seq: number, acceptedAtMs: number, frame: string): string {
+  return `${conversationId} ${seq} ${acceptedAtMs} ${frame}`;
+}
+
+/** Returns undefined for anything malformed; the caller logs and skips it. */
+export function decodeDeliveryEvent(payload: Buffer): DeliveryEvent | undefined {
+  const first = payload.indexOf(SEPARATOR);
+  if (first <= 0 || first > 64) return undefined;
+  const second = payload.indexOf(SEPARATOR, first + 1);
+  if (second < 0 || second - first > 17) return undefined;
+  const third = payload.indexOf(SEPARATOR, second + 1);
+  if (third < 0 || third - second > 17) return undefined;
+  const conversationId = payload.toString('latin1', 0, first);
+  const seqText = payload.toString('latin1', first + 1, second);
+  const acceptedText = payload.toString('latin1', second + 1, third);
+  if (!ID_PATTERN.test(conversationId) || !DECIMAL.test(seqText) || !DECIMAL.test(acceptedText)) return undefined;
+  const frame = payload.subarray(third + 1);
+  if (frame.length < 2 || frame[0] !== 0x7b /* { */) return undefined;
+  return { conversationId, seq: Number(seqText), acceptedAtMs: Number(acceptedText), frame };
+}

@@ -1,0 +1,7 @@
+export * from './domain.js';
+export * from './identifiers.js';
+export * from './rest-schemas.js';
+export * from './errors.js';
+export * from './close-codes.js';
+export * from './frames.js';
+export * from './delivery.js';

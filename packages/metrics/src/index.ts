@@ -1,0 +1,3 @@
+export * from './create-registry.js';
+export * from './ops-routes.js';
+export { Counter, Gauge, Histogram, type Registry } from 'prom-client';

@@ -1,0 +1,67 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface OpsRoutesDeps {
+  registry: Registry;
+  /** Resolves true when the process can do its work (Redis answers). */
+  isReady: () => Promise<boolean>;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': JSON_TYPE, 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * /healthz, /readyz and /metrics for processes that are not express apps (gateway, worker).
+ * Returns false when the request is not one of these, so the caller can answer it.
+ */
+export function createOpsRoutes(deps: OpsRoutesDeps) {
+  return async function handleOps(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    switch (path) {
+      case '/healthz':
+        sendJson(res, 200, { status: 'ok' });
+        return true;
+      case '/readyz': {
+        const ready = await deps.isReady().catch(() => false);
+        if (ready) sendJson(res, 200, { status: 'ready' });
+        else sendJson(res, 503, { error: { code: 'unavailable', message: 'Redis is not reachable' } });
+        return true;
+      }
+      case '/metrics': {
+        const text = await deps.registry.metrics();
+        res.writeHead(200, { 'content-type': deps.registry.contentType });
+        res.end(text);
+        return true;
+      }
+      default:
+        return false;
+    }
+  };
+}
+
+export function sendNotFound(res: ServerResponse): void {
+  sendJson(res, 404, { error: { code: 'not_found', message: 'no such route' } });
+}
+
+/**
+ * An HTTP server answering only the ops routes (everything else 404 JSON). The gateway attaches
+ * its WebSocket upgrade handler to the same server.
+ */
+export function createOpsServer(deps: OpsRoutesDeps & { onError: (error: unknown) => void }): Server {
+  const handleOps = createOpsRoutes(deps);
+  return createServer((req, res) => {
+    handleOps(req, res)
+      .then((handled) => {
+        if (!handled) sendNotFound(res);
+      })
+      .catch((error: unknown) => {
+        deps.onError(error);
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'internal error' } });
+      });
+  });
+}

@@ -1,0 +1,2 @@
+export * from './graceful-shutdown.js';
+export * from './config-or-exit.js';

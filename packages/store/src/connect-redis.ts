@@ -1,0 +1,86 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+export type { Redis } from 'ioredis';
+
+export type RedisRole =
+  /** Request/response commands: fail fast while Redis is away so callers can answer 503. */
+  | 'command'
+  /** Pub/sub subscriber: queue nothing, resubscribe on reconnect (ioredis does that itself). */
+  | 'subscriber'
+  /** BullMQ's connections: blocking commands, must never give up on a request. */
+  | 'queue';
+
+export interface RedisConnectionSettings {
+  url: string;
+  /** Shown in CLIENT LIST, so `redis-cli client list` says who is who. */
+  name: string;
+  role: RedisRole;
+  /** Milliseconds a command may take before it fails (command role). */
+  commandTimeoutMs?: number;
+}
+
+function retryStrategy(attempt: number): number {
+  // Back off to at most one second so a restarted Redis is found again quickly.
+  return Math.min(50 * 2 ** Math.min(attempt, 5), 1000);
+}
+
+export function redisOptions(settings: RedisConnectionSettings): RedisOptions {
+  const base: RedisOptions = {
+    connectionName: settings.name,
+    retryStrategy,
+    lazyConnect: false,
+  };
+  switch (settings.role) {
+    case 'command':
+      return {
+        ...base,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: settings.commandTimeoutMs ?? 2000,
+        enableAutoPipelining: true,
+      };
+    case 'subscriber':
+      return { ...base, maxRetriesPerRequest: null, enableOfflineQueue: true };
+    case 'queue':
+      return { ...base, maxRetriesPerRequest: null, enableOfflineQueue: true };
+  }
+}
+
+export function connectRedis(settings: RedisConnectionSettings): Redis {
+  return new Redis(settings.url, redisOptions(settings));
+}
+
+/** Resolves once the connection is ready, or rejects after `timeoutMs`. */
+export function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+    }, timeoutMs);
+    function onReady() {
+      clearTimeout(timer);
+      resolve();
+    }
+    redis.once('ready', onReady);
+  });
+}
+
+/** PING with a short timeout: the readiness probe. */
+export async function redisAnswers(redis: Redis, timeoutMs = 1000): Promise<boolean> {
+  if (redis.status !== 'ready') return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const pong = await Promise.race([
+      redis.ping(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('ping timeout')), timeoutMs);
+      }),
+    ]);
+    return pong === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Every Redis key and channel this system uses, in one place. All carry the configurable prefix so
+ * several stacks, or tests, can share one Redis. Usernames and ids are validated before they reach
+ * here (contracts/identifiers), so they can never smuggle a separator, a glob or a hash tag.
+ */
+export interface Keys {
+  readonly prefix: string;
+  /** String: the user record as JSON. */
+  user(username: string): string;
+  /** Sorted set: the user's conversation ids, scored by conversation creation time. */
+  userConversations(username: string): string;
+  /** Hash: id, title, createdAt, createdBy, seq (last seq handed out). */
+  conversation(id: string): string;
+  /** Set: member usernames. */
+  members(id: string): string;
+  /** Sorted set: message JSON scored by seq. */
+  messages(id: string): string;
+  /** Sorted set: deliveries accepted but not yet published, scored by acceptance time. */
+  outbox(): string;
+  /** Pub/sub channel of one user: every delivery event for that user's sockets. */
+  userChannel(username: string): string;
+  /** The prefix of userChannel(), so a subscriber can recover the username. */
+  readonly userChannelPrefix: string;
+  /** Prefix BullMQ puts in front of its queue keys. */
+  readonly queuePrefix: string;
+}
+
+export function createKeys(prefix: string): Keys {
+  const userChannelPrefix = `${prefix}:u:`;
+  return {
+    prefix,
+    user: (username) => `${prefix}:user:${username}`,
+    userConversations: (username) => `${prefix}:user:${username}:conversations`,
+    conversation: (id) => `${prefix}:conv:${id}`,
+    members: (id) => `${prefix}:conv:${id}:members`,
+    messages: (id) => `${prefix}:conv:${id}:messages`,
+    outbox: () => `${prefix}:outbox`,
+    userChannel: (username) => `${userChannelPrefix}${username}`,
+    userChannelPrefix,
+    queuePrefix: `${prefix}:bull`,
+  };
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { NotFoundError, type DeliveryJob, type Message } from '@chat/contracts';
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+import { guardRedis } from './redis-failure.js';
+import { pipelineValues } from './pipeline-results.js';
+import { luaScript, runScript } from './run-script.js';
+import { outboxEntry } from './outbox.js';
+
+/**
+ * Accepts a message in one round trip: checks membership, takes the next seq, stores the message
+ * and records it in the outbox, atomically. The message JSON is assembled from a head and a tail
+ * around the seq so Lua never re-encodes it (cjson would reorder keys and mangle numbers).
+ * Returns the seq, or 0 when the author is not a member (or the conversation does not exist).
+ */
+const APPEND_MESSAGE = luaScript(`
+local conv, members, messages, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local author, head, tail, entryHead, entryTail, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if redis.call('SISMEMBER', members, author) == 0 then return 0 end
+local seq = redis.call('HINCRBY', conv, 'seq', 1)
+redis.call('ZADD', messages, seq, head .. seq .. tail)
+redis.call('ZADD', outbox, now, entryHead .. seq .. entryTail)
+return seq
+`);
+
+export function newMessageId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+export interface MessagePage {
+  /** Message JSON exactly as stored, ascending seq. */
+  raw: string[];
+  nextAfter: number | null;
+}
+
+export interface DeliveryInput {
+  /** The stored message JSON, or undefined when it is no longer retained. */
+  raw: string | undefined;
+  title: string | undefined;
+  members: string[];
+}
+
+export interface HistorySlice {
+  raw: string[];
+  title: string;
+  /** The conversation's last seq now (0 when it has none or does not exist). */
+  lastSeq: number;
+}
+
+function splitAround(template: string, marker: string): [string, string] {
+  const at = template.indexOf(marker);
+  return [template.slice(0, at), template.slice(at + marker.length)];
+}
+
+export function createMessageStore(redis: Redis, keys: Keys) {
+  return {
+    async append(conversationId: string, author: string, text: string): Promise<{ message: Message; job: DeliveryJob }> {
+      const id = newMessageId();
+      const createdAt = new Date().toISOString();
+      const SEQ = 0x5e9; // placeholder, replaced by the script's seq
+      const [head, tail] = splitAround(
+        JSON.stringify({ id, conversationId, seq: SEQ, author, text, createdAt }),
+        `"seq":${SEQ}`,
+      );
+      const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ, messageId: id }), ` ${SEQ} `);
+      const seq = await guardRedis(
+        runScript(
+          redis,
+          APPEND_MESSAGE,
+          [keys.conversation(conversationId), keys.members(conversationId), keys.messages(conversationId), keys.outbox()],
+          [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, Date.now()],
+        ),
+      );
+      if (typeof seq !== 'number' || seq === 0) throw new NotFoundError('no such conversation');
+      return {
+        message: { id, conversationId, seq, author, text, createdAt },
+        job: { conversationId, seq, messageId: id },
+      };
+    },
+
+    /** A page of history for a member: messages with seq > after, at most `limit`. */
+    async page(conversationId: string, asUser: string, after: number, limit: number): Promise<MessagePage> {
+      const [isMember, rows] = pipelineValues(
+        await guardRedis(
+          redis
+            .pipeline()
+            .sismember(keys.members(conversationId), asUser)
+            .zrangebyscore(keys.messages(conversationId), `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit + 1)
+            .exec(),
+        ),
+      ) as [number, string[]];
+      if (isMember !== 1) throw new NotFoundError('no such conversation');
+      const raw: string[] = [];
+      let lastSeq = after;
+      for (let i = 0; i < rows.length && raw.length < limit; i += 2) {
+        raw.push(rows[i] as string);
+        lastSeq = Number(rows[i + 1]);
+      }
+      const more = rows.length / 2 > limit;
+      return { raw, nextAfter: more ? lastSeq : null };
+    },
+
+    /** What the worker needs to deliver one message: the message, the title, the members. */
+    async deliveryInput(job: DeliveryJob): Promise<DeliveryInput> {
+      const [rows, title, members] = pipelineValues(
+        await guardRedis(
+          redis
+            .pipeline()
+            .zrangebyscore(keys.messages(job.conversationId), job.seq, job.seq)
+            .hget(keys.conversation(job.conversationId), 'title')
+            .smembers(keys.members(job.conversationId))
+            .exec(),
+        ),
+      ) as [string[], string | null, string[]];
+      return { raw: rows[0], title: title ?? undefined, members };
+    },
+
+    /**
+     * Messages with after < seq <= until (or everything after `after`), at most `limit`, with the
+     * conversation's current title: what a gateway replays on resume or to close a gap.
+     */
+    async history(conversationId: string, after: number, until: number | undefined, limit: number): Promise<HistorySlice> {
+      // The seq is read first: a message appended in between shows up in rows, never as a hole.
+      const [[title, lastSeq], rows] = pipelineValues(
+        await guardRedis(
+          redis
+            .pipeline()
+            .hmget(keys.conversation(conversationId), 'title', 'seq')
+            .zrangebyscore(keys.messages(conversationId), `(${after}`, until ?? '+inf', 'LIMIT', 0, limit)
+            .exec(),
+        ),
+      ) as [[string | null, string | null], string[]];
+      return { raw: rows, title: title ?? '', lastSeq: Number(lastSeq ?? 0) };
+    },
+  };
+}
+
+export type MessageStore = ReturnType<typeof createMessageStore>;
