@@ -1,0 +1,75 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from '@chat/logger';
+import type { PasswordHasher, TokenService } from '@chat/auth';
+import type { ConversationStore, MessageStore, UserStore } from '@chat/store';
+import { Counter, Histogram, type Registry } from '@chat/metrics';
+import { requestContext } from './http/request-context.js';
+import { requireJson } from './http/require-json.js';
+import { authenticate } from './http/authenticate.js';
+import { errorMiddleware, notFoundRoute } from './http/error-middleware.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { conversationRoutes } from './routes/conversation-routes.js';
+import { messageRoutes } from './routes/message-routes.js';
+import type { DeliveryEnqueuer } from './delivery/delivery-enqueuer.js';
+
+export interface AppDeps {
+  logger: Logger;
+  registry: Registry;
+  users: UserStore;
+  conversations: ConversationStore;
+  messages: MessageStore;
+  deliveries: DeliveryEnqueuer;
+  passwords: PasswordHasher;
+  tokens: TokenService;
+  bodyLimitBytes: number;
+  /** Resolves true when Redis answers. */
+  isReady: () => Promise<boolean>;
+}
+
+/** The api as an express app, not listening: `main.ts` listens, tests use port 0. */
+export function createApp(deps: AppDeps): Express {
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [deps.registry],
+  });
+  const accepted = new Counter({
+    name: 'chat_messages_accepted_total',
+    help: 'Messages stored and handed to delivery',
+    registers: [deps.registry],
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(requestContext(deps.logger, duration));
+  app.use(helmet());
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (await deps.isReady()) res.json({ status: 'ready' });
+    else res.status(503).json({ error: { code: 'unavailable', message: 'Redis is not reachable' } });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.registry.contentType).send(await deps.registry.metrics());
+  });
+
+  const api = express.Router();
+  api.use(requireJson);
+  api.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' }));
+  api.use(authRoutes(deps));
+  api.use(authenticate(deps.tokens));
+  api.use(conversationRoutes(deps));
+  api.use(messageRoutes({ messages: deps.messages, deliveries: deps.deliveries, accepted }));
+  app.use('/api', api);
+
+  app.use(notFoundRoute);
+  app.use(errorMiddleware);
+  return app;
+}

@@ -1,0 +1,50 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import {
+  ChatError,
+  InvalidJsonError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  UnavailableError,
+  type ErrorBody,
+} from '@chat/contracts';
+import { isRedisUnavailable } from '@chat/store';
+
+/** Errors from body-parser carry a `type`; these are the ones a client causes. */
+function fromBodyParser(error: unknown): ChatError | undefined {
+  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
+  switch ((error as { type: unknown }).type) {
+    case 'entity.too.large':
+      return new PayloadTooLargeError('request body is too large');
+    case 'entity.parse.failed':
+      return new InvalidJsonError('request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new InvalidJsonError('request body must be UTF-8 JSON');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new InvalidJsonError('request body could not be read');
+    default:
+      return undefined;
+  }
+}
+
+/** The one place that turns errors into the contract's status and body. */
+export const errorMiddleware: ErrorRequestHandler = (error, req, res, _next) => {
+  let known = error instanceof ChatError ? error : fromBodyParser(error);
+  if (!known && isRedisUnavailable(error)) known = new UnavailableError('storage is unavailable, try again shortly');
+  if (known) {
+    if (known instanceof RateLimitedError) res.setHeader('retry-after', String(known.retryAfterSeconds));
+    if (known.status >= 500) req.log.warn({ code: known.code }, known.message);
+    res.status(known.status).json(known.toBody());
+    return;
+  }
+  req.log.error({ err: error }, 'unhandled error');
+  const body: ErrorBody = { error: { code: 'internal', message: 'internal error' } };
+  res.status(500).json(body);
+};
+
+export const notFoundRoute: RequestHandler = (_req, _res, next) => {
+  next(new NotFoundError('no such route'));
+};

@@ -1,0 +1,45 @@
+import { Router } from 'express';
+import { UnauthenticatedError, credentialsSchema, type AuthResult } from '@chat/contracts';
+import type { PasswordHasher, TokenService } from '@chat/auth';
+import type { UserStore } from '@chat/store';
+import { validate } from '../http/validate.js';
+import { authenticate, currentUser } from '../http/authenticate.js';
+import { NotFoundError } from '@chat/contracts';
+
+export interface AuthRoutesDeps {
+  users: UserStore;
+  passwords: PasswordHasher;
+  tokens: TokenService;
+}
+
+export function authRoutes(deps: AuthRoutesDeps): Router {
+  const router = Router();
+
+  router.post('/auth/register', async (req, res) => {
+    const { username, password } = validate(credentialsSchema, req.body, 'body');
+    const hash = await deps.passwords.hash(password);
+    const user = await deps.users.create(username, hash, new Date().toISOString());
+    const body: AuthResult = { user, ...deps.tokens.sign(username) };
+    res.status(201).json(body);
+  });
+
+  router.post('/auth/login', async (req, res) => {
+    const { username, password } = validate(credentialsSchema, req.body, 'body');
+    const found = await deps.users.find(username);
+    const ok = found
+      ? await deps.passwords.verify(password, found.passwordHash)
+      : await deps.passwords.verifyAgainstDecoy(password);
+    // One answer for "no such user" and "wrong password", so logins do not reveal who exists.
+    if (!found || !ok) throw new UnauthenticatedError('wrong username or password');
+    const body: AuthResult = { user: found.user, ...deps.tokens.sign(username) };
+    res.status(200).json(body);
+  });
+
+  router.get('/me', authenticate(deps.tokens), async (req, res) => {
+    const found = await deps.users.find(currentUser(req));
+    if (!found) throw new NotFoundError('no such user');
+    res.json(found.user);
+  });
+
+  return router;
+}

@@ -1,0 +1,133 @@
+import type { WebSocket } from 'ws';
+import { CloseCode, type DeliveryEvent, type ErrorFrame } from '@chat/contracts';
+import { ConversationStream, type ConversationStreamDeps } from './conversation-stream.js';
+
+export interface ClientConnectionDeps {
+  streamDeps: Omit<ConversationStreamDeps, 'send'>;
+  sendBufferLimitBytes: number;
+  onSent: () => void;
+}
+
+/** Live events kept for a socket that is not ready yet; past this it must resume instead. */
+const EARLY_EVENTS_MAX = 10_000;
+
+/** Timers cannot wait longer than this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * One authenticated socket: its user, its token expiry, and an ordered stream per conversation.
+ * Everything written to the socket goes through `send`, which closes a socket that reads too
+ * slowly (1013) instead of letting its backlog grow in this process.
+ */
+export class ClientConnection {
+  /** Set by the heartbeat when a ping goes out, cleared by the pong. */
+  awaitingPong = false;
+  private readonly streams = new Map<string, ConversationStream>();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Client frames are handled one after another, and only once the socket is ready. */
+  private frameChain: Promise<void>;
+  private markReady!: () => void;
+  /** Live events that arrived before the socket was ready. */
+  private early: DeliveryEvent[] | undefined = [];
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly username: string,
+    expiresAtMs: number,
+    private readonly deps: ClientConnectionDeps,
+  ) {
+    this.frameChain = new Promise<void>((resolve) => {
+      this.markReady = resolve;
+    });
+    this.setExpiry(expiresAtMs);
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.socket.readyState === this.socket.OPEN;
+  }
+
+  ready(): void {
+    this.sendJson({ type: 'ready', user: this.username });
+    this.markReady();
+    // Frames the client sent before `ready` (a resume, typically) start in the microtasks that
+    // follow; live events wait one turn more, so a resume's hold is in place before them.
+    setImmediate(() => {
+      const early = this.early;
+      this.early = undefined;
+      for (const event of early ?? []) this.deliver(event);
+    });
+  }
+
+  /** A live delivery event for this socket's user. */
+  deliver(event: DeliveryEvent): void {
+    if (this.closed) return;
+    if (this.early) {
+      if (this.early.length < EARLY_EVENTS_MAX) this.early.push(event);
+      else this.close(CloseCode.TryAgainLater, 'too many events before ready; resume later');
+      return;
+    }
+    this.stream(event.conversationId).offer(event.seq, event.frame);
+  }
+
+  /** Runs `task` after every frame before it, once the socket is ready. */
+  enqueueFrame(task: () => Promise<void>): void {
+    this.frameChain = this.frameChain.then(task, task);
+  }
+
+  stream(conversationId: string): ConversationStream {
+    let stream = this.streams.get(conversationId);
+    if (!stream) {
+      stream = new ConversationStream(conversationId, { ...this.deps.streamDeps, send: (frame) => this.send(frame) });
+      this.streams.set(conversationId, stream);
+    }
+    return stream;
+  }
+
+  dropStream(conversationId: string): void {
+    this.streams.get(conversationId)?.close();
+    this.streams.delete(conversationId);
+  }
+
+  /** A token refresh moves the expiry; past it the socket closes with 4401. */
+  setExpiry(expiresAtMs: number): void {
+    clearTimeout(this.expiryTimer);
+    const delay = Math.min(Math.max(expiresAtMs - Date.now(), 0), MAX_TIMER_MS);
+    this.expiryTimer = setTimeout(() => this.close(CloseCode.TokenExpired, 'token expired'), delay);
+  }
+
+  send(frame: Buffer | string): boolean {
+    if (!this.isOpen) return false;
+    if (this.socket.bufferedAmount > this.deps.sendBufferLimitBytes) {
+      this.close(CloseCode.TryAgainLater, 'reading too slowly; resume later');
+      return false;
+    }
+    this.socket.send(frame, { binary: false });
+    this.deps.onSent();
+    return true;
+  }
+
+  sendJson(frame: object): boolean {
+    return this.send(JSON.stringify(frame));
+  }
+
+  sendError(code: string, message: string): void {
+    const frame: ErrorFrame = { type: 'error', code, message };
+    this.sendJson(frame);
+  }
+
+  close(code: number, reason: string): void {
+    if (!this.closed && this.socket.readyState <= this.socket.OPEN) this.socket.close(code, reason);
+    this.dispose();
+  }
+
+  /** Releases timers and buffers; called once the socket is closed, however it closed. */
+  dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.expiryTimer);
+    for (const stream of this.streams.values()) stream.close();
+    this.streams.clear();
+    this.early = undefined;
+  }
+}

@@ -1,0 +1,96 @@
+import type { RawData } from 'ws';
+import type { TokenService } from '@chat/auth';
+import { ChatError, clientFrameSchema, type ResumeFrame, type ResumedFrame } from '@chat/contracts';
+import type { ConversationStore } from '@chat/store';
+import type { Logger } from '@chat/logger';
+import type { ClientConnection } from './client-connection.js';
+
+export interface ClientFramesDeps {
+  tokens: TokenService;
+  conversations: ConversationStore;
+  logger: Logger;
+  onResume: () => void;
+}
+
+/** Handles what a client sends: `resume`, `auth` and `ping`; anything else gets an `error` frame. */
+export function createClientFrameHandler(deps: ClientFramesDeps) {
+  async function resume(client: ClientConnection, frame: ResumeFrame): Promise<void> {
+    deps.onResume();
+    const ids = Object.keys(frame.cursors);
+    // Before any await: live frames for these conversations wait behind the replay.
+    for (const id of ids) client.stream(id).hold();
+    let memberships: boolean[];
+    try {
+      memberships = await deps.conversations.memberships(client.username, ids);
+    } catch (error) {
+      for (const id of ids) client.stream(id).release();
+      throw error;
+    }
+    const outcomes = await Promise.all(
+      ids.map(async (id, index) => {
+        // Only the caller's conversations: a guessed id is skipped like one that does not exist.
+        if (!memberships[index]) {
+          client.dropStream(id);
+          return { id, recovered: true };
+        }
+        return { id, recovered: await client.stream(id).resumeFrom(frame.cursors[id] ?? 0) };
+      }),
+    );
+    const lost = outcomes.filter((outcome) => !outcome.recovered).map((outcome) => outcome.id);
+    const resumed: ResumedFrame = lost.length === 0 ? { type: 'resumed', recovered: true } : { type: 'resumed', recovered: false, conversations: lost };
+    client.sendJson(resumed);
+  }
+
+  function refreshToken(client: ClientConnection, token: string): void {
+    const verified = deps.tokens.verify(token);
+    if (verified.username !== client.username) {
+      client.sendError('forbidden', 'the token is for another user');
+      return;
+    }
+    client.setExpiry(verified.expiresAtMs);
+  }
+
+  async function handle(client: ClientConnection, data: RawData, isBinary: boolean): Promise<void> {
+    if (isBinary) {
+      client.sendError('invalid_request', 'frames are JSON text');
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(data.toString());
+    } catch {
+      client.sendError('invalid_json', 'the frame is not valid JSON');
+      return;
+    }
+    const parsed = clientFrameSchema.safeParse(json);
+    if (!parsed.success) {
+      client.sendError('invalid_request', 'unknown or malformed frame');
+      return;
+    }
+    const frame = parsed.data;
+    try {
+      switch (frame.type) {
+        case 'ping':
+          client.sendJson({ type: 'pong' });
+          return;
+        case 'auth':
+          refreshToken(client, frame.token);
+          return;
+        case 'resume':
+          await resume(client, frame);
+          return;
+      }
+    } catch (error) {
+      if (error instanceof ChatError) {
+        client.sendError(error.code, error.message);
+        return;
+      }
+      deps.logger.error({ err: error, user: client.username, frame: frame.type }, 'client frame failed');
+      client.sendError('internal', 'the frame could not be handled');
+    }
+  }
+
+  return function onClientFrame(client: ClientConnection, data: RawData, isBinary: boolean): void {
+    client.enqueueFrame(() => handle(client, data, isBinary));
+  };
+}

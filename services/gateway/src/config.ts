@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { commonEnv, envPort, jwtVerifyEnv, loadConfig, positiveInt } from '@chat/config';
+
+export const gatewayEnvSchema = z
+  .object({
+    ...commonEnv,
+    ...jwtVerifyEnv,
+    /** Interface and port this replica listens on for /ws and its ops routes. */
+    GATEWAY_HOST: z.string().default('127.0.0.1'),
+    GATEWAY_PORT: envPort(8081),
+    /** Largest client frame, in bytes; a larger one closes the socket with 1009. */
+    MAX_FRAME_BYTES: positiveInt(16 * 1024),
+    /** A socket whose unsent backlog passes this many bytes is closed with 1013 (it resumes later). */
+    SEND_BUFFER_LIMIT_BYTES: positiveInt(4 * 1024 * 1024),
+    /** Protocol ping interval; a socket that missed the previous pong is terminated. */
+    HEARTBEAT_INTERVAL_MS: positiveInt(30_000),
+    /** How long an out-of-order message waits for the missing ones before they are read from the store. */
+    GAP_WAIT_MS: positiveInt(30),
+    /** How long a new socket may wait for its user's channel subscription before it is refused with 1013. */
+    SUBSCRIBE_TIMEOUT_MS: positiveInt(5000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.JWT_ALGORITHM === 'HS256' && !env.JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'required (at least 32 bytes) for HS256' });
+    }
+    if (env.JWT_ALGORITHM !== 'HS256' && !env.JWT_PUBLIC_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY'], message: `required for ${env.JWT_ALGORITHM}` });
+    }
+  });
+
+export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return loadConfig(gatewayEnvSchema, env);
+}

@@ -1,0 +1,209 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { TokenService, VerifiedToken } from '@chat/auth';
+import { CloseCode, decodeDeliveryEvent, messageFrame, summaryOfStored } from '@chat/contracts';
+import type { Logger } from '@chat/logger';
+import { createOpsServer, type Registry } from '@chat/metrics';
+import type { ConversationStore, Keys, MessageStore, Redis } from '@chat/store';
+import { ClientConnection } from './client-connection.js';
+import { createClientFrameHandler } from './client-frames.js';
+import { ConnectionRegistry } from './connection-registry.js';
+import type { HistoryRead } from './conversation-stream.js';
+import { createGatewayMetrics } from './gateway-metrics.js';
+import { checkUpgrade, refuseUpgrade } from './upgrade-auth.js';
+import { UserChannelSubscriber } from './user-channel-subscriber.js';
+
+export interface GatewaySettings {
+  maxFrameBytes: number;
+  sendBufferLimitBytes: number;
+  heartbeatIntervalMs: number;
+  gapWaitMs: number;
+  subscribeTimeoutMs: number;
+}
+
+export interface GatewayDeps {
+  logger: Logger;
+  registry: Registry;
+  tokens: TokenService;
+  keys: Keys;
+  conversations: ConversationStore;
+  messages: MessageStore;
+  /** A connection used only for SUBSCRIBE. */
+  subscriber: Redis;
+  isReady: () => Promise<boolean>;
+  settings: GatewaySettings;
+}
+
+export interface Gateway {
+  server: Server;
+  connections: ConnectionRegistry;
+  /** Stops accepting, closes every socket with 1001, waits for them (bounded), idempotent. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { logger, settings } = deps;
+  const connections = new ConnectionRegistry();
+  const metrics = createGatewayMetrics(deps.registry, connections);
+  let closing: Promise<void> | undefined;
+
+  async function readHistory(conversationId: string, after: number, until: number | undefined, limit: number): Promise<HistoryRead> {
+    const slice = await deps.messages.history(conversationId, after, until, limit);
+    const frames = slice.raw.map((raw) => {
+      const summary = summaryOfStored(raw, slice.title);
+      return { seq: summary.seq, frame: messageFrame(summary) };
+    });
+    return { frames, lastSeq: slice.lastSeq };
+  }
+
+  const streamDeps = {
+    readHistory,
+    gapWaitMs: settings.gapWaitMs,
+    onReplayed: (count: number) => metrics.replayed.inc(count),
+    onReadFailed: (error: unknown) => {
+      metrics.historyReadFailures.inc();
+      logger.warn({ err: error }, 'history read failed');
+    },
+  };
+
+  const subscriber = new UserChannelSubscriber(deps.subscriber, deps.keys, (username, payload) => {
+    const sockets = connections.socketsOf(username);
+    if (!sockets) return;
+    const event = decodeDeliveryEvent(payload);
+    if (!event) {
+      metrics.malformedEvents.inc();
+      logger.debug({ channelUser: username, bytes: payload.length }, 'skipping malformed delivery event');
+      return;
+    }
+    metrics.events.inc();
+    for (const client of sockets) client.deliver(event);
+    metrics.deliveryLatency.observe(Math.max(0, Date.now() - event.acceptedAtMs) / 1000);
+  });
+
+  const onClientFrame = createClientFrameHandler({
+    tokens: deps.tokens,
+    conversations: deps.conversations,
+    logger,
+    onResume: () => metrics.resumes.inc(),
+  });
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: settings.maxFrameBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+
+  async function register(socket: WebSocket, token: VerifiedToken): Promise<void> {
+    const client = new ClientConnection(socket, token.username, token.expiresAtMs, {
+      streamDeps,
+      sendBufferLimitBytes: settings.sendBufferLimitBytes,
+      onSent: () => metrics.framesSent.inc(),
+    });
+    metrics.connections.inc();
+    socket.on('message', (data, isBinary) => {
+      client.awaitingPong = false;
+      onClientFrame(client, data, isBinary);
+    });
+    socket.on('pong', () => {
+      client.awaitingPong = false;
+    });
+    socket.on('error', (error) => logger.debug({ err: { message: error.message }, user: client.username }, 'socket error'));
+    socket.on('close', (code) => {
+      metrics.closes.inc({ code: String(code) });
+      client.dispose();
+      if (connections.remove(client)) {
+        subscriber.unsubscribe(client.username).catch((error: unknown) => logger.warn({ err: error }, 'unsubscribe failed'));
+      }
+    });
+
+    connections.add(client);
+    try {
+      await withTimeout(subscriber.subscribe(client.username), settings.subscribeTimeoutMs, 'subscribe');
+    } catch (error) {
+      logger.warn({ err: error, user: client.username }, 'could not subscribe; refusing the socket');
+      client.close(CloseCode.TryAgainLater, 'try again later');
+      return;
+    }
+    if (client.isOpen) client.ready();
+  }
+
+  const server = createOpsServer({
+    registry: deps.registry,
+    isReady: deps.isReady,
+    onError: (error) => logger.error({ err: error }, 'ops route failed'),
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (error) => logger.debug({ err: { message: error.message } }, 'upgrade socket error'));
+    if (closing) {
+      metrics.refusedUpgrades.inc({ status: '503' });
+      refuseUpgrade(socket, 503, { error: { code: 'unavailable', message: 'this gateway is shutting down' } });
+      return;
+    }
+    const check = checkUpgrade(req, deps.tokens);
+    if (!check.ok) {
+      metrics.refusedUpgrades.inc({ status: String(check.status) });
+      refuseUpgrade(socket, check.status, check.body);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      register(ws, check.token).catch((error: unknown) => {
+        logger.error({ err: error }, 'socket registration failed');
+        ws.terminate();
+      });
+    });
+  });
+
+  // Protocol-level heartbeat: a socket that did not answer the previous ping is dead.
+  const heartbeat = setInterval(() => {
+    for (const client of connections.all()) {
+      if (client.awaitingPong) {
+        client.socket.terminate();
+        continue;
+      }
+      client.awaitingPong = true;
+      client.socket.ping();
+    }
+  }, settings.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  return {
+    server,
+    connections,
+    close(timeoutMs) {
+      closing ??= (async () => {
+        clearInterval(heartbeat);
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        const sockets = [...connections.all()];
+        const allClosed = Promise.all(
+          sockets.map(
+            (client) =>
+              new Promise<void>((resolve) => {
+                if (client.socket.readyState === client.socket.CLOSED) resolve();
+                else client.socket.once('close', () => resolve());
+              }),
+          ),
+        );
+        for (const client of sockets) client.close(CloseCode.GoingAway, 'server shutting down; reconnect');
+        await withTimeout(allClosed, timeoutMs, 'closing sockets').catch(() => {
+          for (const client of connections.all()) client.socket.terminate();
+        });
+        server.closeAllConnections();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { createTokenService } from '@chat/auth';
+import { createLogger, createProcessIdentity } from '@chat/logger';
+import { createMetricsRegistry } from '@chat/metrics';
+import { configOrExit, onShutdownSignal } from '@chat/runtime';
+import { connectRedis, createConversationStore, createKeys, createMessageStore, redisAnswers } from '@chat/store';
+import { loadGatewayConfig } from './config.js';
+import { createGateway } from './create-gateway.js';
+
+const config = configOrExit('gateway', loadGatewayConfig);
+const identity = createProcessIdentity('gateway');
+const logger = createLogger(identity, { level: config.LOG_LEVEL });
+const registry = createMetricsRegistry(identity);
+const keys = createKeys(config.REDIS_PREFIX);
+
+const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:command`, role: 'command' });
+const subscriber = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:subscriber`, role: 'subscriber' });
+for (const [name, connection] of [['command', redis], ['subscriber', subscriber]] as const) {
+  connection.on('error', (error: Error) => logger.warn({ err: { message: error.message }, connection: name }, 'redis connection error'));
+}
+
+const gateway = createGateway({
+  logger,
+  registry,
+  tokens: createTokenService({
+    algorithm: config.JWT_ALGORITHM,
+    secret: config.JWT_SECRET,
+    publicKey: config.JWT_PUBLIC_KEY,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
+    ttlSeconds: 0,
+  }),
+  keys,
+  conversations: createConversationStore(redis, keys),
+  messages: createMessageStore(redis, keys),
+  subscriber,
+  isReady: () => redisAnswers(redis),
+  settings: {
+    maxFrameBytes: config.MAX_FRAME_BYTES,
+    sendBufferLimitBytes: config.SEND_BUFFER_LIMIT_BYTES,
+    heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+    gapWaitMs: config.GAP_WAIT_MS,
+    subscribeTimeoutMs: config.SUBSCRIBE_TIMEOUT_MS,
+  },
+});
+
+gateway.server.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => {
+  logger.info({ port: config.GATEWAY_PORT, host: config.GATEWAY_HOST }, 'gateway listening');
+});
+
+onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+  await gateway.close(Math.max(config.SHUTDOWN_TIMEOUT_MS - 1000, 500));
+  await Promise.allSettled([redis.quit(), subscriber.quit()]);
+});

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { commonEnv, envPort, loadConfig, positiveInt } from '@chat/config';
+
+export const workerEnvSchema = z.object({
+  ...commonEnv,
+  /** Interface and port of the worker's small HTTP server (/healthz, /readyz, /metrics). */
+  WORKER_HOST: z.string().default('127.0.0.1'),
+  WORKER_PORT: envPort(3001),
+  /** Jobs processed at once. Gateways restore per-conversation order, so more than 1 is safe. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** How often the outbox sweeper looks for accepted messages that were never enqueued. */
+  OUTBOX_SWEEP_INTERVAL_MS: positiveInt(5000),
+  /** How long an outbox entry may wait before the sweeper re-enqueues it. */
+  OUTBOX_GRACE_MS: positiveInt(15_000),
+});
+
+export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return loadConfig(workerEnvSchema, env);
+}

@@ -1,0 +1,41 @@
+import type { Queue } from 'bullmq';
+import { Counter, Gauge, Histogram, type Registry } from '@chat/metrics';
+
+/** What operators watch on a worker: throughput, failures, job time and the queue behind it. */
+export function createWorkerMetrics(registry: Registry, queue: Queue) {
+  const registers = [registry];
+  const jobs = new Counter({
+    name: 'chat_delivery_jobs_total',
+    help: 'Delivery jobs finished, by outcome',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'chat_delivery_job_duration_seconds',
+    help: 'Time to read, summarize and publish one message',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers,
+  });
+  const published = new Counter({
+    name: 'chat_delivery_events_published_total',
+    help: 'Per-member events published on user channels',
+    registers,
+  });
+  const requeued = new Counter({
+    name: 'chat_outbox_requeued_total',
+    help: 'Deliveries the outbox sweeper had to enqueue again',
+    registers,
+  });
+  new Gauge({
+    name: 'chat_delivery_queue_jobs',
+    help: 'Delivery queue jobs by state',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed').catch(() => undefined);
+      if (!counts) return;
+      for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+    },
+  });
+  return { jobs, duration, published, requeued };
+}
