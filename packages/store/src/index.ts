@@ -7,3 +7,4 @@ export * from './user-store.js';
 export * from './conversation-store.js';
 export * from './message-store.js';
 export * from './outbox.js';
+export * from './delivery-store.js';

@@ -33,13 +33,6 @@ export interface MessagePage {
   nextAfter: number | null;
 }
 
-export interface DeliveryInput {
-  /** The stored message JSON, or undefined when it is no longer retained. */
-  raw: string | undefined;
-  title: string | undefined;
-  members: string[];
-}
-
 export interface HistorySlice {
   raw: string[];
   title: string;
@@ -98,21 +91,6 @@ export function createMessageStore(redis: Redis, keys: Keys) {
       }
       const more = rows.length / 2 > limit;
       return { raw, nextAfter: more ? lastSeq : null };
-    },
-
-    /** What the worker needs to deliver one message: the message, the title, the members. */
-    async deliveryInput(job: DeliveryJob): Promise<DeliveryInput> {
-      const [rows, title, members] = pipelineValues(
-        await guardRedis(
-          redis
-            .pipeline()
-            .zrangebyscore(keys.messages(job.conversationId), job.seq, job.seq)
-            .hget(keys.conversation(job.conversationId), 'title')
-            .smembers(keys.members(job.conversationId))
-            .exec(),
-        ),
-      ) as [string[], string | null, string[]];
-      return { raw: rows[0], title: title ?? undefined, members };
     },
 
     /**

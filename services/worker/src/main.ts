@@ -3,7 +3,7 @@ import { DELIVERY_QUEUE, type DeliveryJob } from '@chat/contracts';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry, createOpsServer } from '@chat/metrics';
 import { configOrExit, onShutdownSignal } from '@chat/runtime';
-import { connectRedis, createKeys, createMessageStore, createOutbox, redisAnswers } from '@chat/store';
+import { connectRedis, createDeliveryStore, createKeys, createOutbox, redisAnswers } from '@chat/store';
 import { loadWorkerConfig } from './config.js';
 import { createDeliverMessage } from './deliver-message.js';
 import { startOutboxSweeper } from './outbox-sweeper.js';
@@ -24,9 +24,7 @@ for (const connection of [redis, queueRedis]) {
 const queue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: queueRedis, prefix: keys.queuePrefix });
 const metrics = createWorkerMetrics(registry, queue);
 const deliverMessage = createDeliverMessage({
-  redis,
-  keys,
-  messages: createMessageStore(redis, keys),
+  deliveries: createDeliveryStore(redis, keys),
   logger,
   onPublished: (recipients) => metrics.published.inc(recipients),
 });
