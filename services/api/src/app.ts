@@ -4,7 +4,7 @@ import type { Logger } from '@chat/logger';
 import type { PasswordHasher, TokenService } from '@chat/auth';
 import type { ConversationStore, MessageStore, UserStore } from '@chat/store';
 import { Counter, Histogram, type Registry } from '@chat/metrics';
-import { requestContext } from './http/request-context.js';
+import { rememberRouteBase, requestContext } from './http/request-context.js';
 import { requireJson } from './http/require-json.js';
 import { authenticate } from './http/authenticate.js';
 import { errorMiddleware, notFoundRoute } from './http/error-middleware.js';
@@ -61,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const api = express.Router();
+  api.use(rememberRouteBase);
   api.use(requireJson);
   api.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' }));
   api.use(authRoutes(deps));

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import {
   ChatError,
   InvalidJsonError,
+  InvalidRequestError,
   NotFoundError,
   PayloadTooLargeError,
   RateLimitedError,
@@ -30,9 +31,18 @@ function fromBodyParser(error: unknown): ChatError | undefined {
   }
 }
 
+/** Client errors raised by express itself (a malformed %-escape in a path parameter, say). */
+function fromExpress(error: unknown): ChatError | undefined {
+  if (error instanceof URIError) return new InvalidRequestError('malformed URL encoding');
+  if (typeof error !== 'object' || error === null || !('status' in error)) return undefined;
+  const status = (error as { status: unknown }).status;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  return status === 404 ? new NotFoundError('no such route') : new InvalidRequestError('malformed request');
+}
+
 /** The one place that turns errors into the contract's status and body. */
 export const errorMiddleware: ErrorRequestHandler = (error, req, res, _next) => {
-  let known = error instanceof ChatError ? error : fromBodyParser(error);
+  let known = error instanceof ChatError ? error : (fromBodyParser(error) ?? fromExpress(error));
   if (!known && isRedisUnavailable(error)) known = new UnavailableError('storage is unavailable, try again shortly');
   if (known) {
     if (known instanceof RateLimitedError) res.setHeader('retry-after', String(known.retryAfterSeconds));

@@ -9,6 +9,8 @@ declare module 'express-serve-static-core' {
     log: Logger;
     /** Set by `authenticate`. */
     username?: string;
+    /** Where the router that matched is mounted; express resets baseUrl before error handlers. */
+    routeBase?: string;
   }
 }
 
@@ -18,6 +20,12 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
  * Gives each request an id (the caller's X-Request-Id when it is sane), a child logger and one
  * log line and one histogram sample when it ends. Never logs headers or the query string.
  */
+/** First middleware of a mounted router: remembers its mount path for the metrics label. */
+export const rememberRouteBase: RequestHandler = (req, _res, next) => {
+  req.routeBase = req.baseUrl;
+  next();
+};
+
 export function requestContext(logger: Logger, duration: Histogram<'method' | 'route' | 'status'>): RequestHandler {
   return (req, res, next) => {
     const header = req.get('x-request-id');
@@ -27,7 +35,7 @@ export function requestContext(logger: Logger, duration: Histogram<'method' | 'r
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const route = req.route ? `${req.routeBase ?? req.baseUrl}${String(req.route.path)}` : 'unmatched';
       duration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       const line = { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, user: req.username };
       if (res.statusCode >= 500) req.log.warn(line, 'request failed');

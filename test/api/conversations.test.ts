@@ -1,0 +1,332 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { keysOf, startApiInProcess, type ApiInProcess } from '../support/api-app.js';
+import {
+  apiRequest,
+  assertErrorShape,
+  createConversation,
+  randomUsername,
+  registerUser,
+  type ConversationBody,
+  type RegisteredUser,
+} from '../support/api-client.js';
+
+let app: ApiInProcess;
+
+before(async () => {
+  app = await startApiInProcess();
+});
+
+after(async () => {
+  await app?.stop();
+});
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+async function getConversation(token: string, id: string) {
+  return apiRequest(app.url, 'GET', `/api/conversations/${id}`, { token });
+}
+
+async function listConversations(token: string): Promise<ConversationBody[]> {
+  const response = await apiRequest(app.url, 'GET', '/api/conversations', { token });
+  assert.equal(response.status, 200, response.text);
+  const body = response.body as { items: ConversationBody[] };
+  assert.deepEqual(Object.keys(body), ['items']);
+  return body.items;
+}
+
+async function registerMany(count: number): Promise<RegisteredUser[]> {
+  return Promise.all(Array.from({ length: count }, () => registerUser(app.url)));
+}
+
+describe('POST /api/conversations', () => {
+  test('201 Conversation: creator is a member, users deduplicated and sorted', async () => {
+    const [alice, bob, carol] = (await registerMany(3)) as [RegisteredUser, RegisteredUser, RegisteredUser];
+    const before = Date.now();
+    const response = await apiRequest(app.url, 'POST', '/api/conversations', {
+      token: alice.token,
+      body: { title: 'Trip', users: [carol.username, bob.username, carol.username] },
+    });
+    assert.equal(response.status, 201, response.text);
+    const conversation = response.body as ConversationBody;
+    assert.deepEqual(Object.keys(conversation).sort(), ['createdAt', 'createdBy', 'id', 'title', 'users']);
+    assert.match(conversation.id, /^[A-Za-z0-9_-]{1,64}$/, 'URL-safe id of at most 64 characters');
+    assert.equal(conversation.title, 'Trip');
+    assert.equal(conversation.createdBy, alice.username);
+    assert.deepEqual(conversation.users, [alice.username, bob.username, carol.username].sort());
+    assert.match(conversation.createdAt, ISO_UTC);
+    assert.ok(Date.parse(conversation.createdAt) >= before - 1000);
+
+    // What GET answers is what POST answered.
+    const fetched = await getConversation(bob.token, conversation.id);
+    assert.equal(fetched.status, 200, fetched.text);
+    assert.deepEqual(fetched.body, conversation);
+  });
+
+  test('listing the creator explicitly does not duplicate it; an empty list makes a one-member conversation', async () => {
+    const [alice, bob] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const withSelf = await createConversation(app.url, alice.token, [alice.username, bob.username, alice.username]);
+    assert.deepEqual(withSelf.users, [alice.username, bob.username].sort());
+    const alone = await createConversation(app.url, alice.token, []);
+    assert.deepEqual(alone.users, [alice.username]);
+  });
+
+  test('the title is trimmed; blank, 201 characters or not a string is 400', async () => {
+    const alice = await registerUser(app.url);
+    const trimmed = await createConversation(app.url, alice.token, [], '  spaced  ');
+    assert.equal(trimmed.title, 'spaced');
+    const longest = await createConversation(app.url, alice.token, [], 't'.repeat(200));
+    assert.equal(longest.title.length, 200);
+    for (const title of ['', '   ', 't'.repeat(201), 42, null]) {
+      const response = await apiRequest(app.url, 'POST', '/api/conversations', { token: alice.token, body: { title, users: [] } });
+      assertErrorShape(response, 400, 'invalid_request');
+    }
+  });
+
+  test('an unknown user is 400 and nothing is created', async () => {
+    const [alice, bob] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const keysBefore = await keysOf(app);
+    const ghost = randomUsername('ghost');
+    const response = await apiRequest(app.url, 'POST', '/api/conversations', {
+      token: alice.token,
+      body: { title: 'nope', users: [bob.username, ghost] },
+    });
+    assertErrorShape(response, 400, 'invalid_request');
+    assert.deepEqual(await listConversations(alice.token), []);
+    assert.deepEqual(await listConversations(bob.token), []);
+    assert.deepEqual(await keysOf(app), keysBefore, 'no Redis key written');
+  });
+
+  for (const [label, body] of [
+    ['no title', { users: [] }],
+    ['no users', { title: 'x' }],
+    ['users not an array', { title: 'x', users: 'bob' }],
+    ['a bad username in users', { title: 'x', users: ['Bob'] }],
+    ['a username with a colon', { title: 'x', users: ['a:b'] }],
+    ['an unknown field', { title: 'x', users: [], public: true }],
+    ['a client-chosen id', { id: 'mine', title: 'x', users: [] }],
+    ['1001 users', { title: 'x', users: Array.from({ length: 1001 }, (_, i) => `user${i}`) }],
+  ] as const) {
+    test(`a body with ${label} is 400 invalid_request`, async () => {
+      const alice = await registerUser(app.url);
+      const response = await apiRequest(app.url, 'POST', '/api/conversations', { token: alice.token, body });
+      assertErrorShape(response, 400, 'invalid_request');
+      assert.deepEqual(await listConversations(alice.token), []);
+    });
+  }
+});
+
+describe('GET /api/conversations', () => {
+  test("only the caller's conversations, oldest createdAt first", async () => {
+    const [alice, bob, carol] = (await registerMany(3)) as [RegisteredUser, RegisteredUser, RegisteredUser];
+    const created: ConversationBody[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      created.push(await createConversation(app.url, alice.token, i % 2 === 0 ? [bob.username] : [], `c${i}`));
+    }
+    await createConversation(app.url, carol.token, [bob.username], 'not alice');
+
+    const aliceList = await listConversations(alice.token);
+    assert.deepEqual(
+      aliceList.map((c) => c.id).sort(),
+      created.map((c) => c.id).sort(),
+      'exactly her conversations',
+    );
+    for (let i = 1; i < aliceList.length; i += 1) {
+      assert.ok(
+        (aliceList[i - 1]?.createdAt ?? '') <= (aliceList[i]?.createdAt ?? ''),
+        `oldest first: ${aliceList.map((c) => c.createdAt).join(', ')}`,
+      );
+    }
+    // Conversations created in distinct milliseconds keep their creation order.
+    const distinct = created.filter((c, i, all) => all.findIndex((o) => o.createdAt === c.createdAt) === i);
+    const listedOrder = aliceList.filter((c) => distinct.some((d) => d.id === c.id)).map((c) => c.id);
+    assert.deepEqual(listedOrder, distinct.map((c) => c.id));
+    for (const item of aliceList) assert.deepEqual(item, created.find((c) => c.id === item.id));
+
+    const bobList = await listConversations(bob.token);
+    assert.deepEqual(bobList.map((c) => c.title).sort(), ['c0', 'c2', 'c4', 'not alice']);
+    assert.deepEqual(await listConversations(carol.token).then((items) => items.map((c) => c.title)), ['not alice']);
+  });
+
+  test('a user with no conversations gets {items: []}', async () => {
+    const loner = await registerUser(app.url);
+    assert.deepEqual(await listConversations(loner.token), []);
+  });
+
+  test('a user added later sees the conversation in createdAt order, not in order of joining', async () => {
+    const [alice, dave] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const older = await createConversation(app.url, alice.token, [], 'older');
+    const own = await createConversation(app.url, dave.token, [], 'own');
+    assert.ok(older.createdAt <= own.createdAt);
+    const patched = await apiRequest(app.url, 'PATCH', `/api/conversations/${older.id}`, {
+      token: alice.token,
+      body: { users: [dave.username] },
+    });
+    assert.equal(patched.status, 200, patched.text);
+    const titles = (await listConversations(dave.token)).map((c) => c.title);
+    if (older.createdAt < own.createdAt) assert.deepEqual(titles, ['older', 'own']);
+    else assert.deepEqual([...titles].sort(), ['older', 'own']);
+  });
+});
+
+describe('GET /api/conversations/:id', () => {
+  let alice: RegisteredUser;
+  let mallory: RegisteredUser;
+  let conversation: ConversationBody;
+
+  before(async () => {
+    [alice, mallory] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    conversation = await createConversation(app.url, alice.token, [], 'secret plans');
+  });
+
+  test('a member gets 200 Conversation', async () => {
+    const response = await getConversation(alice.token, conversation.id);
+    assert.equal(response.status, 200, response.text);
+    assert.deepEqual(response.body, conversation);
+  });
+
+  test('a non-member gets 404 not_found and none of the data', async () => {
+    const response = await getConversation(mallory.token, conversation.id);
+    assertErrorShape(response, 404, 'not_found');
+    assert.ok(!response.text.includes('secret plans'));
+    assert.ok(!response.text.includes(alice.username));
+  });
+
+  test('an unknown id is the same 404 as a conversation of others', async () => {
+    const unknown = await getConversation(alice.token, 'AAAAAAAAAAAAAAAAAAAAAAAA');
+    assertErrorShape(unknown, 404, 'not_found');
+    const foreign = await getConversation(mallory.token, conversation.id);
+    assert.deepEqual(unknown.body, foreign.body, 'a non-member cannot tell "exists" from "does not exist"');
+  });
+
+  for (const [label, id] of [
+    ['a colon', 'a:b'],
+    ['a star', 'x*'],
+    ['braces', 'a{b}'],
+    ['an encoded space', 'a%20b'],
+    ['an encoded slash', 'a%2Fb'],
+    ['70 characters', 'a'.repeat(70)],
+    ['a dot', 'a.b'],
+  ] as const) {
+    test(`an id with ${label} is a 400 or 404 and touches no key`, async () => {
+      const keysBefore = await keysOf(app);
+      for (const [method, path, body] of [
+        ['GET', `/api/conversations/${id}`, undefined],
+        ['PATCH', `/api/conversations/${id}`, { title: 'x' }],
+        ['GET', `/api/conversations/${id}/messages`, undefined],
+        ['POST', `/api/conversations/${id}/messages`, { text: 'x' }],
+      ] as const) {
+        const response = await apiRequest(app.url, method, path, { token: alice.token, ...(body ? { body } : {}) });
+        assert.ok(response.status === 400 || response.status === 404, `${method} ${path}: ${response.status} ${response.text}`);
+        assertErrorShape(response, response.status, response.status === 400 ? 'invalid_request' : 'not_found');
+      }
+      assert.deepEqual(await keysOf(app), keysBefore, 'no Redis key written');
+    });
+  }
+
+  test('a malformed percent-encoding in the id is a 400 or 404, not a 500', async () => {
+    for (const id of ['%', '%E0%A4%A', '%zz']) {
+      const response = await getConversation(alice.token, id);
+      assert.ok(response.status === 400 || response.status === 404, `${id}: ${response.status} ${response.text}`);
+      assertErrorShape(response, response.status, response.status === 400 ? 'invalid_request' : 'not_found');
+    }
+  });
+});
+
+describe('PATCH /api/conversations/:id', () => {
+  async function patch(token: string, id: string, body: unknown) {
+    return apiRequest(app.url, 'PATCH', `/api/conversations/${id}`, { token, body });
+  }
+
+  test('a member changes the title; everyone sees it', async () => {
+    const [alice, bob] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username], 'old title');
+    const response = await patch(bob.token, conversation.id, { title: 'new title' });
+    assert.equal(response.status, 200, response.text);
+    assert.deepEqual(response.body, { ...conversation, title: 'new title' }, 'only the title changed');
+    assert.deepEqual((await getConversation(alice.token, conversation.id)).body, response.body);
+  });
+
+  test('users: adds and removes members, updates their lists; the caller stays even if omitted', async () => {
+    const [alice, bob, carol, dave] = (await registerMany(4)) as [RegisteredUser, RegisteredUser, RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username, carol.username], 'members');
+
+    const response = await patch(alice.token, conversation.id, { users: [dave.username, bob.username] });
+    assert.equal(response.status, 200, response.text);
+    const updated = response.body as ConversationBody;
+    assert.deepEqual(updated.users, [alice.username, bob.username, dave.username].sort());
+    assert.equal(updated.title, 'members');
+    assert.equal(updated.createdBy, alice.username);
+    assert.equal(updated.createdAt, conversation.createdAt);
+
+    assertErrorShape(await getConversation(carol.token, conversation.id), 404, 'not_found');
+    assert.deepEqual(await listConversations(carol.token), [], 'removed from her list');
+    assert.deepEqual((await listConversations(dave.token)).map((c) => c.id), [conversation.id], 'added to his list');
+    assert.equal((await getConversation(dave.token, conversation.id)).status, 200);
+
+    // An empty list leaves only the caller.
+    const alone = await patch(bob.token, conversation.id, { users: [] });
+    assert.equal(alone.status, 200, alone.text);
+    assert.deepEqual((alone.body as ConversationBody).users, [bob.username]);
+    assertErrorShape(await getConversation(alice.token, conversation.id), 404, 'not_found');
+    assert.deepEqual(await listConversations(alice.token), []);
+  });
+
+  test('title and users together', async () => {
+    const [alice, bob] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [], 'a');
+    const response = await patch(alice.token, conversation.id, { title: 'b', users: [bob.username, bob.username] });
+    assert.equal(response.status, 200, response.text);
+    assert.deepEqual(response.body, { ...conversation, title: 'b', users: [alice.username, bob.username].sort() });
+  });
+
+  test('a non-member gets 404 and changes nothing', async () => {
+    const [alice, bob, mallory] = (await registerMany(3)) as [RegisteredUser, RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username], 'guarded');
+    for (const body of [{ title: 'pwned' }, { users: [mallory.username] }, { title: 'pwned', users: [] }]) {
+      assertErrorShape(await patch(mallory.token, conversation.id, body), 404, 'not_found');
+    }
+    assert.deepEqual((await getConversation(alice.token, conversation.id)).body, conversation);
+    assert.deepEqual(await listConversations(mallory.token), []);
+  });
+
+  test('a non-member learns nothing about which users exist', async () => {
+    const [alice, mallory] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [], 'x');
+    const withGhost = await patch(mallory.token, conversation.id, { users: [randomUsername('ghost')] });
+    const withReal = await patch(mallory.token, conversation.id, { users: [alice.username] });
+    assertErrorShape(withGhost, 404, 'not_found');
+    assert.deepEqual(withGhost.body, withReal.body);
+  });
+
+  test('an unknown user is 400 and changes nothing', async () => {
+    const [alice, bob] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username], 'stable');
+    const response = await patch(alice.token, conversation.id, { title: 'changed', users: [randomUsername('ghost')] });
+    assertErrorShape(response, 400, 'invalid_request');
+    assert.deepEqual((await getConversation(alice.token, conversation.id)).body, conversation, 'neither title nor users changed');
+    assert.equal((await getConversation(bob.token, conversation.id)).status, 200, 'bob is still a member');
+  });
+
+  test('an unknown conversation is 404', async () => {
+    const alice = await registerUser(app.url);
+    assertErrorShape(await patch(alice.token, 'AAAAAAAAAAAAAAAA', { title: 'x' }), 404, 'not_found');
+    assert.equal(await app.redis.exists(app.keys.conversation('AAAAAAAAAAAAAAAA')), 0, 'PATCH did not create it');
+  });
+
+  for (const [label, body] of [
+    ['an empty body', {}],
+    ['a blank title', { title: '  ' }],
+    ['a title that is not a string', { title: 5 }],
+    ['users that is not an array', { users: 'bob' }],
+    ['an unknown field', { title: 'x', createdBy: 'mallory' }],
+    ['an id', { id: 'other' }],
+  ] as const) {
+    test(`${label} is 400 and changes nothing`, async () => {
+      const alice = await registerUser(app.url);
+      const conversation = await createConversation(app.url, alice.token, [], 'unchanged');
+      assertErrorShape(await patch(alice.token, conversation.id, body), 400, 'invalid_request');
+      assert.deepEqual((await getConversation(alice.token, conversation.id)).body, conversation);
+    });
+  }
+});

@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { DELIVERY_JOB, DELIVERY_QUEUE, type DeliveryJob } from '@chat/contracts';
+import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
+import {
+  apiRequest,
+  assertErrorShape,
+  createConversation,
+  postMessage,
+  registerUser,
+  type ConversationBody,
+  type MessageBody,
+  type RegisteredUser,
+} from '../support/api-client.js';
+
+let app: ApiInProcess;
+let deliveries: Queue<DeliveryJob>;
+
+before(async () => {
+  app = await startApiInProcess();
+  // The queue the api enqueues to, read through the test's own connection (no worker runs here).
+  deliveries = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: app.redis, prefix: app.keys.queuePrefix });
+});
+
+after(async () => {
+  await deliveries?.close();
+  await app?.stop();
+});
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+interface Page {
+  items: MessageBody[];
+  nextAfter: number | null;
+}
+
+async function listMessages(token: string, id: string, query = '') {
+  return apiRequest(app.url, 'GET', `/api/conversations/${id}/messages${query}`, { token });
+}
+
+async function page(token: string, id: string, query = ''): Promise<Page> {
+  const response = await listMessages(token, id, query);
+  assert.equal(response.status, 200, response.text);
+  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+  const body = response.body as Page;
+  assert.deepEqual(Object.keys(body).sort(), ['items', 'nextAfter']);
+  return body;
+}
+
+async function memberPair(): Promise<{ alice: RegisteredUser; bob: RegisteredUser; conversation: ConversationBody }> {
+  const [alice, bob] = await Promise.all([registerUser(app.url), registerUser(app.url)]);
+  const conversation = await createConversation(app.url, alice.token, [bob.username], 'chat');
+  return { alice, bob, conversation };
+}
+
+describe('POST /api/conversations/:id/messages', () => {
+  test('201 Message with seq 1, 2, 3 and the documented shape', async () => {
+    const { alice, bob, conversation } = await memberPair();
+    const posted: MessageBody[] = [];
+    for (const [author, text] of [
+      [alice, 'hello'],
+      [bob, 'hi alice'],
+      [alice, 'how are you? ✓ "quoted" \\ back\nslash'],
+    ] as const) {
+      const before = Date.now();
+      const response = await apiRequest(app.url, 'POST', `/api/conversations/${conversation.id}/messages`, {
+        token: author.token,
+        body: { text },
+      });
+      assert.equal(response.status, 201, response.text);
+      const message = response.body as MessageBody;
+      assert.deepEqual(Object.keys(message).sort(), ['author', 'conversationId', 'createdAt', 'id', 'seq', 'text']);
+      assert.match(message.id, /^[A-Za-z0-9_-]{1,64}$/);
+      assert.equal(message.conversationId, conversation.id);
+      assert.equal(message.author, author.username);
+      assert.equal(message.text, text);
+      assert.match(message.createdAt, ISO_UTC);
+      assert.ok(Date.parse(message.createdAt) >= before - 1000);
+      posted.push(message);
+    }
+    assert.deepEqual(posted.map((m) => m.seq), [1, 2, 3]);
+    assert.equal(new Set(posted.map((m) => m.id)).size, 3, 'ids are unique');
+
+    // History gives back exactly what the posts answered.
+    assert.deepEqual(await page(bob.token, conversation.id), { items: posted, nextAfter: null });
+  });
+
+  test('text of 1 and 4000 characters is accepted; empty, 4001, missing or not a string is 400', async () => {
+    const { alice, conversation } = await memberPair();
+    assert.equal((await postMessage(app.url, alice.token, conversation.id, 'x')).seq, 1);
+    assert.equal((await postMessage(app.url, alice.token, conversation.id, 'y'.repeat(4000))).seq, 2);
+    for (const body of [{ text: '' }, { text: 'z'.repeat(4001) }, {}, { text: 42 }, { text: null }, { text: 'ok', seq: 99 }, { text: 'ok', author: 'mallory' }]) {
+      const response = await apiRequest(app.url, 'POST', `/api/conversations/${conversation.id}/messages`, { token: alice.token, body });
+      assertErrorShape(response, 400, 'invalid_request');
+    }
+    const stored = await page(alice.token, conversation.id);
+    assert.deepEqual(stored.items.map((m) => m.seq), [1, 2], 'rejected posts took no seq');
+    assert.equal(await postMessage(app.url, alice.token, conversation.id, 'next').then((m) => m.seq), 3);
+  });
+
+  test('a non-member gets 404, nothing is stored, enqueued or put in the outbox', async () => {
+    const { alice, conversation } = await memberPair();
+    const mallory = await registerUser(app.url);
+    await postMessage(app.url, alice.token, conversation.id, 'first');
+    const outboxBefore = await app.redis.zcard(app.keys.outbox());
+    const jobsBefore = await deliveries.count();
+
+    const response = await apiRequest(app.url, 'POST', `/api/conversations/${conversation.id}/messages`, {
+      token: mallory.token,
+      body: { text: 'intrusion' },
+    });
+    assertErrorShape(response, 404, 'not_found');
+    const history = await page(alice.token, conversation.id);
+    assert.deepEqual(history.items.map((m) => m.text), ['first']);
+    assert.equal(await app.redis.hget(app.keys.conversation(conversation.id), 'seq'), '1', 'no seq taken');
+    assert.equal(await app.redis.zcard(app.keys.outbox()), outboxBefore);
+    assert.equal(await deliveries.count(), jobsBefore);
+  });
+
+  test('an unknown conversation is 404 and creates no key', async () => {
+    const alice = await registerUser(app.url);
+    const id = 'BBBBBBBBBBBBBBBBBBBBBBBB';
+    const response = await apiRequest(app.url, 'POST', `/api/conversations/${id}/messages`, { token: alice.token, body: { text: 'hello?' } });
+    assertErrorShape(response, 404, 'not_found');
+    assert.equal(await app.redis.exists(app.keys.conversation(id), app.keys.messages(id)), 0);
+  });
+
+  test('a member removed from the conversation can no longer post or read', async () => {
+    const { alice, bob, conversation } = await memberPair();
+    const removed = await apiRequest(app.url, 'PATCH', `/api/conversations/${conversation.id}`, { token: alice.token, body: { users: [] } });
+    assert.equal(removed.status, 200, removed.text);
+    assertErrorShape(
+      await apiRequest(app.url, 'POST', `/api/conversations/${conversation.id}/messages`, { token: bob.token, body: { text: 'still here?' } }),
+      404,
+      'not_found',
+    );
+    assertErrorShape(await listMessages(bob.token, conversation.id), 404, 'not_found');
+  });
+
+  test('every accepted message enqueues exactly one delivery job, with the message id as job id', async () => {
+    const { alice, bob, conversation } = await memberPair();
+    const jobsBefore = await deliveries.count();
+    const posted = [
+      await postMessage(app.url, alice.token, conversation.id, 'one'),
+      await postMessage(app.url, bob.token, conversation.id, 'two'),
+      await postMessage(app.url, alice.token, conversation.id, 'three'),
+    ];
+    assert.equal(await deliveries.count(), jobsBefore + 3, 'one job per message');
+    for (const message of posted) {
+      const job = await deliveries.getJob(message.id);
+      assert.ok(job, `job ${message.id} exists`);
+      assert.equal(job.name, DELIVERY_JOB);
+      assert.deepEqual(job.data, { conversationId: conversation.id, seq: message.seq, messageId: message.id });
+    }
+    // Each message is also in the outbox until a worker publishes it (none runs here).
+    const outbox = await app.redis.zrange(app.keys.outbox(), 0, -1);
+    for (const message of posted) assert.ok(outbox.includes(`${conversation.id} ${message.seq} ${message.id}`), 'outbox entry');
+  });
+
+  test('50 concurrent posts to one conversation get seq 1..50, no gaps, no repeats, one job each', async () => {
+    const { alice, bob, conversation } = await memberPair();
+    const jobsBefore = await deliveries.count();
+    const posted = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => postMessage(app.url, i % 2 === 0 ? alice.token : bob.token, conversation.id, `m${i}`)),
+    );
+    assert.deepEqual(
+      posted.map((m) => m.seq).sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+    assert.equal(new Set(posted.map((m) => m.id)).size, 50);
+
+    const history = await page(alice.token, conversation.id, '?limit=500');
+    assert.deepEqual(history.items.map((m) => m.seq), Array.from({ length: 50 }, (_, i) => i + 1), 'history in seq order');
+    assert.deepEqual(
+      [...history.items].sort((a, b) => a.id.localeCompare(b.id)),
+      [...posted].sort((a, b) => a.id.localeCompare(b.id)),
+      'history holds exactly the accepted messages',
+    );
+    assert.equal(await deliveries.count(), jobsBefore + 50);
+    const jobs = await Promise.all(posted.map((m) => deliveries.getJob(m.id)));
+    for (const [i, job] of jobs.entries()) {
+      assert.deepEqual(job?.data, { conversationId: conversation.id, seq: posted[i]?.seq, messageId: posted[i]?.id });
+    }
+  });
+});
+
+describe('GET /api/conversations/:id/messages', () => {
+  let alice: RegisteredUser;
+  let bob: RegisteredUser;
+  let conversation: ConversationBody;
+  let posted: MessageBody[];
+
+  before(async () => {
+    ({ alice, bob, conversation } = await memberPair());
+    posted = [];
+    for (let i = 1; i <= 7; i += 1) posted.push(await postMessage(app.url, i % 2 ? alice.token : bob.token, conversation.id, `message ${i}`));
+  });
+
+  test('7 messages, limit 3: pages 1-3, 4-6, 7 and nextAfter null at the end', async () => {
+    const first = await page(alice.token, conversation.id, '?limit=3');
+    assert.deepEqual(first, { items: posted.slice(0, 3), nextAfter: 3 });
+    const second = await page(alice.token, conversation.id, `?after=${first.nextAfter}&limit=3`);
+    assert.deepEqual(second, { items: posted.slice(3, 6), nextAfter: 6 });
+    const third = await page(alice.token, conversation.id, `?limit=3&after=${second.nextAfter}`);
+    assert.deepEqual(third, { items: posted.slice(6), nextAfter: null });
+  });
+
+  test('a page that ends exactly at the last message says nextAfter null', async () => {
+    assert.deepEqual(await page(bob.token, conversation.id, '?after=4&limit=3'), { items: posted.slice(4), nextAfter: null });
+    assert.deepEqual(await page(bob.token, conversation.id, '?limit=7'), { items: posted, nextAfter: null });
+  });
+
+  test('defaults: no query gives everything from seq 1 (limit 50)', async () => {
+    assert.deepEqual(await page(bob.token, conversation.id), { items: posted, nextAfter: null });
+  });
+
+  test('after past the end, or after=0, limit=1 and limit=500', async () => {
+    assert.deepEqual(await page(alice.token, conversation.id, '?after=7'), { items: [], nextAfter: null });
+    assert.deepEqual(await page(alice.token, conversation.id, '?after=1000'), { items: [], nextAfter: null });
+    assert.deepEqual(await page(alice.token, conversation.id, '?after=0&limit=1'), { items: posted.slice(0, 1), nextAfter: 1 });
+    assert.deepEqual(await page(alice.token, conversation.id, '?limit=500'), { items: posted, nextAfter: null });
+  });
+
+  test('with 60 messages and no limit, pages hold 50', async () => {
+    const { alice: owner, conversation: big } = await memberPair();
+    await Promise.all(Array.from({ length: 60 }, (_, i) => postMessage(app.url, owner.token, big.id, `n${i}`)));
+    const first = await page(owner.token, big.id);
+    assert.equal(first.items.length, 50);
+    assert.equal(first.nextAfter, 50);
+    const rest = await page(owner.token, big.id, `?after=${first.nextAfter}`);
+    assert.deepEqual(rest.items.map((m) => m.seq), Array.from({ length: 10 }, (_, i) => 51 + i));
+    assert.equal(rest.nextAfter, null);
+  });
+
+  for (const query of ['?limit=0', '?limit=501', '?limit=abc', '?limit=-1', '?limit=1.5', '?limit=', '?after=-1', '?after=abc', '?after=1e3', '?before=3', '?limit=2&limit=3', '?after[]=1']) {
+    test(`${query} is 400 invalid_request`, async () => {
+      assertErrorShape(await listMessages(alice.token, conversation.id, query), 400, 'invalid_request');
+    });
+  }
+
+  test('a non-member gets 404 and none of the messages', async () => {
+    const mallory = await registerUser(app.url);
+    const response = await listMessages(mallory.token, conversation.id);
+    assertErrorShape(response, 404, 'not_found');
+    assert.ok(!response.text.includes('message 1'));
+  });
+
+  test('an unknown conversation is 404', async () => {
+    assertErrorShape(await listMessages(alice.token, 'CCCCCCCCCCCCCCCC'), 404, 'not_found');
+  });
+});
