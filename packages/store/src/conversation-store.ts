@@ -15,23 +15,24 @@ import { luaScript, runScript } from './run-script.js';
 const UPDATE_CONVERSATION = luaScript(`
 local conv, members = KEYS[1], KEYS[2]
 local caller, title, replaceMembers, indexPrefix, indexSuffix, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-if redis.call('SISMEMBER', members, caller) == 0 then return 0 end
+if not redis.call('ZSCORE', members, caller) then return 0 end
 if title ~= '' then redis.call('HSET', conv, 'title', title) end
 if replaceMembers == '1' then
   local score = redis.call('HGET', conv, 'createdAtMs')
+  local joinedAtSeq = redis.call('HGET', conv, 'seq')
   local wanted = { [caller] = true }
   for i = 7, #ARGV do wanted[ARGV[i]] = true end
   local current = {}
-  for _, user in ipairs(redis.call('SMEMBERS', members)) do
+  for _, user in ipairs(redis.call('ZRANGE', members, 0, -1)) do
     current[user] = true
     if not wanted[user] then
-      redis.call('SREM', members, user)
+      redis.call('ZREM', members, user)
       redis.call('ZREM', indexPrefix .. user .. indexSuffix, id)
     end
   end
   for user in pairs(wanted) do
     if not current[user] then
-      redis.call('SADD', members, user)
+      redis.call('ZADD', members, joinedAtSeq, user)
       redis.call('ZADD', indexPrefix .. user .. indexSuffix, score, id)
     end
   end
@@ -65,12 +66,12 @@ export function createConversationStore(redis: Redis, keys: Keys) {
   const [indexPrefix, indexSuffix] = probe.split('\u0000') as [string, string];
 
   async function read(id: string, asUser: string): Promise<Conversation | undefined> {
-    const [isMember, hash, members] = pipelineValues(
+    const [joinedAt, hash, members] = pipelineValues(
       await guardRedis(
-        redis.pipeline().sismember(keys.members(id), asUser).hgetall(keys.conversation(id)).smembers(keys.members(id)).exec(),
+        redis.pipeline().zscore(keys.members(id), asUser).hgetall(keys.conversation(id)).zrange(keys.members(id), 0, -1).exec(),
       ),
-    ) as [number, Record<string, string>, string[]];
-    if (isMember !== 1 || !hash.id) return undefined;
+    ) as [string | null, Record<string, string>, string[]];
+    if (joinedAt === null || !hash.id) return undefined;
     return toConversation(hash, members);
   }
 
@@ -90,7 +91,7 @@ export function createConversationStore(redis: Redis, keys: Keys) {
         createdBy: input.createdBy,
         seq: 0,
       });
-      multi.sadd(keys.members(id), ...members);
+      multi.zadd(keys.members(id), ...members.flatMap((user) => [0, user]));
       for (const user of members) multi.zadd(keys.userConversations(user), now.getTime(), id);
       pipelineValues(await guardRedis(multi.exec()));
       return { id, title: input.title, users: members.sort(), createdAt, createdBy: input.createdBy };
@@ -110,7 +111,7 @@ export function createConversationStore(redis: Redis, keys: Keys) {
       const ids = await guardRedis(redis.zrange(keys.userConversations(username), 0, -1));
       if (ids.length === 0) return [];
       const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hgetall(keys.conversation(id)).smembers(keys.members(id));
+      for (const id of ids) pipeline.hgetall(keys.conversation(id)).zrange(keys.members(id), 0, -1);
       const values = pipelineValues(await guardRedis(pipeline.exec()));
       const conversations: Conversation[] = [];
       for (let i = 0; i < ids.length; i += 1) {
@@ -136,12 +137,17 @@ export function createConversationStore(redis: Redis, keys: Keys) {
       return conversation;
     },
 
+    /** The ids of the user's conversations, oldest first. */
+    async idsOf(username: string): Promise<string[]> {
+      return guardRedis(redis.zrange(keys.userConversations(username), 0, -1));
+    },
+
     /** Whether `username` is a member of each conversation, in one round trip. */
     async memberships(username: string, ids: readonly string[]): Promise<boolean[]> {
       if (ids.length === 0) return [];
       const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.sismember(keys.members(id), username);
-      return pipelineValues(await guardRedis(pipeline.exec())).map((value) => value === 1);
+      for (const id of ids) pipeline.zscore(keys.members(id), username);
+      return pipelineValues(await guardRedis(pipeline.exec())).map((joinedAt) => joinedAt !== null);
     },
   };
 }

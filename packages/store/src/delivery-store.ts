@@ -15,7 +15,7 @@ import { outboxEntry } from './outbox.js';
 const PUBLISH_TO_MEMBERS = luaScript(`
 local members, outbox = KEYS[1], KEYS[2]
 local channelPrefix, event, entry = ARGV[1], ARGV[2], ARGV[3]
-local users = redis.call('SMEMBERS', members)
+local users = redis.call('ZRANGE', members, 0, -1)
 for _, user in ipairs(users) do
   redis.call('PUBLISH', channelPrefix .. user, event)
 end

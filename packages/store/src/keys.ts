@@ -11,7 +11,7 @@ export interface Keys {
   userConversations(username: string): string;
   /** Hash: id, title, createdAt, createdBy, seq (last seq handed out). */
   conversation(id: string): string;
-  /** Set: member usernames. */
+  /** Sorted set: member usernames, scored by the conversation's seq when they joined. */
   members(id: string): string;
   /** Sorted set: message JSON scored by seq. */
   messages(id: string): string;

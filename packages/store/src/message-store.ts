@@ -16,7 +16,7 @@ import { outboxEntry } from './outbox.js';
 const APPEND_MESSAGE = luaScript(`
 local conv, members, messages, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local author, head, tail, entryHead, entryTail, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-if redis.call('SISMEMBER', members, author) == 0 then return 0 end
+if not redis.call('ZSCORE', members, author) then return 0 end
 local seq = redis.call('HINCRBY', conv, 'seq', 1)
 redis.call('ZADD', messages, seq, head .. seq .. tail)
 redis.call('ZADD', outbox, now, entryHead .. seq .. entryTail)
@@ -73,16 +73,16 @@ export function createMessageStore(redis: Redis, keys: Keys) {
 
     /** A page of history for a member: messages with seq > after, at most `limit`. */
     async page(conversationId: string, asUser: string, after: number, limit: number): Promise<MessagePage> {
-      const [isMember, rows] = pipelineValues(
+      const [joinedAt, rows] = pipelineValues(
         await guardRedis(
           redis
             .pipeline()
-            .sismember(keys.members(conversationId), asUser)
+            .zscore(keys.members(conversationId), asUser)
             .zrangebyscore(keys.messages(conversationId), `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit + 1)
             .exec(),
         ),
-      ) as [number, string[]];
-      if (isMember !== 1) throw new NotFoundError('no such conversation');
+      ) as [string | null, string[]];
+      if (joinedAt === null) throw new NotFoundError('no such conversation');
       const raw: string[] = [];
       let lastSeq = after;
       for (let i = 0; i < rows.length && raw.length < limit; i += 2) {
@@ -109,6 +109,50 @@ export function createMessageStore(redis: Redis, keys: Keys) {
         ),
       ) as [[string | null, string | null], string[]];
       return { raw: rows, title: title ?? '', lastSeq: Number(lastSeq ?? 0) };
+    },
+
+    /**
+     * What a socket of `username` that became ready at `sinceMs` is owed in a conversation it has
+     * not seen yet: messages with seq < beforeSeq (or any) accepted at or after `sinceMs` and after
+     * the user joined, ascending, at most `maxCount`. Reads backwards from the newest in pages and
+     * stops at the first message that is not owed.
+     */
+    async recentSince(
+      conversationId: string,
+      username: string,
+      beforeSeq: number | undefined,
+      sinceMs: number,
+      maxCount = 1000,
+    ): Promise<HistorySlice> {
+      const PAGE = 100;
+      const newestFirst: string[] = [];
+      let slice: HistorySlice = { raw: [], title: '', lastSeq: 0 };
+      for (let offset = 0; ; offset += PAGE) {
+        const [joinedAt, [title, lastSeq], rows] = pipelineValues(
+          await guardRedis(
+            redis
+              .pipeline()
+              .zscore(keys.members(conversationId), username)
+              .hmget(keys.conversation(conversationId), 'title', 'seq')
+              .zrevrangebyscore(keys.messages(conversationId), beforeSeq === undefined ? '+inf' : `(${beforeSeq}`, '-inf', 'LIMIT', offset, PAGE)
+              .exec(),
+          ),
+        ) as [string | null, [string | null, string | null], string[]];
+        slice = { raw: newestFirst, title: title ?? '', lastSeq: Number(lastSeq ?? 0) };
+        if (joinedAt === null) break;
+        let older = false;
+        for (const raw of rows) {
+          const message = JSON.parse(raw) as Message;
+          if (message.seq <= Number(joinedAt) || Date.parse(message.createdAt) < sinceMs) {
+            older = true;
+            break;
+          }
+          newestFirst.push(raw);
+        }
+        if (older || rows.length < PAGE || newestFirst.length >= maxCount) break;
+      }
+      newestFirst.reverse();
+      return slice;
     },
   };
 }

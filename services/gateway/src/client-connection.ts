@@ -1,15 +1,22 @@
 import type { WebSocket } from 'ws';
 import { CloseCode, type DeliveryEvent, type ErrorFrame } from '@chat/contracts';
-import { ConversationStream, type ConversationStreamDeps } from './conversation-stream.js';
+import { ConversationStream, type ConversationStreamDeps, type HistoryRead } from './conversation-stream.js';
 
 export interface ClientConnectionDeps {
-  streamDeps: Omit<ConversationStreamDeps, 'send'>;
+  streamDeps: Omit<ConversationStreamDeps, 'send' | 'entitledSinceMs' | 'readRecent'>;
+  readRecent(conversationId: string, username: string, beforeSeq: number | undefined, sinceMs: number): Promise<HistoryRead>;
   sendBufferLimitBytes: number;
   onSent: () => void;
 }
 
 /** Live events kept for a socket that is not ready yet; past this it must resume instead. */
 const EARLY_EVENTS_MAX = 10_000;
+
+/**
+ * Acceptance times come from the api's clock and `ready` from this one: a socket is owed messages
+ * accepted a little before it was ready, so a clock that runs behind cannot cost a message.
+ */
+const CLOCK_SKEW_MS = 250;
 
 /** Timers cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -22,6 +29,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class ClientConnection {
   /** Set by the heartbeat when a ping goes out, cleared by the pong. */
   awaitingPong = false;
+  /** When `ready` went out; until then, live events wait in `early`. */
+  private readyAtMs = Number.POSITIVE_INFINITY;
   private readonly streams = new Map<string, ConversationStream>();
   private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -48,6 +57,7 @@ export class ClientConnection {
   }
 
   ready(): void {
+    this.readyAtMs = Date.now();
     this.sendJson({ type: 'ready', user: this.username });
     this.markReady();
     // Frames the client sent before `ready` (a resume, typically) start in the microtasks that
@@ -67,7 +77,7 @@ export class ClientConnection {
       else this.close(CloseCode.TryAgainLater, 'too many events before ready; resume later');
       return;
     }
-    this.stream(event.conversationId).offer(event.seq, event.frame);
+    this.stream(event.conversationId).offer(event.seq, event.frame, event.acceptedAtMs);
   }
 
   /** Runs `task` after every frame before it, once the socket is ready. */
@@ -78,10 +88,22 @@ export class ClientConnection {
   stream(conversationId: string): ConversationStream {
     let stream = this.streams.get(conversationId);
     if (!stream) {
-      stream = new ConversationStream(conversationId, { ...this.deps.streamDeps, send: (frame) => this.send(frame) });
+      stream = new ConversationStream(conversationId, {
+        ...this.deps.streamDeps,
+        readRecent: (id, beforeSeq, sinceMs) => this.deps.readRecent(id, this.username, beforeSeq, sinceMs),
+        send: (frame) => this.send(frame),
+        entitledSinceMs: () => this.readyAtMs - CLOCK_SKEW_MS,
+      });
       this.streams.set(conversationId, stream);
     }
     return stream;
+  }
+
+  /** After a lost subscription: every conversation of the user, seen here or not, catches up. */
+  catchUp(conversationIds: readonly string[]): Promise<unknown> {
+    if (!this.isOpen || this.early) return Promise.resolve();
+    const ids = new Set([...this.streams.keys(), ...conversationIds]);
+    return Promise.allSettled([...ids].map((id) => this.stream(id).catchUp()));
   }
 
   dropStream(conversationId: string): void {

@@ -4,8 +4,14 @@
  * Live frames arrive from pub/sub, possibly out of order (several worker jobs at once) or twice
  * (a redelivered job). A frame at or below `last` is a duplicate and dropped; the next seq goes
  * out at once; a later one waits in `pending`. If the gap is still open after `gapWaitMs`, the
- * missing seqs are read from the store. Resume reads the store from the client's cursor; frames
- * that arrive meanwhile wait in `pending` and follow in order.
+ * missing seqs are read from the store.
+ *
+ * Where a socket starts in a conversation it did not resume: it is owed every message accepted
+ * after it became ready (`entitledSinceMs`). The first live frame seen decides, unless an earlier
+ * owed message may still be on its way; then the store says which ones are owed.
+ *
+ * Store reads (gap fill, resume, first sight, catch-up after a lost subscription) run one at a
+ * time per stream; live frames that arrive meanwhile wait in `pending` and follow in order.
  */
 
 export interface StoredFrame {
@@ -14,6 +20,7 @@ export interface StoredFrame {
 }
 
 export interface HistoryRead {
+  /** Ascending seq. */
   frames: StoredFrame[];
   /** The conversation's last seq at the time of the read. */
   lastSeq: number;
@@ -22,8 +29,12 @@ export interface HistoryRead {
 export interface ConversationStreamDeps {
   /** Frames with after < seq <= until (or all after `after`), ascending, at most `limit`. */
   readHistory(conversationId: string, after: number, until: number | undefined, limit: number): Promise<HistoryRead>;
+  /** Frames this socket's user is owed: seq < beforeSeq (or any), accepted at or after `sinceMs` and after they joined. */
+  readRecent(conversationId: string, beforeSeq: number | undefined, sinceMs: number): Promise<HistoryRead>;
   /** Writes a frame to the socket; false when the socket is gone (stop sending). */
   send(frame: Buffer | string): boolean;
+  /** The socket is owed messages accepted from this time on (epoch ms). */
+  entitledSinceMs(): number;
   onReplayed(count: number): void;
   onReadFailed(error: unknown): void;
   gapWaitMs: number;
@@ -35,12 +46,14 @@ const RETRY_AFTER_FAILED_READ_MS = 1000;
 const PENDING_LIMIT = 1000;
 
 export class ConversationStream {
-  /** Highest seq handed to the socket with nothing missing below it (since `first`). */
+  /** Highest seq handed to the socket with nothing missing below it (since `firstLive`). */
   private last: number | undefined;
-  /** First seq delivered live on this socket, before any resume. */
+  /** The seq this socket started at without a resume. */
   private firstLive: number | undefined;
   private readonly pending = new Map<number, Buffer | string>();
-  private reading = false;
+  /** Store reads queued or running. */
+  private busy = 0;
+  private reads: Promise<unknown> = Promise.resolve();
   private held = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -51,22 +64,25 @@ export class ConversationStream {
   ) {}
 
   /** A live frame from pub/sub. */
-  offer(seq: number, frame: Buffer | string): void {
-    if (this.closed) return;
-    if (this.held) {
+  offer(seq: number, frame: Buffer | string, acceptedAtMs: number): void {
+    if (this.closed || (this.last !== undefined && seq <= this.last)) return;
+    if (this.held || this.busy > 0) {
       this.pending.set(seq, frame);
       return;
     }
     if (this.last === undefined) {
-      // First sight of this conversation on a socket that did not resume it: start here.
-      this.last = seq - 1;
-      this.firstLive = seq;
+      if (seq > 1 && acceptedAtMs >= this.deps.entitledSinceMs()) {
+        // Earlier seqs may be owed too and still in flight: ask the store.
+        this.pending.set(seq, frame);
+        void this.exclusive(() => this.startFromStore(seq)).catch(() => undefined);
+        return;
+      }
+      this.startAt(seq);
     }
-    if (seq <= this.last) return;
-    if (this.reading || seq !== this.last + 1) {
+    if (seq !== (this.last as number) + 1) {
       this.pending.set(seq, frame);
-      if (this.pending.size > PENDING_LIMIT) this.fillGapNow();
-      else if (!this.reading) this.armGapTimer();
+      if (this.pending.size > PENDING_LIMIT) this.fillGap();
+      else this.armGapTimer(this.deps.gapWaitMs);
       return;
     }
     this.emit(seq, frame);
@@ -92,21 +108,35 @@ export class ConversationStream {
    * Sends every stored message after `cursor` that this socket has not had, then what arrived
    * live meanwhile. Resolves false when history no longer reaches back to the cursor.
    */
-  async resumeFrom(cursor: number): Promise<boolean> {
+  resumeFrom(cursor: number): Promise<boolean> {
     this.held = false;
-    if (this.closed) return true;
-    if (this.last === undefined || this.firstLive === undefined) {
-      this.last = Math.max(this.last ?? 0, cursor);
-      return this.read(cursor, undefined);
-    }
-    // Live frames already went out (the client resumed late): send only what it never had.
-    if (cursor >= this.last) {
-      this.last = cursor;
-      this.drain();
-      return true;
-    }
-    if (cursor + 1 >= this.firstLive) return true;
-    return this.read(cursor, this.firstLive - 1, { keepLast: true });
+    return this.exclusive(async () => {
+      if (this.closed) return true;
+      if (this.last === undefined || this.firstLive === undefined) {
+        // Nothing went out live: replay from the cursor, skipping what an earlier resume sent.
+        this.last = Math.max(this.last ?? 0, cursor);
+        return this.readRange(cursor, undefined);
+      }
+      // Live frames already went out (the client resumed late): send only what it never had,
+      // which is older than them. Order across that boundary cannot be kept; nothing is lost.
+      if (cursor >= this.last) {
+        this.last = cursor;
+        return true;
+      }
+      if (cursor + 1 >= this.firstLive) return true;
+      const recovered = await this.readRange(cursor, this.firstLive - 1, { olderThanLive: true });
+      this.firstLive = cursor + 1;
+      return recovered;
+    });
+  }
+
+  /** After this replica lost its pub/sub subscription: send what was published meanwhile. */
+  catchUp(): Promise<unknown> {
+    return this.exclusive(async () => {
+      if (this.closed) return;
+      if (this.last === undefined) await this.startFromStore(undefined);
+      else await this.readRange(this.last, undefined);
+    });
   }
 
   close(): void {
@@ -115,13 +145,18 @@ export class ConversationStream {
     this.pending.clear();
   }
 
+  private startAt(seq: number): void {
+    this.last = seq - 1;
+    this.firstLive = seq;
+  }
+
   private emit(seq: number, frame: Buffer | string): void {
     this.last = seq;
     if (!this.deps.send(frame)) this.close();
   }
 
   private drain(): void {
-    if (this.last === undefined) return;
+    if (this.last === undefined || this.busy > 0 || this.held) return;
     for (let next = this.pending.get(this.last + 1); next !== undefined && !this.closed; next = this.pending.get(this.last + 1)) {
       this.pending.delete(this.last + 1);
       this.emit(this.last + 1, next);
@@ -130,76 +165,89 @@ export class ConversationStream {
     if (this.pending.size === 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
-    } else if (!this.reading) {
-      this.armGapTimer();
+    } else {
+      this.armGapTimer(this.deps.gapWaitMs);
     }
   }
 
-  private armGapTimer(delayMs = this.deps.gapWaitMs): void {
+  private armGapTimer(delayMs: number): void {
     if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.fillGapNow();
+      this.fillGap();
     }, delayMs);
   }
 
-  private fillGapNow(): void {
-    if (this.reading || this.closed || this.last === undefined || this.pending.size === 0) return;
+  private fillGap(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const until = Math.min(...this.pending.keys()) - 1;
-    if (until <= this.last) {
-      this.drain();
-      return;
-    }
-    void this.read(this.last, until);
+    if (this.closed || this.busy > 0 || this.pending.size === 0) return;
+    void this.exclusive(async () => {
+      if (this.last === undefined || this.pending.size === 0) return;
+      const until = Math.min(...this.pending.keys()) - 1;
+      if (until > this.last) await this.readRange(this.last, until);
+    }).catch(() => undefined);
   }
 
-  /**
-   * Reads (after, until] from the store in batches and emits what the socket has not had.
-   * With keepLast, the frames are older than what went out live (a late resume): they are sent
-   * without moving `last`.
-   */
-  private async read(after: number, until: number | undefined, options: { keepLast?: boolean } = {}): Promise<boolean> {
-    this.reading = true;
-    let recovered = true;
-    let position = after;
-    let replayed = 0;
-    try {
-      for (;;) {
-        const { frames, lastSeq } = await this.deps.readHistory(this.conversationId, position, until, READ_BATCH);
-        if (this.closed) return recovered;
-        const end = until ?? lastSeq;
-        for (const { seq, frame } of frames) {
-          // A hole in stored history (retention trimmed it): say so, and carry on after it.
-          if (seq !== position + 1) recovered = false;
-          position = seq;
-          replayed += 1;
-          if (options.keepLast) {
-            if (!this.deps.send(frame)) this.close();
-          } else if (this.last === undefined || seq > this.last) {
-            this.emit(seq, frame);
-          }
-          if (this.closed) return recovered;
-        }
-        if (frames.length < READ_BATCH) {
-          if (position < end) recovered = false;
-          if (!options.keepLast && this.last !== undefined && until !== undefined && this.last < until) {
-            // The store has nothing more below the pending frames: skip the hole.
-            this.last = until;
-          }
-          break;
-        }
-      }
-      this.reading = false;
-      this.deps.onReplayed(replayed);
+  /** Runs store reads one at a time; live frames wait in `pending` until none is left. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    this.busy += 1;
+    const run = this.reads.then(task).finally(() => {
+      this.busy -= 1;
       this.drain();
-      return recovered;
-    } catch (error) {
-      this.reading = false;
+    });
+    this.reads = run.catch(() => undefined);
+    return run.catch((error: unknown) => {
       this.deps.onReadFailed(error);
       if (this.pending.size > 0) this.armGapTimer(RETRY_AFTER_FAILED_READ_MS);
       throw error;
+    });
+  }
+
+  /** First sight: the store says which messages before `beforeSeq` this socket is owed. */
+  private async startFromStore(beforeSeq: number | undefined): Promise<void> {
+    const { frames, lastSeq } = await this.deps.readRecent(this.conversationId, beforeSeq, this.deps.entitledSinceMs());
+    if (this.closed || this.last !== undefined) return;
+    const first = frames[0]?.seq ?? (beforeSeq ?? lastSeq + 1);
+    this.startAt(first);
+    for (const { seq, frame } of frames) if (seq >= first) this.emit(seq, frame);
+    this.deps.onReplayed(frames.length);
+  }
+
+  /**
+   * Reads (after, until] from the store in batches and emits what the socket has not had. With
+   * olderThanLive, the frames are older than what already went out live (a late resume): they
+   * are sent without moving `last`. Resolves false when the store has a hole in that range.
+   */
+  private async readRange(after: number, until: number | undefined, options: { olderThanLive?: boolean } = {}): Promise<boolean> {
+    let recovered = true;
+    let position = after;
+    let replayed = 0;
+    for (;;) {
+      const { frames, lastSeq } = await this.deps.readHistory(this.conversationId, position, until, READ_BATCH);
+      if (this.closed) return recovered;
+      // The client has seen more than the store holds: history went backwards (data lost).
+      if (replayed === 0 && until === undefined && after > lastSeq) recovered = false;
+      for (const { seq, frame } of frames) {
+        // A hole in stored history (retention trimmed it): say so, and carry on after it.
+        if (seq !== position + 1) recovered = false;
+        position = seq;
+        replayed += 1;
+        if (options.olderThanLive) {
+          if (!this.deps.send(frame)) this.close();
+        } else if (this.last === undefined || seq > this.last) {
+          this.emit(seq, frame);
+        }
+        if (this.closed) return recovered;
+      }
+      if (frames.length < READ_BATCH) {
+        if (position < (until ?? lastSeq)) recovered = false;
+        // Nothing more is stored below the pending frames: skip the hole rather than wait forever.
+        if (!options.olderThanLive && until !== undefined && this.last !== undefined && this.last < until) this.last = until;
+        break;
+      }
     }
+    this.deps.onReplayed(replayed);
+    return recovered;
   }
 }

@@ -5,7 +5,7 @@ import type { TokenService, VerifiedToken } from '@chat/auth';
 import { CloseCode, decodeDeliveryEvent, messageFrame, summaryOfStored } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
-import type { ConversationStore, Keys, MessageStore, Redis } from '@chat/store';
+import type { ConversationStore, HistorySlice, Keys, MessageStore, Redis } from '@chat/store';
 import { ClientConnection } from './client-connection.js';
 import { createClientFrameHandler } from './client-frames.js';
 import { ConnectionRegistry } from './connection-registry.js';
@@ -58,8 +58,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const metrics = createGatewayMetrics(deps.registry, connections);
   let closing: Promise<void> | undefined;
 
-  async function readHistory(conversationId: string, after: number, until: number | undefined, limit: number): Promise<HistoryRead> {
-    const slice = await deps.messages.history(conversationId, after, until, limit);
+  function framesOf(slice: HistorySlice): HistoryRead {
     const frames = slice.raw.map((raw) => {
       const summary = summaryOfStored(raw, slice.title);
       return { seq: summary.seq, frame: messageFrame(summary) };
@@ -68,7 +67,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   const streamDeps = {
-    readHistory,
+    readHistory: async (conversationId: string, after: number, until: number | undefined, limit: number) =>
+      framesOf(await deps.messages.history(conversationId, after, until, limit)),
     gapWaitMs: settings.gapWaitMs,
     onReplayed: (count: number) => metrics.replayed.inc(count),
     onReadFailed: (error: unknown) => {
@@ -108,6 +108,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   async function register(socket: WebSocket, token: VerifiedToken): Promise<void> {
     const client = new ClientConnection(socket, token.username, token.expiresAtMs, {
       streamDeps,
+      readRecent: async (conversationId, username, beforeSeq, sinceMs) =>
+        framesOf(await deps.messages.recentSince(conversationId, username, beforeSeq, sinceMs)),
       sendBufferLimitBytes: settings.sendBufferLimitBytes,
       onSent: () => metrics.framesSent.inc(),
     });
