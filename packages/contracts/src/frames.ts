@@ -7,6 +7,8 @@ export const RESUME_CURSORS_MAX = 1000;
 
 export const resumeFrameSchema = z.strictObject({
   type: z.literal('resume'),
+  /** The store epoch the cursors were seen under (from `ready`); another epoch cannot be resumed. */
+  epoch: z.string().min(1).max(64).optional(),
   cursors: z
     .record(idSchema, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))
     .refine((cursors) => Object.keys(cursors).length <= RESUME_CURSORS_MAX, {
@@ -35,6 +37,8 @@ export type ResumeFrame = z.infer<typeof resumeFrameSchema>;
 export interface ReadyFrame {
   type: 'ready';
   user: string;
+  /** The store epoch: keep it with the cursors and send it back in `resume`. */
+  epoch: string;
 }
 
 export interface ResumedFrame {

@@ -8,3 +8,4 @@ export * from './conversation-store.js';
 export * from './message-store.js';
 export * from './outbox.js';
 export * from './delivery-store.js';
+export * from './store-epoch.js';

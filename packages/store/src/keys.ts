@@ -17,6 +17,8 @@ export interface Keys {
   messages(id: string): string;
   /** Sorted set: deliveries accepted but not yet published, scored by acceptance time. */
   outbox(): string;
+  /** Hash: the store epoch's id and the Redis run_id it was last seen with (store-epoch.ts). */
+  epoch(): string;
   /** Pub/sub channel of one user: every delivery event for that user's sockets. */
   userChannel(username: string): string;
   /** The prefix of userChannel(), so a subscriber can recover the username. */
@@ -35,6 +37,7 @@ export function createKeys(prefix: string): Keys {
     members: (id) => `${prefix}:conv:${id}:members`,
     messages: (id) => `${prefix}:conv:${id}:messages`,
     outbox: () => `${prefix}:outbox`,
+    epoch: () => `${prefix}:epoch`,
     userChannel: (username) => `${userChannelPrefix}${username}`,
     userChannelPrefix,
     queuePrefix: `${prefix}:bull`,

@@ -11,14 +11,17 @@ import { outboxEntry } from './outbox.js';
  * Accepts a message in one round trip: checks membership, takes the next seq, stores the message
  * and records it in the outbox, atomically. The message JSON is assembled from a head and a tail
  * around the seq so Lua never re-encodes it (cjson would reorder keys and mangle numbers).
+ * With a retention limit (ARGV[7] > 0) only the newest that many messages are kept.
  * Returns the seq, or 0 when the author is not a member (or the conversation does not exist).
  */
 const APPEND_MESSAGE = luaScript(`
 local conv, members, messages, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local author, head, tail, entryHead, entryTail, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local keep = tonumber(ARGV[7])
 if not redis.call('ZSCORE', members, author) then return 0 end
 local seq = redis.call('HINCRBY', conv, 'seq', 1)
 redis.call('ZADD', messages, seq, head .. seq .. tail)
+if keep > 0 then redis.call('ZREMRANGEBYRANK', messages, 0, -keep - 1) end
 redis.call('ZADD', outbox, now, entryHead .. seq .. entryTail)
 return seq
 `);
@@ -45,7 +48,12 @@ function splitAround(template: string, marker: string): [string, string] {
   return [template.slice(0, at), template.slice(at + marker.length)];
 }
 
-export function createMessageStore(redis: Redis, keys: Keys) {
+export interface MessageStoreSettings {
+  /** Messages kept per conversation; 0 keeps everything. */
+  historyLimit: number;
+}
+
+export function createMessageStore(redis: Redis, keys: Keys, settings: MessageStoreSettings = { historyLimit: 0 }) {
   return {
     async append(conversationId: string, author: string, text: string): Promise<{ message: Message; job: DeliveryJob }> {
       const id = newMessageId();
@@ -61,7 +69,7 @@ export function createMessageStore(redis: Redis, keys: Keys) {
           redis,
           APPEND_MESSAGE,
           [keys.conversation(conversationId), keys.members(conversationId), keys.messages(conversationId), keys.outbox()],
-          [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, Date.now()],
+          [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, Date.now(), settings.historyLimit],
         ),
       );
       if (typeof seq !== 'number' || seq === 0) throw new NotFoundError('no such conversation');

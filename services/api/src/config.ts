@@ -22,6 +22,8 @@ export const apiEnvSchema = z
       .default(16384),
     /** Largest request body accepted, in bytes (413 beyond). */
     BODY_LIMIT_BYTES: positiveInt(64 * 1024),
+    /** Messages kept per conversation (the oldest go first); 0 keeps everything. */
+    HISTORY_LIMIT: z.coerce.number().int().min(0).default(0),
     /** Milliseconds a delivery job may take to enqueue before the outbox sweeper is left to do it. */
     ENQUEUE_TIMEOUT_MS: positiveInt(1000),
   })

@@ -45,7 +45,7 @@ const app = createApp({
   registry,
   users: createUserStore(redis, keys),
   conversations: createConversationStore(redis, keys),
-  messages: createMessageStore(redis, keys),
+  messages: createMessageStore(redis, keys, { historyLimit: config.HISTORY_LIMIT }),
   deliveries,
   passwords: createPasswordHasher({ cost: config.PASSWORD_HASH_COST }),
   tokens,

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { CloseCode, type DeliveryEvent, type ErrorFrame } from '@chat/contracts';
+import { CloseCode, type DeliveryEvent, type ErrorFrame, type ReadyFrame } from '@chat/contracts';
 import { ConversationStream, type ConversationStreamDeps, type HistoryRead } from './conversation-stream.js';
 
 export interface ClientConnectionDeps {
@@ -56,9 +56,10 @@ export class ClientConnection {
     return !this.closed && this.socket.readyState === this.socket.OPEN;
   }
 
-  ready(): void {
+  ready(epoch: string): void {
     this.readyAtMs = Date.now();
-    this.sendJson({ type: 'ready', user: this.username });
+    const frame: ReadyFrame = { type: 'ready', user: this.username, epoch };
+    this.sendJson(frame);
     this.markReady();
     // Frames the client sent before `ready` (a resume, typically) start in the microtasks that
     // follow; live events wait one turn more, so a resume's hold is in place before them.

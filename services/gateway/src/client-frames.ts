@@ -9,6 +9,8 @@ export interface ClientFramesDeps {
   tokens: TokenService;
   conversations: ConversationStore;
   logger: Logger;
+  /** The store epoch this replica serves. */
+  epoch: () => string | undefined;
   onResume: () => void;
 }
 
@@ -26,12 +28,18 @@ export function createClientFrameHandler(deps: ClientFramesDeps) {
       for (const id of ids) client.stream(id).release();
       throw error;
     }
+    // Cursors from another epoch point into a history that is gone: nothing can be replayed.
+    const sameEpoch = frame.epoch === undefined || frame.epoch === deps.epoch();
     const outcomes = await Promise.all(
       ids.map(async (id, index) => {
         // Only the caller's conversations: a guessed id is skipped like one that does not exist.
         if (!memberships[index]) {
           client.dropStream(id);
           return { id, recovered: true };
+        }
+        if (!sameEpoch) {
+          client.stream(id).release();
+          return { id, recovered: false };
         }
         return { id, recovered: await client.stream(id).resumeFrom(frame.cursors[id] ?? 0) };
       }),

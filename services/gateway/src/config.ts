@@ -16,6 +16,8 @@ export const gatewayEnvSchema = z
     HEARTBEAT_INTERVAL_MS: positiveInt(30_000),
     /** How long an out-of-order message waits for the missing ones before they are read from the store. */
     GAP_WAIT_MS: positiveInt(30),
+    /** Client frames a socket may send per second on average (bursts of twice that). */
+    CLIENT_FRAMES_PER_SECOND: positiveInt(20),
     /** How long a new socket may wait for its user's channel subscription before it is refused with 1013. */
     SUBSCRIBE_TIMEOUT_MS: positiveInt(5000),
   })

@@ -11,6 +11,7 @@ import { createClientFrameHandler } from './client-frames.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import type { HistoryRead } from './conversation-stream.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
+import { FrameRateLimit } from './frame-rate-limit.js';
 import { checkUpgrade, refuseUpgrade } from './upgrade-auth.js';
 import { UserChannelSubscriber } from './user-channel-subscriber.js';
 
@@ -20,7 +21,11 @@ export interface GatewaySettings {
   heartbeatIntervalMs: number;
   gapWaitMs: number;
   subscribeTimeoutMs: number;
+  clientFramesPerSecond: number;
 }
+
+/** A socket that keeps flooding after this many refused frames in a row is closed (1008). */
+const FLOOD_CLOSE_AFTER = 50;
 
 export interface GatewayDeps {
   logger: Logger;
@@ -31,6 +36,8 @@ export interface GatewayDeps {
   messages: MessageStore;
   /** A connection used only for SUBSCRIBE. */
   subscriber: Redis;
+  /** Reads the store epoch (store-epoch.ts); called at start and after every pub/sub outage. */
+  observeEpoch: () => Promise<string>;
   isReady: () => Promise<boolean>;
   settings: GatewaySettings;
 }
@@ -91,9 +98,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics.deliveryLatency.observe(Math.max(0, Date.now() - event.acceptedAtMs) / 1000);
   });
 
+  let epoch: string | undefined;
+  async function refreshEpoch(): Promise<{ epoch: string; changed: boolean }> {
+    const next = await deps.observeEpoch();
+    const changed = epoch !== undefined && next !== epoch;
+    epoch = next;
+    return { epoch: next, changed };
+  }
+  refreshEpoch().catch((error: unknown) => logger.warn({ err: error }, 'store epoch not read yet'));
+
   const onClientFrame = createClientFrameHandler({
     tokens: deps.tokens,
     conversations: deps.conversations,
+    epoch: () => epoch,
     logger,
     onResume: () => metrics.resumes.inc(),
   });
@@ -114,9 +131,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
       onSent: () => metrics.framesSent.inc(),
     });
     metrics.connections.inc();
+    const rateLimit = new FrameRateLimit(settings.clientFramesPerSecond, settings.clientFramesPerSecond * 2);
     socket.on('message', (data, isBinary) => {
       client.awaitingPong = false;
-      onClientFrame(client, data, isBinary);
+      if (rateLimit.take()) {
+        onClientFrame(client, data, isBinary);
+      } else if (rateLimit.refusedInARow >= FLOOD_CLOSE_AFTER) {
+        client.close(CloseCode.PolicyViolation, 'too many frames');
+      } else if (rateLimit.refusedInARow === 1) {
+        client.sendError('rate_limited', 'too many frames; slow down');
+      }
     });
     socket.on('pong', () => {
       client.awaitingPong = false;
@@ -131,14 +155,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
 
     connections.add(client);
+    let currentEpoch: string;
     try {
       await withTimeout(subscriber.subscribe(client.username), settings.subscribeTimeoutMs, 'subscribe');
+      currentEpoch = epoch ?? (await withTimeout(refreshEpoch(), settings.subscribeTimeoutMs, 'epoch')).epoch;
     } catch (error) {
       logger.warn({ err: error, user: client.username }, 'could not subscribe; refusing the socket');
       client.close(CloseCode.TryAgainLater, 'try again later');
       return;
     }
-    if (client.isOpen) client.ready();
+    if (client.isOpen) client.ready(currentEpoch);
   }
 
   const server = createOpsServer({
@@ -166,6 +192,63 @@ export function createGateway(deps: GatewayDeps): Gateway {
         ws.terminate();
       });
     });
+  });
+
+  // After a pub/sub outage: what was published meanwhile never reached this replica. If the store
+  // kept its history, every socket reads what it missed from the store; if history may have gone
+  // backwards (new epoch), cursors mean nothing any more and every socket is sent away to resume.
+  let lostAt: number | undefined;
+  let recovering: Promise<void> | undefined;
+  const RECOVERY_BATCH = 50;
+
+  async function catchUpEveryone(): Promise<void> {
+    const users = [...new Set([...connections.all()].map((client) => client.username))];
+    for (let i = 0; i < users.length; i += RECOVERY_BATCH) {
+      await Promise.all(
+        users.slice(i, i + RECOVERY_BATCH).map(async (username) => {
+          const ids = await deps.conversations.idsOf(username);
+          await Promise.all([...(connections.socketsOf(username) ?? [])].map((client) => client.catchUp(ids)));
+        }),
+      );
+    }
+  }
+
+  async function recover(): Promise<void> {
+    while (!closing) {
+      try {
+        const outage = lostAt;
+        lostAt = undefined;
+        const { changed, epoch: current } = await refreshEpoch();
+        if (changed) {
+          logger.warn({ epoch: current }, 'store history changed (new epoch); closing sockets so clients resume');
+          for (const client of connections.all()) client.close(CloseCode.TryAgainLater, 'store restarted; resume');
+          return;
+        }
+        await subscriber.resubscribeAll();
+        await catchUpEveryone();
+        logger.info({ outageMs: outage === undefined ? undefined : Date.now() - outage, sockets: connections.size }, 'caught up after pub/sub outage');
+        return;
+      } catch (error) {
+        logger.warn({ err: error }, 'recovery after pub/sub outage failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  deps.subscriber.on('close', () => {
+    if (!closing && epoch !== undefined) lostAt ??= Date.now();
+  });
+  function startRecovery(): void {
+    if (lostAt === undefined || recovering || closing) return;
+    recovering = recover().finally(() => {
+      recovering = undefined;
+      // Lost again while recovering: go round once more.
+      if (deps.subscriber.status === 'ready') startRecovery();
+    });
+  }
+  deps.subscriber.on('ready', () => {
+    if (lostAt !== undefined) metrics.redisReconnects.inc({ connection: 'subscriber' });
+    startRecovery();
   });
 
   // Protocol-level heartbeat: a socket that did not answer the previous ping is dead.

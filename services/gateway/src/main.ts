@@ -2,7 +2,7 @@ import { createTokenService } from '@chat/auth';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
 import { configOrExit, onShutdownSignal } from '@chat/runtime';
-import { connectRedis, createConversationStore, createKeys, createMessageStore, redisAnswers } from '@chat/store';
+import { connectRedis, createConversationStore, createKeys, createMessageStore, observeStoreEpoch, redisAnswers } from '@chat/store';
 import { loadGatewayConfig } from './config.js';
 import { createGateway } from './create-gateway.js';
 
@@ -34,6 +34,7 @@ const gateway = createGateway({
   conversations: createConversationStore(redis, keys),
   messages: createMessageStore(redis, keys),
   subscriber,
+  observeEpoch: () => observeStoreEpoch(redis, keys),
   isReady: () => redisAnswers(redis),
   settings: {
     maxFrameBytes: config.MAX_FRAME_BYTES,
@@ -41,6 +42,7 @@ const gateway = createGateway({
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
     gapWaitMs: config.GAP_WAIT_MS,
     subscribeTimeoutMs: config.SUBSCRIBE_TIMEOUT_MS,
+    clientFramesPerSecond: config.CLIENT_FRAMES_PER_SECOND,
   },
 });
 

@@ -40,6 +40,12 @@ export class UserChannelSubscriber {
     return this.redis.unsubscribe(this.keys.userChannel(username)).then(() => undefined);
   }
 
+  /** Subscribes every channel again (harmless if ioredis already did) and waits for the replies. */
+  async resubscribeAll(): Promise<void> {
+    const users = [...this.subscriptions.keys()];
+    if (users.length > 0) await this.redis.subscribe(...users.map((user) => this.keys.userChannel(user)));
+  }
+
   get count(): number {
     return this.subscriptions.size;
   }

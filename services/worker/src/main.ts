@@ -44,6 +44,10 @@ const worker = new Worker<DeliveryJob>(
     connection: queueRedis.duplicate({ connectionName: `${identity.instance}:worker` }),
     prefix: keys.queuePrefix,
     concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+    // A job whose worker was killed is taken back, not failed: it has done nothing harmful.
+    maxStalledCount: 10,
     autorun: true,
   },
 );

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { postSteadily } from '../support/steady-poster.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { assertEveryoneGotEverything, closeRoom, openRoom, storedLastSeq, type Room } from './fault-harness.js';
+
+const RATE = 150;
+const DURATION_MS = 3000;
+
+/** Resolves after `ms`: used only to place a fault inside a stream, never to wait for a result. */
+const into = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('gateway faults under a steady message stream', () => {
+  let stack: Stack;
+  let room: Room | undefined;
+
+  before(async () => {
+    stack = await startStack({ gateways: 2, workerConcurrency: 8 });
+  });
+  afterEach(async () => {
+    await closeRoom(room);
+    room = undefined;
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  async function streamWithFault(fault: () => Promise<void>) {
+    room = await openRoom(stack, 6);
+    const owner = room.users[0];
+    assert.ok(owner);
+    const posting = postSteadily({
+      apiUrl: stack.apiUrl,
+      conversationId: room.conversationId,
+      tokens: room.users.map((user) => user.token),
+      perSecond: RATE,
+      durationMs: DURATION_MS,
+    });
+    await into(DURATION_MS / 3);
+    await fault();
+    const posted = await posting;
+    assert.deepEqual(posted.refused, {}, 'the api answered every post with 201');
+    return { posted, lastSeq: await storedLastSeq(stack.apiUrl, owner.token, room.conversationId) };
+  }
+
+  it('kill -9 of a gateway: its clients resume on the other replica and miss nothing', async (t) => {
+    const { posted, lastSeq } = await streamWithFault(async () => {
+      await stack.gateways[0]?.kill();
+    });
+    await assertEveryoneGotEverything(t, room as Room, lastSeq, posted.acceptedSeqs);
+    assert.ok((room as Room).clients.some((client) => client.closeCodes.includes(1006)), 'some client lost its socket');
+    await stack.restartGateway(0);
+  });
+
+  it('SIGTERM of a gateway: its clients are told 1001, move, and miss nothing', async (t) => {
+    const { posted, lastSeq } = await streamWithFault(async () => {
+      assert.equal(await stack.gateways[1]?.stop('SIGTERM', 10_000), 0, 'the gateway exits 0');
+    });
+    await assertEveryoneGotEverything(t, room as Room, lastSeq, posted.acceptedSeqs);
+    assert.ok((room as Room).clients.some((client) => client.closeCodes.includes(1001)), 'some client was sent 1001');
+    await stack.restartGateway(1);
+  });
+
+  it('lost pub/sub subscriptions: every socket gets what was published meanwhile', async (t) => {
+    const admin = new Redis(stack.redis.url);
+    try {
+      const { posted, lastSeq } = await streamWithFault(async () => {
+        // Cut every subscriber connection three times in a row while messages keep coming.
+        for (let i = 0; i < 3; i += 1) {
+          const killed = await admin.client('KILL', 'TYPE', 'pubsub');
+          assert.ok(Number(killed) >= 2, 'both gateways had a subscriber connection');
+          await into(150);
+        }
+      });
+      await assertEveryoneGotEverything(t, room as Room, lastSeq, posted.acceptedSeqs);
+      assert.ok((room as Room).clients.every((client) => client.reconnects === 0), 'no client had to reconnect');
+      for (const url of stack.gatewayUrls) {
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        assert.match(metrics, /^chat_redis_reconnects_total\{[^}]*connection="subscriber"[^}]*\} [1-9]/m, 'the gateway noticed and recovered');
+      }
+    } finally {
+      admin.disconnect();
+    }
+  });
+});

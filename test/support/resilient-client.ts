@@ -1,0 +1,155 @@
+import { WebSocket } from 'ws';
+
+/**
+ * A test client that behaves as the contract asks of a real one: it reconnects when its socket
+ * closes (to the next gateway URL), sends `resume` with its cursors and epoch as its first frame,
+ * and keeps exact books per conversation: every seq received, duplicates, and out-of-order
+ * arrivals. Fault tests assert on these books.
+ */
+export interface DeliveryBooks {
+  received: number;
+  duplicated: number;
+  outOfOrder: number;
+  /** Highest seq received. */
+  last: number;
+}
+
+export class ResilientClient {
+  readonly closeCodes: number[] = [];
+  reconnects = 0;
+  private readonly seen = new Map<string, Set<number>>();
+  private readonly books = new Map<string, DeliveryBooks>();
+  private ws: WebSocket | undefined;
+  private epoch: string | undefined;
+  private urlIndex: number;
+  private stopped = false;
+  private waiters: (() => void)[] = [];
+  private readonly onError: (error: Error) => void;
+
+  constructor(
+    private readonly urls: readonly string[],
+    private readonly token: string,
+    startAt = 0,
+  ) {
+    this.urlIndex = startAt % urls.length;
+    this.onError = () => undefined;
+  }
+
+  /** Connects and resolves on the first `ready`. */
+  start(timeoutMs = 5000): Promise<void> {
+    this.open();
+    return this.waitUntil(() => this.epoch !== undefined, 'ready', timeoutMs);
+  }
+
+  /** Starts books for a conversation the client knows of (as an app that loaded it over REST). */
+  track(conversationId: string, lastSeq = 0): void {
+    if (!this.books.has(conversationId)) this.books.set(conversationId, { received: 0, duplicated: 0, outOfOrder: 0, last: lastSeq });
+  }
+
+  booksOf(conversationId: string): DeliveryBooks {
+    return this.books.get(conversationId) ?? { received: 0, duplicated: 0, outOfOrder: 0, last: 0 };
+  }
+
+  /** Seqs from 1..upTo never received. */
+  missing(conversationId: string, upTo: number): number[] {
+    const seen = this.seen.get(conversationId) ?? new Set<number>();
+    const lost: number[] = [];
+    for (let seq = 1; seq <= upTo; seq += 1) if (!seen.has(seq)) lost.push(seq);
+    return lost;
+  }
+
+  /** Resolves when every seq 1..upTo of the conversation has arrived. */
+  waitForAll(conversationId: string, upTo: number, timeoutMs: number): Promise<void> {
+    return this.waitUntil(
+      () => (this.seen.get(conversationId)?.size ?? 0) >= upTo && this.missing(conversationId, upTo).length === 0,
+      `seqs 1..${upTo} of ${conversationId} (missing ${this.missing(conversationId, upTo).slice(0, 10).join(',')})`,
+      timeoutMs,
+    );
+  }
+
+  /** Stops reading from the socket (a slow reader): the gateway's send buffer fills. */
+  pauseReading(): void {
+    (this.ws as unknown as { _socket?: { pause(): void } })?._socket?.pause();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const ws = this.ws;
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      const closed = new Promise((resolve) => ws.once('close', resolve));
+      ws.terminate();
+      await closed;
+    }
+  }
+
+  private open(): void {
+    const url = `${this.urls[this.urlIndex]}?token=${encodeURIComponent(this.token)}`;
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    ws.on('open', () => {
+      const cursors = Object.fromEntries([...this.books].map(([id, books]) => [id, books.last]));
+      ws.send(JSON.stringify({ type: 'resume', cursors, ...(this.epoch ? { epoch: this.epoch } : {}) }));
+    });
+    ws.on('message', (data) => this.onFrame(JSON.parse(data.toString()) as { type: string; [key: string]: unknown }));
+    ws.on('error', this.onError);
+    ws.on('unexpected-response', (_req, res) => {
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('close', (code) => {
+      this.closeCodes.push(code);
+      this.wake();
+      if (this.stopped) return;
+      this.reconnects += 1;
+      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+      // Short, bounded backoff: the test's own time limits bound the loop.
+      setTimeout(() => {
+        if (!this.stopped) this.open();
+      }, 50 + Math.random() * 100);
+    });
+  }
+
+  private onFrame(frame: { type: string; [key: string]: unknown }): void {
+    if (frame.type === 'ready') this.epoch = String(frame.epoch);
+    if (frame.type === 'message') {
+      const { conversationId, seq } = frame.data as { conversationId: string; seq: number };
+      let seen = this.seen.get(conversationId);
+      if (!seen) {
+        seen = new Set();
+        this.seen.set(conversationId, seen);
+      }
+      let books = this.books.get(conversationId);
+      if (!books) {
+        books = { received: 0, duplicated: 0, outOfOrder: 0, last: 0 };
+        this.books.set(conversationId, books);
+      }
+      books.received += 1;
+      if (seen.has(seq)) books.duplicated += 1;
+      else if (seq !== books.last + 1) books.outOfOrder += 1;
+      seen.add(seq);
+      books.last = Math.max(books.last, seq);
+    }
+    this.wake();
+  }
+
+  private waitUntil(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        if (!check()) return;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
