@@ -105,7 +105,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     epoch = next;
     return { epoch: next, changed };
   }
-  refreshEpoch().catch((error: unknown) => logger.warn({ err: error }, 'store epoch not read yet'));
 
   const onClientFrame = createClientFrameHandler({
     tokens: deps.tokens,

@@ -1,0 +1,231 @@
+/**
+ * `npm start`: the whole system on one machine — Redis (a private redis-server unless REDIS_URL
+ * is given), the api, the worker, GATEWAY_REPLICAS gateways, and the dev edge in front of them.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '@chat/config';
+import { createLogger, createProcessIdentity } from '@chat/logger';
+import { createDevEdge, type DevEdgeServer } from './dev-edge.js';
+import { portIsFree } from './free-port.js';
+import { resolveJwtSecret } from './jwt-secret.js';
+import { redisReachable } from './redis-ping.js';
+import { RedisServerNotFoundError, startRedisServer, type RedisServerHandle } from './redis-server.js';
+import { startService, type ServiceHandle } from './service-process.js';
+import { servicePath, type ServiceName } from './service-paths.js';
+import { loadStackConfig, type StackConfig } from './stack-config.js';
+
+/** Stops before anything is started, with one line on stderr. */
+function refuse(message: string, exitCode = 1): never {
+  process.stderr.write(`stack: ${message}\n`);
+  process.exit(exitCode);
+}
+
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+let config: StackConfig;
+try {
+  config = loadStackConfig();
+} catch (error) {
+  if (error instanceof ConfigError) refuse(error.message, 78);
+  throw error;
+}
+
+const logger = createLogger(createProcessIdentity('stack'), { level: config.LOG_LEVEL });
+
+const missing = (['api', 'worker', 'gateway'] as const satisfies readonly ServiceName[]).filter(
+  (name) => !existsSync(servicePath(name)),
+);
+if (missing.length > 0) {
+  refuse(`not built yet: ${missing.map((name) => servicePath(name)).join(', ')} (run \`npx tsc -b\`)`);
+}
+
+// A health check answered by some other program on the same port would look like success, so
+// every port must be free before anything starts.
+const wantedPorts: Array<{ variable: string; host: string; port: number }> = [
+  { variable: 'EDGE_PORT', host: config.EDGE_HOST, port: config.EDGE_PORT },
+  { variable: 'API_PORT', host: '127.0.0.1', port: config.API_PORT },
+  { variable: 'WORKER_PORT', host: '127.0.0.1', port: config.WORKER_PORT },
+  ...Array.from({ length: config.GATEWAY_REPLICAS }, (_, i) => ({
+    variable: 'GATEWAY_BASE_PORT',
+    host: '127.0.0.1',
+    port: config.GATEWAY_BASE_PORT + i,
+  })),
+  ...(config.REDIS_URL === undefined ? [{ variable: 'LOCAL_REDIS_PORT', host: '127.0.0.1', port: config.LOCAL_REDIS_PORT }] : []),
+];
+const duplicate = wantedPorts.find((wanted, i) => wantedPorts.findIndex((other) => other.port === wanted.port) !== i);
+if (duplicate) refuse(`port ${duplicate.port} is configured twice (${duplicate.variable}); give every part its own port`);
+for (const wanted of wantedPorts) {
+  if (!(await portIsFree(wanted.port, wanted.host))) {
+    refuse(`port ${wanted.port} on ${wanted.host} is already in use (is another stack running?); set ${wanted.variable} to use another`);
+  }
+}
+
+let redis: RedisServerHandle | undefined;
+let redisUrl: string;
+if (config.REDIS_URL !== undefined) {
+  if (!(await redisReachable(config.REDIS_URL, 2_000))) {
+    refuse(`REDIS_URL ${withoutPassword(config.REDIS_URL)} does not answer PING; start that Redis, or unset REDIS_URL to run a private one`);
+  }
+  redisUrl = config.REDIS_URL;
+} else {
+  try {
+    redis = await startRedisServer({
+      dir: join(config.DATA_DIR, 'redis'),
+      port: config.LOCAL_REDIS_PORT,
+      appendOnly: true,
+      appendFsync: 'everysec',
+      detached: true,
+    });
+  } catch (error) {
+    if (error instanceof RedisServerNotFoundError) {
+      refuse('redis-server is not on PATH: install it (`apt-get install redis-server`) or set REDIS_URL to a running Redis');
+    }
+    refuse(`could not start redis-server on port ${config.LOCAL_REDIS_PORT} (set LOCAL_REDIS_PORT to use another): ${firstLine(error)}`);
+  }
+  redisUrl = redis.url;
+}
+
+let jwtSecret: string;
+try {
+  const resolved = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
+  logger.debug({ source: resolved.source, file: resolved.file }, 'JWT secret');
+  jwtSecret = resolved.secret;
+} catch (error) {
+  await redis?.stop();
+  refuse(`JWT secret: ${firstLine(error)}`);
+}
+
+/** What every service is told; the caller's own environment passes through, so e.g. REDIS_PREFIX works. */
+const sharedEnv: Record<string, string> = {};
+for (const [name, value] of Object.entries(process.env)) {
+  if (value !== undefined) sharedEnv[name] = value;
+}
+Object.assign(sharedEnv, {
+  REDIS_URL: redisUrl,
+  JWT_SECRET: jwtSecret,
+  LOG_LEVEL: config.LOG_LEVEL,
+  NODE_ENV: process.env.NODE_ENV ?? 'development',
+});
+
+const apiUrl = `http://127.0.0.1:${config.API_PORT}`;
+const workerUrl = `http://127.0.0.1:${config.WORKER_PORT}`;
+const gatewayPorts = Array.from({ length: config.GATEWAY_REPLICAS }, (_, i) => config.GATEWAY_BASE_PORT + i);
+const gatewayUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
+
+const launches: Promise<ServiceHandle>[] = [
+  startService({
+    name: 'api',
+    script: servicePath('api'),
+    env: { ...sharedEnv, API_HOST: '127.0.0.1', API_PORT: String(config.API_PORT) },
+    healthUrl: `${apiUrl}/healthz`,
+    logSink: 'inherit',
+    detached: true,
+  }),
+  startService({
+    name: 'worker',
+    script: servicePath('worker'),
+    env: { ...sharedEnv, WORKER_HOST: '127.0.0.1', WORKER_PORT: String(config.WORKER_PORT) },
+    healthUrl: `${workerUrl}/healthz`,
+    logSink: 'inherit',
+    detached: true,
+  }),
+  ...gatewayPorts.map((port, i) =>
+    startService({
+      name: `gateway-${i}`,
+      script: servicePath('gateway'),
+      env: { ...sharedEnv, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port) },
+      healthUrl: `http://127.0.0.1:${port}/healthz`,
+      logSink: 'inherit',
+      detached: true,
+    }),
+  ),
+];
+const launched = await Promise.allSettled(launches);
+const services = launched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+const failures = launched.flatMap((result) => (result.status === 'rejected' ? [firstLine(result.reason)] : []));
+if (failures.length > 0) {
+  for (const failure of failures) logger.error(failure);
+  await Promise.allSettled(services.map((service) => service.stop()));
+  await redis?.stop();
+  logger.flush();
+  refuse('a service did not start (see above); everything is stopped');
+}
+
+const byName = (prefix: string) => services.filter((service) => service.name.startsWith(prefix));
+const edge: DevEdgeServer = createDevEdge({ apiUrl, gatewayUrls, staticDir: config.WEB_DIR, logger });
+
+let stopping = false;
+/** Services that died on their own; stopping them again is not news. */
+const diedEarly = new Set<ServiceHandle>();
+
+/** Stops in dependency order: nothing new comes in, then gateways, worker, api, and Redis last. */
+async function stopStack(exitCode: number): Promise<never> {
+  stopping = true;
+  logger.info('stopping the stack');
+  await edge.shutdown().catch((error: unknown) => logger.warn({ err: { message: firstLine(error) } }, 'edge close failed'));
+  for (const group of [byName('gateway-'), byName('worker'), byName('api')]) {
+    const codes = await Promise.all(group.map((service) => service.stop()));
+    group.forEach((service, i) => {
+      if (codes[i] !== 0 && !diedEarly.has(service)) logger.warn({ service: service.name, code: codes[i] }, 'service did not exit cleanly');
+    });
+  }
+  await redis?.stop();
+  logger.info('stack stopped');
+  logger.flush();
+  process.exit(exitCode);
+}
+
+/** The second Ctrl-C: no more waiting. The process-exit hook SIGKILLs whatever still runs. */
+function killStack(): never {
+  logger.warn('killing everything now');
+  logger.flush();
+  process.exit(0);
+}
+
+let signals = 0;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    signals += 1;
+    if (signals === 1) void stopStack(0);
+    else killStack();
+  });
+}
+
+for (const service of services) {
+  void service.exited.then(({ code, signal }) => {
+    if (stopping) return;
+    diedEarly.add(service);
+    logger.error({ service: service.name, code, signal }, 'a service died unexpectedly; stopping the stack');
+    void stopStack(1);
+  });
+}
+
+edge.on('error', (error) => {
+  logger.error({ err: { message: error.message }, host: config.EDGE_HOST, port: config.EDGE_PORT }, 'the edge cannot listen (set EDGE_PORT to use another port)');
+  if (!stopping) void stopStack(1);
+});
+edge.listen(config.EDGE_PORT, config.EDGE_HOST, () => {
+  const origin = `http://${config.EDGE_HOST.includes(':') ? `[${config.EDGE_HOST}]` : config.EDGE_HOST}:${config.EDGE_PORT}`;
+  logger.info(
+    {
+      web: `${origin}/`,
+      websocket: `${origin.replace(/^http/, 'ws')}/ws`,
+      api: apiUrl,
+      worker: workerUrl,
+      gateways: gatewayUrls,
+      redis: withoutPassword(redisUrl),
+      dataDir: config.DATA_DIR,
+    },
+    `stack ready: open ${origin}/ (Ctrl-C stops it)`,
+  );
+});

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import {
+  freePort,
+  servicePath,
+  startRedisServer,
+  startService,
+  type RedisServerHandle,
+  type ServiceHandle,
+} from '@chat/devstack';
+
+export interface StackOptions {
+  /** Gateway replicas (default 2). */
+  gateways?: number;
+  /** WORKER_CONCURRENCY for the worker. */
+  workerConcurrency?: number;
+  /** More environment for every service (ports and hosts are always the stack's). */
+  env?: Record<string, string>;
+  /** Use this redis-server instead of starting one; the stack then leaves it running on stop(). */
+  redis?: RedisServerHandle;
+}
+
+export interface Stack {
+  redis: RedisServerHandle;
+  apiUrl: string;
+  workerUrl: string;
+  /** http://127.0.0.1:PORT of each gateway replica. */
+  gatewayUrls: string[];
+  /** ws://127.0.0.1:PORT/ws of each gateway replica. */
+  wsUrls: string[];
+  jwtSecret: string;
+  /** REDIS_PREFIX shared by every service of this stack. */
+  prefix: string;
+  api: ServiceHandle;
+  worker: ServiceHandle;
+  /** The current process of each replica (restartGateway replaces an entry). */
+  gateways: ServiceHandle[];
+  /** Stops replica i (if it still runs) and starts it again on the same port. */
+  restartGateway(i: number): Promise<void>;
+  /**
+   * Stops every service (and the redis-server, if the stack started it). Safe to call twice.
+   * Prints the services' output when one of them crashed or exited badly, or when STACK_LOGS is set.
+   */
+  stop(): Promise<void>;
+  /** Every service's buffered output, for a failing test's report. */
+  dumpLogs(): string;
+}
+
+const START_TIMEOUT_MS = 20_000;
+
+/**
+ * Starts a complete, isolated system for end-to-end tests: its own redis-server (unless given),
+ * api, worker and N gateways on free ports, a random key prefix and a random JWT secret.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const gatewayCount = options.gateways ?? 2;
+  const ownsRedis = options.redis === undefined;
+  const redis = options.redis ?? (await startRedisServer({}));
+  const prefix = `t${randomBytes(6).toString('hex')}`;
+  const jwtSecret = randomBytes(36).toString('base64url');
+  const [apiPort, workerPort, ...gatewayPorts] = await Promise.all(
+    Array.from({ length: 2 + gatewayCount }, () => freePort()),
+  );
+  if (apiPort === undefined || workerPort === undefined) throw new Error('startStack: no free ports');
+
+  const sharedEnv: Record<string, string> = {
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: prefix,
+    JWT_SECRET: jwtSecret,
+    PASSWORD_HASH_COST: '1024',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'test',
+    ...(options.workerConcurrency !== undefined ? { WORKER_CONCURRENCY: String(options.workerConcurrency) } : {}),
+    ...options.env,
+  };
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const workerUrl = `http://127.0.0.1:${workerPort}`;
+  const gatewayUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
+  const wsUrls = gatewayPorts.map((port) => `ws://127.0.0.1:${port}/ws`);
+
+  const launchGateway = (i: number) =>
+    startService({
+      name: `gateway-${i}`,
+      script: servicePath('gateway'),
+      env: { ...sharedEnv, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(gatewayPorts[i]) },
+      healthUrl: `${gatewayUrls[i]}/healthz`,
+      startTimeoutMs: START_TIMEOUT_MS,
+      logSink: 'buffer',
+    });
+
+  const launched = await Promise.allSettled([
+    startService({
+      name: 'api',
+      script: servicePath('api'),
+      env: { ...sharedEnv, API_HOST: '127.0.0.1', API_PORT: String(apiPort) },
+      healthUrl: `${apiUrl}/healthz`,
+      startTimeoutMs: START_TIMEOUT_MS,
+      logSink: 'buffer',
+    }),
+    startService({
+      name: 'worker',
+      script: servicePath('worker'),
+      env: { ...sharedEnv, WORKER_HOST: '127.0.0.1', WORKER_PORT: String(workerPort) },
+      healthUrl: `${workerUrl}/healthz`,
+      startTimeoutMs: START_TIMEOUT_MS,
+      logSink: 'buffer',
+    }),
+    ...gatewayPorts.map((_, i) => launchGateway(i)),
+  ]);
+
+  const started = launched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = launched.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+  if (failed.length > 0) {
+    await Promise.allSettled(started.map((service) => service.stop()));
+    if (ownsRedis) await redis.dispose();
+    const reasons = failed.map((reason: unknown) => (reason instanceof Error ? reason.message : String(reason)));
+    throw new Error(`startStack failed:\n${reasons.join('\n\n')}`);
+  }
+  const [api, worker, ...gateways] = started as [ServiceHandle, ServiceHandle, ...ServiceHandle[]];
+
+  const all = () => [api, worker, ...gateways];
+  const dumpLogs = () =>
+    [
+      ...all().map((service) => `===== ${service.name} (pid ${service.pid}) =====\n${service.output()}`),
+      `===== redis-server (${redis.url}) =====\n${redis.output()}`,
+    ].join('\n');
+
+  let stopping: Promise<void> | undefined;
+
+  async function stopAll(): Promise<void> {
+    const codes = await Promise.all([...gateways, worker].map((service) => service.stop()));
+    codes.push(await api.stop());
+    // A test that killed a service on purpose left a null code; a non-zero number means a crash
+    // or a shutdown that failed, which the test itself may not have noticed.
+    const troubled = codes.some((code) => code !== null && code !== 0);
+    if (troubled || process.env.STACK_LOGS) process.stderr.write(`${dumpLogs()}\n`);
+    if (ownsRedis) await redis.dispose();
+  }
+
+  return {
+    redis,
+    apiUrl,
+    workerUrl,
+    gatewayUrls,
+    wsUrls,
+    jwtSecret,
+    prefix,
+    api,
+    worker,
+    gateways,
+    async restartGateway(i) {
+      const current = gateways[i];
+      if (current === undefined) throw new RangeError(`no gateway ${i} (the stack has ${gateways.length})`);
+      await current.stop();
+      gateways[i] = await launchGateway(i);
+    },
+    stop() {
+      stopping ??= stopAll();
+      return stopping;
+    },
+    dumpLogs,
+  };
+}
