@@ -11,6 +11,15 @@ const DURATION_MS = 3000;
 /** Resolves after `ms`: used only to place a fault inside a stream, never to wait for a result. */
 const into = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function waitForSubscribers(admin: Redis, count: number): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+    if (list.split('\n').filter((line) => line.trim().length > 0).length >= count) return;
+    await into(50);
+  }
+  throw new Error(`fewer than ${count} subscriber connections after 5 s`);
+}
+
 describe('gateway faults under a steady message stream', () => {
   let stack: Stack;
   let room: Room | undefined;
@@ -66,11 +75,13 @@ describe('gateway faults under a steady message stream', () => {
     const admin = new Redis(stack.redis.url);
     try {
       const { posted, lastSeq } = await streamWithFault(async () => {
-        // Cut every subscriber connection three times in a row while messages keep coming.
+        // Cut every subscriber connection three times in a row while messages keep coming, each
+        // time once both gateways have subscribed again.
         for (let i = 0; i < 3; i += 1) {
+          await waitForSubscribers(admin, 2);
           const killed = await admin.client('KILL', 'TYPE', 'pubsub');
           assert.ok(Number(killed) >= 2, 'both gateways had a subscriber connection');
-          await into(150);
+          await into(100);
         }
       });
       await assertEveryoneGotEverything(t, room as Room, lastSeq, posted.acceptedSeqs);

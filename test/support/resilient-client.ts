@@ -72,6 +72,10 @@ export class ResilientClient {
     (this.ws as unknown as { _socket?: { pause(): void } })?._socket?.pause();
   }
 
+  resumeReading(): void {
+    (this.ws as unknown as { _socket?: { resume(): void } })?._socket?.resume();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     const ws = this.ws;

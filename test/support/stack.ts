@@ -36,6 +36,10 @@ export interface Stack {
   gateways: ServiceHandle[];
   /** Stops replica i (if it still runs) and starts it again on the same port. */
   restartGateway(i: number): Promise<void>;
+  /** Stops the worker (if it still runs) and starts a new one on the same port. */
+  restartWorker(): Promise<void>;
+  /** Stops the api (if it still runs) and starts a new one on the same port. */
+  restartApi(): Promise<void>;
   /**
    * Stops every service (and the redis-server, if the stack started it). Safe to call twice.
    * Prints the services' output when one of them crashed or exited badly, or when STACK_LOGS is set.
@@ -87,7 +91,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       logSink: 'buffer',
     });
 
-  const launched = await Promise.allSettled([
+  const launchApi = () =>
     startService({
       name: 'api',
       script: servicePath('api'),
@@ -95,7 +99,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       healthUrl: `${apiUrl}/healthz`,
       startTimeoutMs: START_TIMEOUT_MS,
       logSink: 'buffer',
-    }),
+    });
+  const launchWorker = () =>
     startService({
       name: 'worker',
       script: servicePath('worker'),
@@ -103,9 +108,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       healthUrl: `${workerUrl}/healthz`,
       startTimeoutMs: START_TIMEOUT_MS,
       logSink: 'buffer',
-    }),
-    ...gatewayPorts.map((_, i) => launchGateway(i)),
-  ]);
+    });
+
+  const launched = await Promise.allSettled([launchApi(), launchWorker(), ...gatewayPorts.map((_, i) => launchGateway(i))]);
 
   const started = launched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failed = launched.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
@@ -116,8 +121,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     throw new Error(`startStack failed:\n${reasons.join('\n\n')}`);
   }
   const [api, worker, ...gateways] = started as [ServiceHandle, ServiceHandle, ...ServiceHandle[]];
+  // Services stopped or killed on purpose and replaced: their output stays in the dump.
+  const replaced: ServiceHandle[] = [];
 
-  const all = () => [api, worker, ...gateways];
+  const all = () => [...replaced, stack.api, stack.worker, ...gateways];
   const dumpLogs = () =>
     [
       ...all().map((service) => `===== ${service.name} (pid ${service.pid}) =====\n${service.output()}`),
@@ -127,8 +134,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let stopping: Promise<void> | undefined;
 
   async function stopAll(): Promise<void> {
-    const codes = await Promise.all([...gateways, worker].map((service) => service.stop()));
-    codes.push(await api.stop());
+    const codes = await Promise.all([...gateways, stack.worker].map((service) => service.stop()));
+    codes.push(await stack.api.stop());
     // A test that killed a service on purpose left a null code; a non-zero number means a crash
     // or a shutdown that failed, which the test itself may not have noticed.
     const troubled = codes.some((code) => code !== null && code !== 0);
@@ -136,7 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (ownsRedis) await redis.dispose();
   }
 
-  return {
+  const stack: Stack = {
     redis,
     apiUrl,
     workerUrl,
@@ -151,7 +158,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const current = gateways[i];
       if (current === undefined) throw new RangeError(`no gateway ${i} (the stack has ${gateways.length})`);
       await current.stop();
+      replaced.push(current);
       gateways[i] = await launchGateway(i);
+    },
+    async restartWorker() {
+      await stack.worker.stop();
+      replaced.push(stack.worker);
+      stack.worker = await launchWorker();
+    },
+    async restartApi() {
+      await stack.api.stop();
+      replaced.push(stack.api);
+      stack.api = await launchApi();
     },
     stop() {
       stopping ??= stopAll();
@@ -159,4 +177,5 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     dumpLogs,
   };
+  return stack;
 }

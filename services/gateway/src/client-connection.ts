@@ -6,6 +6,8 @@ export interface ClientConnectionDeps {
   streamDeps: Omit<ConversationStreamDeps, 'send' | 'entitledSinceMs' | 'readRecent'>;
   readRecent(conversationId: string, username: string, beforeSeq: number | undefined, sinceMs: number): Promise<HistoryRead>;
   sendBufferLimitBytes: number;
+  /** How long after `ready` live events wait for the client's first frame (a resume). */
+  resumeWindowMs: number;
   onSent: () => void;
 }
 
@@ -17,6 +19,9 @@ const EARLY_EVENTS_MAX = 10_000;
  * accepted a little before it was ready, so a clock that runs behind cannot cost a message.
  */
 const CLOCK_SKEW_MS = 250;
+
+/** How long a closed socket may take to acknowledge the close frame before it is cut. */
+const CLOSE_GRACE_MS = 2000;
 
 /** Timers cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -39,6 +44,7 @@ export class ClientConnection {
   private markReady!: () => void;
   /** Live events that arrived before the socket was ready. */
   private early: DeliveryEvent[] | undefined = [];
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -61,13 +67,18 @@ export class ClientConnection {
     const frame: ReadyFrame = { type: 'ready', user: this.username, epoch };
     this.sendJson(frame);
     this.markReady();
-    // Frames the client sent before `ready` (a resume, typically) start in the microtasks that
-    // follow; live events wait one turn more, so a resume's hold is in place before them.
-    setImmediate(() => {
-      const early = this.early;
-      this.early = undefined;
-      for (const event of early ?? []) this.deliver(event);
-    });
+    // A client that resumes sends `resume` as soon as its socket opens, which may reach us just
+    // after `ready`. Live events wait for its first frame (or the resume window) so that a
+    // resume's hold is in place before them and nothing overtakes the replay.
+    this.settleTimer = setTimeout(() => this.settle(), this.deps.resumeWindowMs);
+  }
+
+  /** From now on live events go straight to the conversation streams. */
+  private settle(): void {
+    clearTimeout(this.settleTimer);
+    const early = this.early;
+    this.early = undefined;
+    for (const event of early ?? []) this.deliver(event);
   }
 
   /** A live delivery event for this socket's user. */
@@ -81,9 +92,17 @@ export class ClientConnection {
     this.stream(event.conversationId).offer(event.seq, event.frame, event.acceptedAtMs);
   }
 
-  /** Runs `task` after every frame before it, once the socket is ready. */
+  /**
+   * Runs `task` after every frame before it, once the socket is ready. The first frame settles
+   * the socket right after its synchronous start (where a resume puts its hold in place).
+   */
   enqueueFrame(task: () => Promise<void>): void {
-    this.frameChain = this.frameChain.then(task, task);
+    const run = () => {
+      const running = task();
+      if (this.early) this.settle();
+      return running;
+    };
+    this.frameChain = this.frameChain.then(run, run);
   }
 
   stream(conversationId: string): ConversationStream {
@@ -139,8 +158,17 @@ export class ClientConnection {
     this.sendJson(frame);
   }
 
+  /** The code this side closed with, if it did (the peer may never acknowledge it). */
+  closedWith: number | undefined;
+
   close(code: number, reason: string): void {
-    if (!this.closed && this.socket.readyState <= this.socket.OPEN) this.socket.close(code, reason);
+    if (!this.closed && this.socket.readyState <= this.socket.OPEN) {
+      this.closedWith = code;
+      this.socket.close(code, reason);
+      // A peer that does not read never answers the close frame: do not keep its socket for ws's
+      // 30 s close timeout.
+      setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+    }
     this.dispose();
   }
 
@@ -152,5 +180,6 @@ export class ClientConnection {
     for (const stream of this.streams.values()) stream.close();
     this.streams.clear();
     this.early = undefined;
+    clearTimeout(this.settleTimer);
   }
 }

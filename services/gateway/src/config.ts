@@ -16,6 +16,11 @@ export const gatewayEnvSchema = z
     HEARTBEAT_INTERVAL_MS: positiveInt(30_000),
     /** How long an out-of-order message waits for the missing ones before they are read from the store. */
     GAP_WAIT_MS: positiveInt(30),
+    /**
+     * After `ready`, live messages wait this long for the client's first frame, so a `resume`
+     * sent as the socket opens is in place before them. The first frame ends the wait at once.
+     */
+    RESUME_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(100),
     /** Client frames a socket may send per second on average (bursts of twice that). */
     CLIENT_FRAMES_PER_SECOND: positiveInt(20),
     /** How long a new socket may wait for its user's channel subscription before it is refused with 1013. */

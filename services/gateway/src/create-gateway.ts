@@ -22,6 +22,7 @@ export interface GatewaySettings {
   gapWaitMs: number;
   subscribeTimeoutMs: number;
   clientFramesPerSecond: number;
+  resumeWindowMs: number;
 }
 
 /** A socket that keeps flooding after this many refused frames in a row is closed (1008). */
@@ -127,6 +128,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       readRecent: async (conversationId, username, beforeSeq, sinceMs) =>
         framesOf(await deps.messages.recentSince(conversationId, username, beforeSeq, sinceMs)),
       sendBufferLimitBytes: settings.sendBufferLimitBytes,
+      resumeWindowMs: settings.resumeWindowMs,
       onSent: () => metrics.framesSent.inc(),
     });
     metrics.connections.inc();
@@ -146,7 +148,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
     socket.on('error', (error) => logger.debug({ err: { message: error.message }, user: client.username }, 'socket error'));
     socket.on('close', (code) => {
-      metrics.closes.inc({ code: String(code) });
+      metrics.closes.inc({ code: String(client.closedWith ?? code) });
       client.dispose();
       if (connections.remove(client)) {
         subscriber.unsubscribe(client.username).catch((error: unknown) => logger.warn({ err: error }, 'unsubscribe failed'));

@@ -43,6 +43,7 @@ const gateway = createGateway({
     gapWaitMs: config.GAP_WAIT_MS,
     subscribeTimeoutMs: config.SUBSCRIBE_TIMEOUT_MS,
     clientFramesPerSecond: config.CLIENT_FRAMES_PER_SECOND,
+    resumeWindowMs: config.RESUME_WINDOW_MS,
   },
 });
 
