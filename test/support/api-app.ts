@@ -1,23 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPasswordHasher, createTokenService } from '@chat/auth';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import { createLogger, createProcessIdentity } from '@chat/logger';
-import { createMetricsRegistry } from '@chat/metrics';
-import {
-  connectRedis,
-  createConversationStore,
-  createKeys,
-  createMessageStore,
-  createUserStore,
-  redisAnswers,
-  waitForRedis,
-  type Keys,
-  type Redis,
-} from '@chat/store';
-import { createApp } from '../../services/api/dist/app.js';
-import { createDeliveryEnqueuer } from '../../services/api/dist/delivery/delivery-enqueuer.js';
+import { connectRedis, createKeys, waitForRedis, type Keys, type Redis } from '@chat/store';
+import { loadApiConfig } from '../../services/api/dist/config.js';
+import { buildApi } from '../../services/api/dist/build-api.js';
 
 export interface ApiInProcessOptions {
   /** BODY_LIMIT_BYTES; default 65536 as in production. */
@@ -28,6 +16,8 @@ export interface ApiInProcessOptions {
   enqueueTimeoutMs?: number;
   /** pino level of the app's logs; default TEST_LOG_LEVEL or 'silent' so test output stays readable. */
   logLevel?: string;
+  /** More api environment (rate limits, CORS, HISTORY_LIMIT…), as the process would get it. */
+  env?: Record<string, string>;
 }
 
 export interface ApiInProcess {
@@ -75,43 +65,32 @@ export async function startApiInProcess(options: ApiInProcessOptions = {}): Prom
   const identity = createProcessIdentity('api');
   const logger = createLogger(identity, { level: options.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false });
 
-  const commandRedis = connectRedis({ url: redisServer.url, name: `${identity.instance}:command`, role: 'command' });
-  const queueRedis = connectRedis({ url: redisServer.url, name: `${identity.instance}:queue`, role: 'queue' });
-  const assertRedis = connectRedis({ url: redisServer.url, name: 'test:assertions', role: 'queue' });
-  for (const connection of [commandRedis, queueRedis, assertRedis]) {
-    // Expected while a fault test has Redis down; without a listener ioredis prints each one.
-    connection.on('error', (error: Error) => logger.debug({ err: { message: error.message } }, 'redis connection error'));
-  }
-  // The command connection refuses commands until it is ready (no offline queue).
-  await Promise.all([waitForRedis(commandRedis, 10_000), waitForRedis(assertRedis, 10_000)]);
-
-  const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, options.enqueueTimeoutMs ?? 1000);
-  const app = createApp({
-    logger,
-    registry: createMetricsRegistry(identity),
-    users: createUserStore(commandRedis, keys),
-    conversations: createConversationStore(commandRedis, keys),
-    messages: createMessageStore(commandRedis, keys),
-    deliveries,
-    passwords: createPasswordHasher({ cost: 1024 }),
-    tokens: createTokenService({
-      algorithm: 'HS256',
-      secret: jwtSecret,
-      clockToleranceSeconds: 5,
-      ttlSeconds: options.jwtTtlSeconds ?? 3600,
-    }),
-    bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
-    isReady: () => redisAnswers(commandRedis),
+  const config = loadApiConfig({
+    REDIS_URL: redisServer.url,
+    REDIS_PREFIX: prefix,
+    JWT_SECRET: jwtSecret,
+    PASSWORD_HASH_COST: '1024',
+    BODY_LIMIT_BYTES: String(options.bodyLimitBytes ?? 64 * 1024),
+    JWT_TTL_S: String(options.jwtTtlSeconds ?? 3600),
+    ENQUEUE_TIMEOUT_MS: String(options.enqueueTimeoutMs ?? 1000),
+    ...options.env,
   });
+  const api = buildApi(config, identity, logger);
+  const assertRedis = connectRedis({ url: redisServer.url, name: 'test:assertions', role: 'queue' });
+  // Expected while a fault test has Redis down; without a listener ioredis prints each one.
+  assertRedis.on('error', (error: Error) => logger.debug({ err: { message: error.message } }, 'redis connection error'));
+  // The command connection refuses commands until it is ready (no offline queue).
+  await Promise.all([waitForRedis(api.redis, 10_000), waitForRedis(assertRedis, 10_000)]);
 
+  const app = api.app;
   const server = createServer(app);
   const port = await listen(server);
 
   let stopping: Promise<void> | undefined;
   async function stopAll(): Promise<void> {
     await closeServer(server);
-    await deliveries.close();
-    for (const connection of [commandRedis, queueRedis, assertRedis]) connection.disconnect();
+    await api.close();
+    assertRedis.disconnect();
     await redisServer.dispose();
   }
 
@@ -130,7 +109,9 @@ export async function startApiInProcess(options: ApiInProcessOptions = {}): Prom
   };
 }
 
-/** Every key the app has written under its prefix (KEYS is fine on a private test server). */
+/** Every data key the app has written under its prefix (KEYS is fine on a private test server). */
 export async function keysOf(app: ApiInProcess): Promise<string[]> {
-  return (await app.redis.keys(`${app.prefix}:*`)).sort();
+  // Rate-limit counters are bookkeeping, not data: every request may touch one.
+  const rateCounters = `${app.prefix}:rate:`;
+  return (await app.redis.keys(`${app.prefix}:*`)).filter((key) => !key.startsWith(rateCounters)).sort();
 }

@@ -77,8 +77,13 @@ export interface RegisteredUser {
 }
 
 /** Registers a user (random name unless given) and returns its token; fails loudly on anything but 201. */
-export async function registerUser(baseUrl: string, username = randomUsername(), password = 'correct horse battery'): Promise<RegisteredUser> {
-  const response = await apiRequest(baseUrl, 'POST', '/api/auth/register', { body: { username, password } });
+export async function registerUser(
+  baseUrl: string,
+  username = randomUsername(),
+  password = 'correct horse battery',
+  headers: Record<string, string> = {},
+): Promise<RegisteredUser> {
+  const response = await apiRequest(baseUrl, 'POST', '/api/auth/register', { body: { username, password }, headers });
   assert.equal(response.status, 201, `register ${username}: ${response.status} ${response.text}`);
   const body = response.body as { token: string; expiresAt: string };
   return { username, password, token: body.token, expiresAt: body.expiresAt };

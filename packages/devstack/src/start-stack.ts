@@ -126,7 +126,8 @@ const launches: Promise<ServiceHandle>[] = [
   startService({
     name: 'api',
     script: servicePath('api'),
-    env: { ...sharedEnv, API_HOST: '127.0.0.1', API_PORT: String(config.API_PORT) },
+    // The api sits behind the local edge: believe its X-Forwarded-For for client addresses.
+    env: { TRUST_PROXY: 'loopback', ...sharedEnv, API_HOST: '127.0.0.1', API_PORT: String(config.API_PORT) },
     healthUrl: `${apiUrl}/healthz`,
     logSink: 'inherit',
     detached: true,

@@ -9,3 +9,4 @@ export * from './message-store.js';
 export * from './outbox.js';
 export * from './delivery-store.js';
 export * from './store-epoch.js';
+export * from './rate-limiter.js';

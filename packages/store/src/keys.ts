@@ -19,6 +19,10 @@ export interface Keys {
   outbox(): string;
   /** Hash: the store epoch's id and the Redis run_id it was last seen with (store-epoch.ts). */
   epoch(): string;
+  /** String counter of one rate-limit window (rate-limiter.ts). */
+  rateCounter(scope: string, subject: string): string;
+  /** Sorted set: one user's open sockets on every gateway, scored by when they expire. */
+  userSockets(username: string): string;
   /** Pub/sub channel of one user: every delivery event for that user's sockets. */
   userChannel(username: string): string;
   /** The prefix of userChannel(), so a subscriber can recover the username. */
@@ -38,6 +42,8 @@ export function createKeys(prefix: string): Keys {
     messages: (id) => `${prefix}:conv:${id}:messages`,
     outbox: () => `${prefix}:outbox`,
     epoch: () => `${prefix}:epoch`,
+    rateCounter: (scope, subject) => `${prefix}:rate:${scope}:${subject}`,
+    userSockets: (username) => `${prefix}:user:${username}:sockets`,
     userChannel: (username) => `${userChannelPrefix}${username}`,
     userChannelPrefix,
     queuePrefix: `${prefix}:bull`,

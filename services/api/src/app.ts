@@ -1,17 +1,30 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import cors from 'cors';
 import type { Logger } from '@chat/logger';
 import type { PasswordHasher, TokenService } from '@chat/auth';
-import type { ConversationStore, MessageStore, UserStore } from '@chat/store';
+import type { ConversationStore, MessageStore, RateLimiter, UserStore } from '@chat/store';
 import { Counter, Histogram, type Registry } from '@chat/metrics';
 import { rememberRouteBase, requestContext } from './http/request-context.js';
 import { requireJson } from './http/require-json.js';
 import { authenticate } from './http/authenticate.js';
 import { errorMiddleware, notFoundRoute } from './http/error-middleware.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { userRoutes } from './routes/user-routes.js';
+import { claimedUsername, clientAddress, rateLimit } from './http/rate-limit.js';
 import { conversationRoutes } from './routes/conversation-routes.js';
 import { messageRoutes } from './routes/message-routes.js';
 import type { DeliveryEnqueuer } from './delivery/delivery-enqueuer.js';
+
+export interface ApiLimits {
+  windowMs: number;
+  /** Requests per window per authenticated user. */
+  perUser: number;
+  /** register/login requests per window per client address. */
+  authPerIp: number;
+  /** register/login attempts per window per username (against password guessing). */
+  authPerUsername: number;
+}
 
 export interface AppDeps {
   logger: Logger;
@@ -22,6 +35,12 @@ export interface AppDeps {
   deliveries: DeliveryEnqueuer;
   passwords: PasswordHasher;
   tokens: TokenService;
+  limiter: RateLimiter;
+  limits: ApiLimits;
+  /** Origins allowed to call the api from a browser; empty = no CORS headers at all. */
+  corsOrigins: readonly string[];
+  /** express's `trust proxy`: whose X-Forwarded-For to believe for the client address. */
+  trustProxy: boolean | number | string;
   bodyLimitBytes: number;
   /** Resolves true when Redis answers. */
   isReady: () => Promise<boolean>;
@@ -43,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const app = express();
+  app.set('trust proxy', deps.trustProxy);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
@@ -60,12 +80,33 @@ export function createApp(deps: AppDeps): Express {
     res.type(deps.registry.contentType).send(await deps.registry.metrics());
   });
 
+  const { limiter, limits } = deps;
+  const window = limits.windowMs;
   const api = express.Router();
   api.use(rememberRouteBase);
+  if (deps.corsOrigins.length > 0) {
+    api.use(
+      cors({
+        origin: [...deps.corsOrigins],
+        allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+        exposedHeaders: ['retry-after', 'x-request-id'],
+        maxAge: 600,
+      }),
+    );
+  }
   api.use(requireJson);
   api.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' }));
+  // Unauthenticated routes are limited per client address and per account being tried; the
+  // address only counts there, so many users behind one NAT are not throttled as one.
+  api.use(
+    '/auth',
+    rateLimit(limiter, { scope: 'auth-ip', limit: limits.authPerIp, windowMs: window }, clientAddress),
+    rateLimit(limiter, { scope: 'auth-user', limit: limits.authPerUsername, windowMs: window }, claimedUsername),
+  );
   api.use(authRoutes(deps));
   api.use(authenticate(deps.tokens));
+  api.use(rateLimit(limiter, { scope: 'user', limit: limits.perUser, windowMs: window }, (req) => req.username));
+  api.use(userRoutes(deps));
   api.use(conversationRoutes(deps));
   api.use(messageRoutes({ messages: deps.messages, deliveries: deps.deliveries, accepted }));
   app.use('/api', api);

@@ -24,6 +24,33 @@ export const apiEnvSchema = z
     BODY_LIMIT_BYTES: positiveInt(64 * 1024),
     /** Messages kept per conversation (the oldest go first); 0 keeps everything. */
     HISTORY_LIMIT: z.coerce.number().int().min(0).default(0),
+    /** Length of a rate-limit window, in seconds. */
+    RATE_LIMIT_WINDOW_S: positiveInt(60),
+    /** Requests per window per authenticated user. */
+    RATE_LIMIT_PER_USER: positiveInt(1200),
+    /** register/login requests per window per client address. */
+    RATE_LIMIT_AUTH_PER_IP: positiveInt(300),
+    /** register/login attempts per window per username. */
+    RATE_LIMIT_AUTH_PER_USERNAME: positiveInt(20),
+    /**
+     * Whose X-Forwarded-For to believe for the client address (express's "trust proxy"):
+     * `false` (the socket's address), `true`, a hop count, or addresses/subnets such as
+     * `loopback` or `10.0.0.0/8`. Set it when the api runs behind the edge.
+     */
+    TRUST_PROXY: z
+      .string()
+      .default('false')
+      .transform((value): boolean | number | string => {
+        if (value === 'false' || value === '') return false;
+        if (value === 'true') return true;
+        return /^\d+$/.test(value) ? Number(value) : value;
+      }),
+    /** Browser origins allowed by CORS, comma-separated (e.g. https://chat.example.com); empty = none. */
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0))
+      .pipe(z.array(z.string().url())),
     /** Milliseconds a delivery job may take to enqueue before the outbox sweeper is left to do it. */
     ENQUEUE_TIMEOUT_MS: positiveInt(1000),
   })

@@ -3,8 +3,6 @@ import { UnauthenticatedError, credentialsSchema, type AuthResult } from '@chat/
 import type { PasswordHasher, TokenService } from '@chat/auth';
 import type { UserStore } from '@chat/store';
 import { validate } from '../http/validate.js';
-import { authenticate, currentUser } from '../http/authenticate.js';
-import { NotFoundError } from '@chat/contracts';
 
 export interface AuthRoutesDeps {
   users: UserStore;
@@ -33,12 +31,6 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     if (!found || !ok) throw new UnauthenticatedError('wrong username or password');
     const body: AuthResult = { user: found.user, ...deps.tokens.sign(username) };
     res.status(200).json(body);
-  });
-
-  router.get('/me', authenticate(deps.tokens), async (req, res) => {
-    const found = await deps.users.find(currentUser(req));
-    if (!found) throw new NotFoundError('no such user');
-    res.json(found.user);
   });
 
   return router;

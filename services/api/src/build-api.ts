@@ -1,0 +1,79 @@
+import type { Express } from 'express';
+import { createPasswordHasher, createTokenService } from '@chat/auth';
+import type { Logger, ProcessIdentity } from '@chat/logger';
+import { createMetricsRegistry, type Registry } from '@chat/metrics';
+import {
+  connectRedis,
+  createConversationStore,
+  createKeys,
+  createMessageStore,
+  createRateLimiter,
+  createUserStore,
+  redisAnswers,
+  type Redis,
+} from '@chat/store';
+import type { ApiConfig } from './config.js';
+import { createApp } from './app.js';
+import { createDeliveryEnqueuer } from './delivery/delivery-enqueuer.js';
+
+export interface BuiltApi {
+  app: Express;
+  registry: Registry;
+  /** The command connection (fails fast while Redis is away). */
+  redis: Redis;
+  /** Closes the queue and every Redis connection. */
+  close(): Promise<void>;
+}
+
+/** Everything the api is made of, from its validated configuration. main.ts and the tests share it. */
+export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: Logger): BuiltApi {
+  const registry = createMetricsRegistry(identity);
+  const keys = createKeys(config.REDIS_PREFIX);
+  const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:command`, role: 'command' });
+  const queueRedis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:queue`, role: 'queue' });
+  for (const connection of [redis, queueRedis]) {
+    connection.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
+  }
+
+  const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);
+  const app = createApp({
+    logger,
+    registry,
+    users: createUserStore(redis, keys),
+    conversations: createConversationStore(redis, keys),
+    messages: createMessageStore(redis, keys, { historyLimit: config.HISTORY_LIMIT }),
+    deliveries,
+    passwords: createPasswordHasher({ cost: config.PASSWORD_HASH_COST }),
+    tokens: createTokenService({
+      algorithm: config.JWT_ALGORITHM,
+      secret: config.JWT_SECRET,
+      publicKey: config.JWT_PUBLIC_KEY,
+      privateKey: config.JWT_PRIVATE_KEY,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
+      ttlSeconds: config.JWT_TTL_S,
+    }),
+    limiter: createRateLimiter(redis, keys),
+    limits: {
+      windowMs: config.RATE_LIMIT_WINDOW_S * 1000,
+      perUser: config.RATE_LIMIT_PER_USER,
+      authPerIp: config.RATE_LIMIT_AUTH_PER_IP,
+      authPerUsername: config.RATE_LIMIT_AUTH_PER_USERNAME,
+    },
+    corsOrigins: config.CORS_ORIGINS,
+    trustProxy: config.TRUST_PROXY,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    isReady: () => redisAnswers(redis),
+  });
+
+  return {
+    app,
+    registry,
+    redis,
+    async close() {
+      await deliveries.close();
+      await Promise.allSettled([redis.quit(), queueRedis.quit()]);
+    },
+  };
+}

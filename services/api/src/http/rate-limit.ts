@@ -1,0 +1,34 @@
+import type { Request, RequestHandler } from 'express';
+import { RateLimitedError } from '@chat/contracts';
+import type { RateLimit, RateLimiter } from '@chat/store';
+
+/**
+ * Refuses a request with 429 and Retry-After once its subject (the user, the client address, the
+ * username being logged into) has used up the window. Counters live in Redis, so the limit holds
+ * across every api replica.
+ */
+export function rateLimit(limiter: RateLimiter, rule: RateLimit, subjectOf: (req: Request) => string | undefined): RequestHandler {
+  return async (req, _res, next) => {
+    const subject = subjectOf(req);
+    if (subject === undefined) {
+      next();
+      return;
+    }
+    const verdict = await limiter.hit(rule, subject);
+    if (!verdict.allowed) throw new RateLimitedError('too many requests; slow down', verdict.retryAfterSeconds);
+    next();
+  };
+}
+
+/** The client address: the socket's, or the forwarded one when `trust proxy` says so. */
+export function clientAddress(req: Request): string | undefined {
+  return req.ip;
+}
+
+/** The username a login or register is for, when the body names one. */
+export function claimedUsername(req: Request): string | undefined {
+  const body: unknown = req.body;
+  if (typeof body !== 'object' || body === null) return undefined;
+  const username = (body as { username?: unknown }).username;
+  return typeof username === 'string' ? username.slice(0, 64) : undefined;
+}
