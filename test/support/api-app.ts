@@ -76,6 +76,7 @@ export async function startApiInProcess(options: ApiInProcessOptions = {}): Prom
     ...options.env,
   });
   const api = buildApi(config, identity, logger);
+  await api.start();
   const assertRedis = connectRedis({ url: redisServer.url, name: 'test:assertions', role: 'queue' });
   // Expected while a fault test has Redis down; without a listener ioredis prints each one.
   assertRedis.on('error', (error: Error) => logger.debug({ err: { message: error.message } }, 'redis connection error'));

@@ -24,7 +24,13 @@ export class TestSocket {
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
 
+  /** The last socket error (a refused upgrade shows up here). */
+  error: Error | undefined;
+
   constructor(readonly ws: WebSocket) {
+    ws.on('error', (error) => {
+      this.error = error;
+    });
     ws.on('message', (data, isBinary) => {
       if (isBinary) throw new Error('gateway sent a binary frame');
       this.frames.push(JSON.parse(data.toString()) as ServerFrame);
@@ -96,7 +102,12 @@ export class TestSocket {
 export async function connectClient(wsUrl: string, token: string, timeoutMs = 5000): Promise<TestSocket> {
   const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`);
   const client = new TestSocket(ws);
-  await client.nextFrame('ready', 0, timeoutMs);
+  await Promise.race([
+    client.nextFrame('ready', 0, timeoutMs),
+    client.closed.then(({ code }) => {
+      throw new Error(`socket closed (${code}) before ready: ${client.error?.message ?? 'no error'}`);
+    }),
+  ]);
   return client;
 }
 

@@ -1,4 +1,6 @@
+import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import type { KeySource } from './jwks-key-source.js';
 import { UnauthenticatedError, isUsername } from '@chat/contracts';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
@@ -9,6 +11,8 @@ export interface TokenSettings {
   secret?: string;
   /** RS256/ES256 PEM public key (verifies). */
   publicKey?: string;
+  /** RS256/ES256 keys by `kid` (a JWKS), instead of one PEM. */
+  keySource?: KeySource;
   /** RS256/ES256 PEM private key (signs); absent when tokens come from an external provider. */
   privateKey?: string;
   issuer?: string;
@@ -30,7 +34,7 @@ export interface IssuedToken {
 }
 
 export interface TokenService {
-  /** Undefined when this process holds no signing key (verification only). */
+  /** False when this process holds no signing key (it only verifies a provider's tokens). */
   readonly canSign: boolean;
   sign(username: string): IssuedToken;
   verify(token: string): VerifiedToken;
@@ -42,10 +46,18 @@ export interface TokenService {
  */
 export function createTokenService(settings: TokenSettings): TokenService {
   const symmetric = settings.algorithm === 'HS256';
-  const verifyKey = symmetric ? settings.secret : settings.publicKey;
+  const fixedKey = symmetric ? settings.secret : settings.publicKey;
   const signKey = symmetric ? settings.secret : settings.privateKey;
-  if (!verifyKey) {
-    throw new Error(symmetric ? 'JWT_SECRET is required for HS256' : `JWT_PUBLIC_KEY is required for ${settings.algorithm}`);
+  if (!fixedKey && (symmetric || !settings.keySource)) {
+    throw new Error(symmetric ? 'JWT_SECRET is required for HS256' : `a public key or a JWKS is required for ${settings.algorithm}`);
+  }
+
+  function verifyKeyFor(token: string): string | KeyObject {
+    if (fixedKey) return fixedKey;
+    const decoded = jwt.decode(token, { complete: true });
+    const key = decoded ? settings.keySource?.keyFor(decoded.header.kid) : undefined;
+    if (!key) throw new UnauthenticatedError('token signed with an unknown key');
+    return key;
   }
 
   return {
@@ -66,13 +78,14 @@ export function createTokenService(settings: TokenSettings): TokenService {
     verify(token) {
       let payload: string | jwt.JwtPayload;
       try {
-        payload = jwt.verify(token, verifyKey, {
+        payload = jwt.verify(token, verifyKeyFor(token), {
           algorithms: [settings.algorithm],
           clockTolerance: settings.clockToleranceSeconds,
           ...(settings.issuer ? { issuer: settings.issuer } : {}),
           ...(settings.audience ? { audience: settings.audience } : {}),
         });
       } catch (error) {
+        if (error instanceof UnauthenticatedError) throw error;
         const expired = error instanceof jwt.TokenExpiredError;
         throw new UnauthenticatedError(expired ? 'token expired' : 'invalid token');
       }

@@ -42,6 +42,11 @@ export const jwtVerifyEnv = {
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 bytes').optional(),
   /** PEM public key for RS256/ES256 (tokens from an external identity provider). */
   JWT_PUBLIC_KEY: z.string().optional(),
+  /** A JWKS file (JSON) with the provider's public keys, chosen by the token's `kid`. */
+  JWT_JWKS_FILE: z.string().optional(),
+  /** A JWKS URL, fetched at start and every JWT_JWKS_REFRESH_S (and on an unknown `kid`). */
+  JWT_JWKS_URL: z.string().url().optional(),
+  JWT_JWKS_REFRESH_S: z.coerce.number().int().min(10).default(600),
   /** Expected `iss`, when set. */
   JWT_ISSUER: z.string().optional(),
   /** Expected `aud`, when set. */
@@ -49,3 +54,25 @@ export const jwtVerifyEnv = {
   /** Clock skew tolerated on `exp`/`nbf`, in seconds. */
   JWT_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(5),
 };
+
+interface JwtKeyEnv {
+  JWT_ALGORITHM: 'HS256' | 'RS256' | 'ES256';
+  JWT_SECRET?: string | undefined;
+  JWT_PUBLIC_KEY?: string | undefined;
+  JWT_JWKS_FILE?: string | undefined;
+  JWT_JWKS_URL?: string | undefined;
+}
+
+/** Every service that verifies tokens needs a key for its algorithm: a secret, a PEM or a JWKS. */
+export function requireJwtKey(env: JwtKeyEnv, ctx: z.RefinementCtx): void {
+  if (env.JWT_ALGORITHM === 'HS256' && !env.JWT_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'required (at least 32 bytes) for HS256' });
+  }
+  if (env.JWT_ALGORITHM !== 'HS256' && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_FILE && !env.JWT_JWKS_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JWT_PUBLIC_KEY'],
+      message: `${env.JWT_ALGORITHM} needs JWT_PUBLIC_KEY, JWT_JWKS_FILE or JWT_JWKS_URL`,
+    });
+  }
+}

@@ -10,3 +10,4 @@ export * from './outbox.js';
 export * from './delivery-store.js';
 export * from './store-epoch.js';
 export * from './rate-limiter.js';
+export * from './user-socket-slots.js';

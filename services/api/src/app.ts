@@ -103,7 +103,9 @@ export function createApp(deps: AppDeps): Express {
     rateLimit(limiter, { scope: 'auth-ip', limit: limits.authPerIp, windowMs: window }, clientAddress),
     rateLimit(limiter, { scope: 'auth-user', limit: limits.authPerUsername, windowMs: window }, claimedUsername),
   );
-  api.use(authRoutes(deps));
+  // With tokens from an external identity provider (no signing key here) users sign in there.
+  if (deps.tokens.canSign) api.use(authRoutes(deps));
+  else api.use('/auth', notFoundRoute);
   api.use(authenticate(deps.tokens));
   api.use(rateLimit(limiter, { scope: 'user', limit: limits.perUser, windowMs: window }, (req) => req.username));
   api.use(userRoutes(deps));

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createPasswordHasher, createTokenService } from '@chat/auth';
+import { createPasswordHasher, tokensFromEnv } from '@chat/auth';
 import type { Logger, ProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry, type Registry } from '@chat/metrics';
 import {
@@ -21,6 +21,8 @@ export interface BuiltApi {
   registry: Registry;
   /** The command connection (fails fast while Redis is away). */
   redis: Redis;
+  /** Loads what must be loaded before serving (JWKS keys). */
+  start(): Promise<void>;
   /** Closes the queue and every Redis connection. */
   close(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: L
     connection.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
   }
 
+  const jwt = tokensFromEnv(config, (error) => logger.warn({ err: error }, 'JWKS refresh failed'));
   const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);
   const app = createApp({
     logger,
@@ -44,16 +47,7 @@ export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: L
     messages: createMessageStore(redis, keys, { historyLimit: config.HISTORY_LIMIT }),
     deliveries,
     passwords: createPasswordHasher({ cost: config.PASSWORD_HASH_COST }),
-    tokens: createTokenService({
-      algorithm: config.JWT_ALGORITHM,
-      secret: config.JWT_SECRET,
-      publicKey: config.JWT_PUBLIC_KEY,
-      privateKey: config.JWT_PRIVATE_KEY,
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
-      ttlSeconds: config.JWT_TTL_S,
-    }),
+    tokens: jwt.tokens,
     limiter: createRateLimiter(redis, keys),
     limits: {
       windowMs: config.RATE_LIMIT_WINDOW_S * 1000,
@@ -71,7 +65,9 @@ export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: L
     app,
     registry,
     redis,
+    start: () => jwt.start(),
     async close() {
+      jwt.stop();
       await deliveries.close();
       await Promise.allSettled([redis.quit(), queueRedis.quit()]);
     },

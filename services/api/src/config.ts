@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, envPort, jwtVerifyEnv, loadConfig, positiveInt } from '@chat/config';
+import { commonEnv, envPort, jwtVerifyEnv, loadConfig, positiveInt, requireJwtKey } from '@chat/config';
 
 export const apiEnvSchema = z
   .object({
@@ -54,14 +54,7 @@ export const apiEnvSchema = z
     /** Milliseconds a delivery job may take to enqueue before the outbox sweeper is left to do it. */
     ENQUEUE_TIMEOUT_MS: positiveInt(1000),
   })
-  .superRefine((env, ctx) => {
-    if (env.JWT_ALGORITHM === 'HS256' && !env.JWT_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'required (at least 32 bytes) for HS256' });
-    }
-    if (env.JWT_ALGORITHM !== 'HS256' && !env.JWT_PUBLIC_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY'], message: `required for ${env.JWT_ALGORITHM}` });
-    }
-  });
+  .superRefine(requireJwtKey);
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
 

@@ -11,6 +11,10 @@ const logger = createLogger(identity, { level: config.LOG_LEVEL });
 const api = buildApi(config, identity, logger);
 const server = createServer({ keepAliveTimeout: 65_000 }, api.app);
 
+await api.start().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'JWT keys could not be loaded');
+  process.exit(1);
+});
 await waitForRedis(api.redis, 30_000).catch((error: Error) => {
   logger.warn({ err: { message: error.message } }, 'Redis not ready yet; serving 503 until it is');
 });

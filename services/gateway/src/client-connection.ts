@@ -49,6 +49,8 @@ export class ClientConnection {
   constructor(
     readonly socket: WebSocket,
     readonly username: string,
+    /** This socket's slot among the user's sockets on every replica. */
+    readonly socketId: string,
     expiresAtMs: number,
     private readonly deps: ClientConnectionDeps,
   ) {

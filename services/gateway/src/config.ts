@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, envPort, jwtVerifyEnv, loadConfig, positiveInt } from '@chat/config';
+import { commonEnv, envPort, jwtVerifyEnv, loadConfig, positiveInt, requireJwtKey } from '@chat/config';
 
 export const gatewayEnvSchema = z
   .object({
@@ -21,19 +21,16 @@ export const gatewayEnvSchema = z
      * sent as the socket opens is in place before them. The first frame ends the wait at once.
      */
     RESUME_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(100),
+    /** Sockets this replica accepts at most; beyond it upgrades get 503 (clients try another). */
+    MAX_SOCKETS: positiveInt(50_000),
+    /** Sockets one user may hold on all replicas together; beyond it upgrades get 429. */
+    MAX_SOCKETS_PER_USER: positiveInt(20),
     /** Client frames a socket may send per second on average (bursts of twice that). */
     CLIENT_FRAMES_PER_SECOND: positiveInt(20),
     /** How long a new socket may wait for its user's channel subscription before it is refused with 1013. */
     SUBSCRIBE_TIMEOUT_MS: positiveInt(5000),
   })
-  .superRefine((env, ctx) => {
-    if (env.JWT_ALGORITHM === 'HS256' && !env.JWT_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'required (at least 32 bytes) for HS256' });
-    }
-    if (env.JWT_ALGORITHM !== 'HS256' && !env.JWT_PUBLIC_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY'], message: `required for ${env.JWT_ALGORITHM}` });
-    }
-  });
+  .superRefine(requireJwtKey);
 
 export type GatewayConfig = z.infer<typeof gatewayEnvSchema>;
 

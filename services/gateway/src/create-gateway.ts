@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -5,7 +6,7 @@ import type { TokenService, VerifiedToken } from '@chat/auth';
 import { CloseCode, decodeDeliveryEvent, messageFrame, summaryOfStored } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
-import type { ConversationStore, HistorySlice, Keys, MessageStore, Redis } from '@chat/store';
+import type { ConversationStore, HistorySlice, Keys, MessageStore, Redis, SocketSlot, UserSocketSlots } from '@chat/store';
 import { ClientConnection } from './client-connection.js';
 import { createClientFrameHandler } from './client-frames.js';
 import { ConnectionRegistry } from './connection-registry.js';
@@ -23,6 +24,10 @@ export interface GatewaySettings {
   subscribeTimeoutMs: number;
   clientFramesPerSecond: number;
   resumeWindowMs: number;
+  /** Sockets this replica holds at most (503 at the upgrade beyond). */
+  maxSockets: number;
+  /** Sockets one user may hold on all replicas together (429 at the upgrade beyond). */
+  maxSocketsPerUser: number;
 }
 
 /** A socket that keeps flooding after this many refused frames in a row is closed (1008). */
@@ -37,6 +42,7 @@ export interface GatewayDeps {
   messages: MessageStore;
   /** A connection used only for SUBSCRIBE. */
   subscriber: Redis;
+  socketSlots: UserSocketSlots;
   /** Reads the store epoch (store-epoch.ts); called at start and after every pub/sub outage. */
   observeEpoch: () => Promise<string>;
   isReady: () => Promise<boolean>;
@@ -65,6 +71,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const connections = new ConnectionRegistry();
   const metrics = createGatewayMetrics(deps.registry, connections);
   let closing: Promise<void> | undefined;
+  /** Upgrades accepted but not registered yet: they count against the replica's socket limit. */
+  let upgrading = 0;
+  // A socket's slot outlives three missed heartbeats, so a replica that dies frees them soon.
+  const slotTtlMs = settings.heartbeatIntervalMs * 3;
+  const releaseSlot = (slot: SocketSlot) =>
+    deps.socketSlots.release(slot).catch((error: unknown) => logger.debug({ err: error }, 'socket slot not released; it will lapse'));
 
   function framesOf(slice: HistorySlice): HistoryRead {
     const frames = slice.raw.map((raw) => {
@@ -122,8 +134,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     clientTracking: false,
   });
 
-  async function register(socket: WebSocket, token: VerifiedToken): Promise<void> {
-    const client = new ClientConnection(socket, token.username, token.expiresAtMs, {
+  async function register(socket: WebSocket, token: VerifiedToken, socketId: string): Promise<void> {
+    const client = new ClientConnection(socket, token.username, socketId, token.expiresAtMs, {
       streamDeps,
       readRecent: async (conversationId, username, beforeSeq, sinceMs) =>
         framesOf(await deps.messages.recentSince(conversationId, username, beforeSeq, sinceMs)),
@@ -150,6 +162,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     socket.on('close', (code) => {
       metrics.closes.inc({ code: String(client.closedWith ?? code) });
       client.dispose();
+      releaseSlot({ username: client.username, socketId: client.socketId });
       if (connections.remove(client)) {
         subscriber.unsubscribe(client.username).catch((error: unknown) => logger.warn({ err: error }, 'unsubscribe failed'));
       }
@@ -187,12 +200,47 @@ export function createGateway(deps: GatewayDeps): Gateway {
       refuseUpgrade(socket, check.status, check.body);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      register(ws, check.token).catch((error: unknown) => {
-        logger.error({ err: error }, 'socket registration failed');
-        ws.terminate();
+    if (connections.size + upgrading >= settings.maxSockets) {
+      metrics.refusedUpgrades.inc({ status: '503' });
+      refuseUpgrade(socket, 503, { error: { code: 'unavailable', message: 'this gateway is full; try another' } });
+      return;
+    }
+    const slot = { username: check.token.username, socketId: randomBytes(9).toString('base64url') };
+    upgrading += 1;
+    deps.socketSlots
+      .claim(slot, settings.maxSocketsPerUser, slotTtlMs)
+      .then(
+        (claimed) => {
+          if (!claimed) {
+            metrics.refusedUpgrades.inc({ status: '429' });
+            refuseUpgrade(
+              socket,
+              429,
+              { error: { code: 'rate_limited', message: `at most ${settings.maxSocketsPerUser} sockets per user` } },
+              { 'Retry-After': '5' },
+            );
+            return;
+          }
+          if (socket.destroyed) {
+            releaseSlot(slot);
+            return;
+          }
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            register(ws, check.token, slot.socketId).catch((error: unknown) => {
+              logger.error({ err: error }, 'socket registration failed');
+              ws.terminate();
+            });
+          });
+        },
+        (error: unknown) => {
+          logger.warn({ err: error }, 'socket slot not claimed; refusing the upgrade');
+          metrics.refusedUpgrades.inc({ status: '503' });
+          refuseUpgrade(socket, 503, { error: { code: 'unavailable', message: 'try again shortly' } });
+        },
+      )
+      .finally(() => {
+        upgrading -= 1;
       });
-    });
   });
 
   // After a pub/sub outage: what was published meanwhile never reached this replica. If the store
@@ -254,6 +302,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   // Protocol-level heartbeat: a socket that did not answer the previous ping is dead.
   const heartbeat = setInterval(() => {
+    deps.socketSlots
+      .refresh([...connections.all()].map((client) => ({ username: client.username, socketId: client.socketId })), slotTtlMs)
+      .catch((error: unknown) => logger.warn({ err: error }, 'socket slots not refreshed'));
     for (const client of connections.all()) {
       if (client.awaitingPong) {
         client.socket.terminate();

@@ -1,8 +1,8 @@
-import { createTokenService } from '@chat/auth';
+import { tokensFromEnv } from '@chat/auth';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
 import { configOrExit, onShutdownSignal } from '@chat/runtime';
-import { connectRedis, createConversationStore, createKeys, createMessageStore, observeStoreEpoch, redisAnswers } from '@chat/store';
+import { connectRedis, createConversationStore, createKeys, createMessageStore, createUserSocketSlots, observeStoreEpoch, redisAnswers } from '@chat/store';
 import { loadGatewayConfig } from './config.js';
 import { createGateway } from './create-gateway.js';
 
@@ -18,22 +18,21 @@ for (const [name, connection] of [['command', redis], ['subscriber', subscriber]
   connection.on('error', (error: Error) => logger.warn({ err: { message: error.message }, connection: name }, 'redis connection error'));
 }
 
+const jwt = tokensFromEnv(config, (error) => logger.warn({ err: error }, 'JWKS refresh failed'));
+await jwt.start().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'JWT keys could not be loaded');
+  process.exit(1);
+});
+
 const gateway = createGateway({
   logger,
   registry,
-  tokens: createTokenService({
-    algorithm: config.JWT_ALGORITHM,
-    secret: config.JWT_SECRET,
-    publicKey: config.JWT_PUBLIC_KEY,
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
-    ttlSeconds: 0,
-  }),
+  tokens: jwt.tokens,
   keys,
   conversations: createConversationStore(redis, keys),
   messages: createMessageStore(redis, keys),
   subscriber,
+  socketSlots: createUserSocketSlots(redis, keys),
   observeEpoch: () => observeStoreEpoch(redis, keys),
   isReady: () => redisAnswers(redis),
   settings: {
@@ -44,6 +43,8 @@ const gateway = createGateway({
     subscribeTimeoutMs: config.SUBSCRIBE_TIMEOUT_MS,
     clientFramesPerSecond: config.CLIENT_FRAMES_PER_SECOND,
     resumeWindowMs: config.RESUME_WINDOW_MS,
+    maxSockets: config.MAX_SOCKETS,
+    maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
   },
 });
 
@@ -52,6 +53,7 @@ gateway.server.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => {
 });
 
 onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+  jwt.stop();
   await gateway.close(Math.max(config.SHUTDOWN_TIMEOUT_MS - 1000, 500));
   await Promise.allSettled([redis.quit(), subscriber.quit()]);
 });
