@@ -70,6 +70,10 @@ describe('startService', () => {
     try {
       const service = await start({ GREETING: 'hello' });
       assert.ok(service.pid > 0);
+      // /healthz can answer before the child's first stdout line has come through the pipe.
+      for (let attempt = 0; attempt < 100 && !service.output().includes('\n'); attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       const firstLine = service.output().split('\n')[0] ?? '';
       assert.deepEqual(JSON.parse(firstLine), { greeting: 'hello', hasPath: true, leaked: null });
       assert.equal(await service.stop(), 0);

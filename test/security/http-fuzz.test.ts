@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { apiRequest, createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
+import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
+
+/**
+ * Hostile requests at every route: malformed and adversarial ids, bodies, queries, headers and
+ * tokens. Whatever comes in, the answer has a contract status, a refusal has the contract's error
+ * body and leaks nothing, the process keeps serving, and a refused request changes nothing.
+ */
+
+const CONTRACT_STATUSES = new Set([200, 201, 400, 401, 403, 404, 409, 413, 415, 429, 503]);
+const LEAKS = [/\n\s+at\s/, /\.(ts|js):\d+/, /ioredis|ReplyError|ERR |WRONGTYPE|NOSCRIPT/, /node_modules/];
+
+const hostileString = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom(
+    'a:b', '{tag}', '*', '?', 'x\ny', '..', '../../etc/passwd', '%00', '%', '%zz', '__proto__', 'constructor', 'prototype',
+    'a'.repeat(65), 'a'.repeat(5000), '💬', 'ALICE', ' alice', 'alice ', '\u0000', 'null', 'undefined', '1e309', '-1',
+  ),
+);
+
+const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.record({ username: hostileString, password: hostileString }, { requiredKeys: [] }),
+  fc.record({ title: fc.oneof(hostileString, fc.jsonValue()), users: fc.oneof(fc.array(hostileString, { maxLength: 5 }), fc.jsonValue()) }, { requiredKeys: [] }),
+  fc.record({ text: fc.oneof(hostileString, fc.jsonValue(), fc.constant('x'.repeat(4001))) }, { requiredKeys: [] }),
+  fc.constantFrom('{"__proto__":{"admin":true},"text":"hi"}', '{"constructor":{"prototype":{"x":1}},"title":"t","users":[]}', '[1,2', '{"text":"a"', '"just a string"', 'null', '{"text":"hi","extra":1}'),
+);
+
+interface Fixture {
+  alice: RegisteredUser;
+  bob: RegisteredUser;
+  /** Alice's conversation (bob is not in it). */
+  conversationId: string;
+}
+
+describe('hostile HTTP input (property)', () => {
+  let app: ApiInProcess;
+  let fixture: Fixture;
+
+  /** Every data key with its serialized value: equal snapshots mean nothing changed. */
+  async function snapshot(): Promise<Map<string, string>> {
+    const keys = (await app.redis.keys(`${app.prefix}:*`)).filter((key) => !key.startsWith(`${app.prefix}:rate:`)).sort();
+    const values = new Map<string, string>();
+    for (const key of keys) values.set(key, ((await app.redis.dumpBuffer(key)) ?? Buffer.alloc(0)).toString('base64'));
+    return values;
+  }
+
+  before(async () => {
+    app = await startApiInProcess({ env: { RATE_LIMIT_PER_USER: '100000', RATE_LIMIT_AUTH_PER_IP: '100000', RATE_LIMIT_AUTH_PER_USERNAME: '100000' } });
+    const [alice, bob] = [await registerUser(app.url), await registerUser(app.url)];
+    const conversation = await createConversation(app.url, alice.token, [], 'alice only');
+    await postMessage(app.url, alice.token, conversation.id, 'secret');
+    fixture = { alice, bob, conversationId: conversation.id };
+  });
+  after(async () => {
+    await app?.stop();
+  });
+
+  it('answers every hostile request within the contract and changes nothing when it refuses', async () => {
+    const token = fc.oneof(
+      fc.constant(undefined),
+      fc.constant('alice'),
+      fc.constant('bob'),
+      // Only what an HTTP client can put in a header: control characters never reach the server.
+      hostileString.filter((value) => /^[\x20-\x7e]*$/.test(value)),
+      fc.constant('eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6OTk5OTk5OTk5OX0.'),
+    );
+    const path = fc.oneof(
+      fc.constantFrom('/api/auth/register', '/api/auth/login', '/api/me', '/api/conversations', '/api/nope', '/healthz', '/api/openapi.json'),
+      fc.constantFrom('own', 'other', 'missing').chain((which) =>
+        fc.tuple(hostileString, fc.constantFrom('', '/messages', '/messages?after=', '/messages?limit=')).map(([id, rest]) => {
+          const target = which === 'own' ? fixture.conversationId : which === 'other' ? id : 'AAAAAAAAAAAAAAAA';
+          return `/api/conversations/${encodeURIComponent(target)}${rest}${rest.endsWith('=') ? encodeURIComponent(id) : ''}`;
+        }),
+      ),
+    );
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE'),
+      path,
+      token,
+      body: fc.option(hostileJson, { nil: undefined }),
+      contentType: fc.constantFrom('application/json', 'text/plain', 'application/json; charset=latin1', undefined),
+    });
+
+    await fc.assert(
+      fc.asyncProperty(request, async (input) => {
+        const bearer = input.token === 'alice' ? fixture.alice.token : input.token === 'bob' ? fixture.bob.token : input.token;
+        const before = await snapshot();
+        const rawBody = input.body === undefined ? undefined : typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
+        const response = await apiRequest(app.url, input.method as 'GET', input.path, {
+          ...(bearer !== undefined ? { token: bearer } : {}),
+          ...(rawBody !== undefined && input.method !== 'GET' ? { rawBody } : {}),
+          headers: input.contentType ? { 'content-type': input.contentType } : {},
+        });
+        assert.ok(CONTRACT_STATUSES.has(response.status), `status ${response.status} for ${input.method} ${input.path}: ${response.text}`);
+        for (const leak of LEAKS) assert.doesNotMatch(response.text, leak, `leak in ${response.text}`);
+        if (response.status >= 400) {
+          const body = response.body as { error?: { code?: unknown; message?: unknown } };
+          assert.deepEqual(Object.keys(body ?? {}), ['error'], response.text);
+          assert.equal(typeof body.error?.code, 'string');
+          assert.equal(typeof body.error?.message, 'string');
+          assert.deepEqual(await snapshot(), before, `a refused ${input.method} ${input.path} changed the store`);
+        }
+        // Bob never sees alice's conversation, whatever he sends.
+        if (input.token === 'bob') assert.doesNotMatch(response.text, /secret|alice only/);
+        assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'admin'), false, 'no prototype pollution');
+      }),
+      { numRuns: 300 },
+    );
+    assert.equal((await apiRequest(app.url, 'GET', '/healthz')).status, 200, 'still serving');
+  });
+});
