@@ -1,2 +1,3 @@
 export * from './graceful-shutdown.js';
 export * from './config-or-exit.js';
+export * from './watch-redis.js';

@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import { createPasswordHasher, tokensFromEnv } from '@chat/auth';
 import type { Logger, ProcessIdentity } from '@chat/logger';
+import { watchRedis } from '@chat/runtime';
 import { createMetricsRegistry, type Registry } from '@chat/metrics';
 import {
   connectRedis,
@@ -33,9 +34,7 @@ export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: L
   const keys = createKeys(config.REDIS_PREFIX);
   const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:command`, role: 'command' });
   const queueRedis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:queue`, role: 'queue' });
-  for (const connection of [redis, queueRedis]) {
-    connection.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
-  }
+  watchRedis({ command: redis, queue: queueRedis }, logger, registry);
 
   const jwt = tokensFromEnv(config, (error) => logger.warn({ err: error }, 'JWKS refresh failed'));
   const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);

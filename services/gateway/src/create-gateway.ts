@@ -295,10 +295,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (deps.subscriber.status === 'ready') startRecovery();
     });
   }
-  deps.subscriber.on('ready', () => {
-    if (lostAt !== undefined) metrics.redisReconnects.inc({ connection: 'subscriber' });
-    startRecovery();
-  });
+  deps.subscriber.on('ready', startRecovery);
 
   // Protocol-level heartbeat: a socket that did not answer the previous ping is dead.
   const heartbeat = setInterval(() => {

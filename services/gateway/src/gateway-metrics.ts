@@ -45,7 +45,6 @@ export function createGatewayMetrics(registry: Registry, connections: Connection
     resumes: new Counter({ name: 'chat_gateway_resume_requests_total', help: 'resume frames handled', registers }),
     replayed: new Counter({ name: 'chat_gateway_replayed_messages_total', help: 'Messages sent from the store (resume, gap fill)', registers }),
     historyReadFailures: new Counter({ name: 'chat_gateway_history_read_failures_total', help: 'Store reads for resume or gap fill that failed', registers }),
-    redisReconnects: new Counter({ name: 'chat_redis_reconnects_total', help: 'Redis reconnections', labelNames: ['connection'] as const, registers }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { tokensFromEnv } from '@chat/auth';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
-import { configOrExit, onShutdownSignal } from '@chat/runtime';
+import { configOrExit, onShutdownSignal, watchRedis } from '@chat/runtime';
 import { connectRedis, createConversationStore, createKeys, createMessageStore, createUserSocketSlots, observeStoreEpoch, redisAnswers } from '@chat/store';
 import { loadGatewayConfig } from './config.js';
 import { createGateway } from './create-gateway.js';
@@ -14,9 +14,7 @@ const keys = createKeys(config.REDIS_PREFIX);
 
 const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:command`, role: 'command' });
 const subscriber = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:subscriber`, role: 'subscriber' });
-for (const [name, connection] of [['command', redis], ['subscriber', subscriber]] as const) {
-  connection.on('error', (error: Error) => logger.warn({ err: { message: error.message }, connection: name }, 'redis connection error'));
-}
+watchRedis({ command: redis, subscriber }, logger, registry);
 
 const jwt = tokensFromEnv(config, (error) => logger.warn({ err: error }, 'JWKS refresh failed'));
 await jwt.start().catch((error: unknown) => {

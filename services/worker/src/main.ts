@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { DELIVERY_QUEUE, type DeliveryJob } from '@chat/contracts';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry, createOpsServer } from '@chat/metrics';
-import { configOrExit, onShutdownSignal } from '@chat/runtime';
+import { configOrExit, onShutdownSignal, watchRedis } from '@chat/runtime';
 import { connectRedis, createDeliveryStore, createKeys, createOutbox, redisAnswers } from '@chat/store';
 import { loadWorkerConfig } from './config.js';
 import { createDeliverMessage } from './deliver-message.js';
@@ -17,9 +17,7 @@ const keys = createKeys(config.REDIS_PREFIX);
 
 const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:command`, role: 'command' });
 const queueRedis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:queue`, role: 'queue' });
-for (const connection of [redis, queueRedis]) {
-  connection.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
-}
+watchRedis({ command: redis, queue: queueRedis }, logger, registry);
 
 const queue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: queueRedis, prefix: keys.queuePrefix });
 const metrics = createWorkerMetrics(registry, queue);
