@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import { CloseCode, type DeliveryEvent, type ErrorFrame, type ReadyFrame } from '@chat/contracts';
 import { ConversationStream, type ConversationStreamDeps, type HistoryRead } from './conversation-stream.js';
+import type { FrameRateLimit } from './frame-rate-limit.js';
 
 export interface ClientConnectionDeps {
   streamDeps: Omit<ConversationStreamDeps, 'send' | 'entitledSinceMs' | 'readRecent'>;
@@ -23,28 +24,36 @@ const CLOCK_SKEW_MS = 250;
 /** How long a closed socket may take to acknowledge the close frame before it is cut. */
 const CLOSE_GRACE_MS = 2000;
 
-/** Timers cannot wait longer than this (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * One authenticated socket: its user, its token expiry, and an ordered stream per conversation.
  * Everything written to the socket goes through `send`, which closes a socket that reads too
  * slowly (1013) instead of letting its backlog grow in this process.
+ *
+ * An idle socket should cost little memory (tens of thousands per replica): everything that is
+ * not needed until the socket does something is created on first use, and the token expiry is
+ * checked by the gateway's one-second sweep rather than a timer per socket.
  */
 export class ClientConnection {
   /** Set by the heartbeat when a ping goes out, cleared by the pong. */
   awaitingPong = false;
-  /** When `ready` went out; until then, live events wait in `early`. */
+  /** Token expiry (epoch ms); past it the gateway's sweep closes the socket with 4401. */
+  expiresAtMs: number;
+  /** The client's frame budget, created with its first frame. */
+  rateLimit: FrameRateLimit | undefined;
+  /** The code this side closed with, if it did (the peer may never acknowledge it). */
+  closedWith: number | undefined;
+  /** When `ready` went out. */
   private readyAtMs = Number.POSITIVE_INFINITY;
-  private readonly streams = new Map<string, ConversationStream>();
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private streams: Map<string, ConversationStream> | undefined;
+  private streamHost: ConversationStreamDeps | undefined;
   private closed = false;
-  /** Client frames are handled one after another, and only once the socket is ready. */
-  private frameChain: Promise<void>;
-  private markReady!: () => void;
-  /** Live events that arrived before the socket was ready. */
-  private early: DeliveryEvent[] | undefined = [];
+  /** Until the first client frame or the resume window, live events wait in `early`. */
+  private settled = false;
+  private early: DeliveryEvent[] | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
+  /** Client frames are handled one after another, and only once the socket is ready. */
+  private frameChain: Promise<void> | undefined;
+  private framesBeforeReady: (() => Promise<void>)[] | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -54,10 +63,7 @@ export class ClientConnection {
     expiresAtMs: number,
     private readonly deps: ClientConnectionDeps,
   ) {
-    this.frameChain = new Promise<void>((resolve) => {
-      this.markReady = resolve;
-    });
-    this.setExpiry(expiresAtMs);
+    this.expiresAtMs = expiresAtMs;
   }
 
   get isOpen(): boolean {
@@ -68,7 +74,9 @@ export class ClientConnection {
     this.readyAtMs = Date.now();
     const frame: ReadyFrame = { type: 'ready', user: this.username, epoch };
     this.sendJson(frame);
-    this.markReady();
+    const queued = this.framesBeforeReady;
+    this.framesBeforeReady = undefined;
+    for (const task of queued ?? []) this.runFrame(task);
     // A client that resumes sends `resume` as soon as its socket opens, which may reach us just
     // after `ready`. Live events wait for its first frame (or the resume window) so that a
     // resume's hold is in place before them and nothing overtakes the replay.
@@ -77,7 +85,10 @@ export class ClientConnection {
 
   /** From now on live events go straight to the conversation streams. */
   private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
     clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
     const early = this.early;
     this.early = undefined;
     for (const event of early ?? []) this.deliver(event);
@@ -86,7 +97,8 @@ export class ClientConnection {
   /** A live delivery event for this socket's user. */
   deliver(event: DeliveryEvent): void {
     if (this.closed) return;
-    if (this.early) {
+    if (!this.settled) {
+      this.early ??= [];
       if (this.early.length < EARLY_EVENTS_MAX) this.early.push(event);
       else this.close(CloseCode.TryAgainLater, 'too many events before ready; resume later');
       return;
@@ -99,23 +111,33 @@ export class ClientConnection {
    * the socket right after its synchronous start (where a resume puts its hold in place).
    */
   enqueueFrame(task: () => Promise<void>): void {
+    if (this.readyAtMs === Number.POSITIVE_INFINITY) {
+      (this.framesBeforeReady ??= []).push(task);
+      return;
+    }
+    this.runFrame(task);
+  }
+
+  private runFrame(task: () => Promise<void>): void {
     const run = () => {
       const running = task();
-      if (this.early) this.settle();
+      this.settle();
       return running;
     };
-    this.frameChain = this.frameChain.then(run, run);
+    this.frameChain = this.frameChain ? this.frameChain.then(run, run) : run().catch(() => undefined);
   }
 
   stream(conversationId: string): ConversationStream {
+    this.streams ??= new Map();
     let stream = this.streams.get(conversationId);
     if (!stream) {
-      stream = new ConversationStream(conversationId, {
+      this.streamHost ??= {
         ...this.deps.streamDeps,
         readRecent: (id, beforeSeq, sinceMs) => this.deps.readRecent(id, this.username, beforeSeq, sinceMs),
         send: (frame) => this.send(frame),
         entitledSinceMs: () => this.readyAtMs - CLOCK_SKEW_MS,
-      });
+      };
+      stream = new ConversationStream(conversationId, this.streamHost);
       this.streams.set(conversationId, stream);
     }
     return stream;
@@ -123,21 +145,14 @@ export class ClientConnection {
 
   /** After a lost subscription: every conversation of the user, seen here or not, catches up. */
   catchUp(conversationIds: readonly string[]): Promise<unknown> {
-    if (!this.isOpen || this.early) return Promise.resolve();
-    const ids = new Set([...this.streams.keys(), ...conversationIds]);
+    if (!this.isOpen || !this.settled) return Promise.resolve();
+    const ids = new Set([...(this.streams?.keys() ?? []), ...conversationIds]);
     return Promise.allSettled([...ids].map((id) => this.stream(id).catchUp()));
   }
 
   dropStream(conversationId: string): void {
-    this.streams.get(conversationId)?.close();
-    this.streams.delete(conversationId);
-  }
-
-  /** A token refresh moves the expiry; past it the socket closes with 4401. */
-  setExpiry(expiresAtMs: number): void {
-    clearTimeout(this.expiryTimer);
-    const delay = Math.min(Math.max(expiresAtMs - Date.now(), 0), MAX_TIMER_MS);
-    this.expiryTimer = setTimeout(() => this.close(CloseCode.TokenExpired, 'token expired'), delay);
+    this.streams?.get(conversationId)?.close();
+    this.streams?.delete(conversationId);
   }
 
   send(frame: Buffer | string): boolean {
@@ -160,9 +175,6 @@ export class ClientConnection {
     this.sendJson(frame);
   }
 
-  /** The code this side closed with, if it did (the peer may never acknowledge it). */
-  closedWith: number | undefined;
-
   close(code: number, reason: string): void {
     if (!this.closed && this.socket.readyState <= this.socket.OPEN) {
       this.closedWith = code;
@@ -178,10 +190,10 @@ export class ClientConnection {
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.expiryTimer);
-    for (const stream of this.streams.values()) stream.close();
-    this.streams.clear();
+    for (const stream of this.streams?.values() ?? []) stream.close();
+    this.streams = undefined;
     this.early = undefined;
+    this.framesBeforeReady = undefined;
     clearTimeout(this.settleTimer);
   }
 }

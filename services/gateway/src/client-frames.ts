@@ -55,7 +55,7 @@ export function createClientFrameHandler(deps: ClientFramesDeps) {
       client.sendError('forbidden', 'the token is for another user');
       return;
     }
-    client.setExpiry(verified.expiresAtMs);
+    client.expiresAtMs = verified.expiresAtMs;
   }
 
   async function handle(client: ClientConnection, data: RawData, isBinary: boolean): Promise<void> {

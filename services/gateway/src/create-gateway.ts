@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { TokenService, VerifiedToken } from '@chat/auth';
 import { CloseCode, decodeDeliveryEvent, messageFrame, summaryOfStored } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { ConversationStore, HistorySlice, Keys, MessageStore, Redis, SocketSlot, UserSocketSlots } from '@chat/store';
-import { ClientConnection } from './client-connection.js';
+import { ClientConnection, type ClientConnectionDeps } from './client-connection.js';
 import { createClientFrameHandler } from './client-frames.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import type { HistoryRead } from './conversation-stream.js';
@@ -134,39 +134,63 @@ export function createGateway(deps: GatewayDeps): Gateway {
     clientTracking: false,
   });
 
+  // Shared by every socket: nothing per socket that an idle socket does not need.
+  const connectionDeps: ClientConnectionDeps = {
+    streamDeps,
+    readRecent: async (conversationId, username, beforeSeq, sinceMs) =>
+      framesOf(await deps.messages.recentSince(conversationId, username, beforeSeq, sinceMs)),
+    sendBufferLimitBytes: settings.sendBufferLimitBytes,
+    resumeWindowMs: settings.resumeWindowMs,
+    onSent: () => metrics.framesSent.inc(),
+  };
+
+  // Socket listeners are shared functions (ws calls them with the socket as `this`), so an idle
+  // socket carries no closures of its own.
+  const clients = new WeakMap<WebSocket, ClientConnection>();
+
+  function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const client = clients.get(this);
+    if (!client) return;
+    client.awaitingPong = false;
+    const rateLimit = (client.rateLimit ??= new FrameRateLimit(settings.clientFramesPerSecond, settings.clientFramesPerSecond * 2));
+    if (rateLimit.take()) {
+      onClientFrame(client, data, isBinary);
+    } else if (rateLimit.refusedInARow >= FLOOD_CLOSE_AFTER) {
+      client.close(CloseCode.PolicyViolation, 'too many frames');
+    } else if (rateLimit.refusedInARow === 1) {
+      client.sendError('rate_limited', 'too many frames; slow down');
+    }
+  }
+
+  function onSocketPong(this: WebSocket): void {
+    const client = clients.get(this);
+    if (client) client.awaitingPong = false;
+  }
+
+  function onSocketError(this: WebSocket, error: Error): void {
+    logger.debug({ err: { message: error.message }, user: clients.get(this)?.username }, 'socket error');
+  }
+
+  function onSocketClose(this: WebSocket, code: number): void {
+    const client = clients.get(this);
+    if (!client) return;
+    clients.delete(this);
+    metrics.closes.inc({ code: String(client.closedWith ?? code) });
+    client.dispose();
+    releaseSlot({ username: client.username, socketId: client.socketId });
+    if (connections.remove(client)) {
+      subscriber.unsubscribe(client.username).catch((error: unknown) => logger.warn({ err: error }, 'unsubscribe failed'));
+    }
+  }
+
   async function register(socket: WebSocket, token: VerifiedToken, socketId: string): Promise<void> {
-    const client = new ClientConnection(socket, token.username, socketId, token.expiresAtMs, {
-      streamDeps,
-      readRecent: async (conversationId, username, beforeSeq, sinceMs) =>
-        framesOf(await deps.messages.recentSince(conversationId, username, beforeSeq, sinceMs)),
-      sendBufferLimitBytes: settings.sendBufferLimitBytes,
-      resumeWindowMs: settings.resumeWindowMs,
-      onSent: () => metrics.framesSent.inc(),
-    });
+    const client = new ClientConnection(socket, token.username, socketId, token.expiresAtMs, connectionDeps);
+    clients.set(socket, client);
     metrics.connections.inc();
-    const rateLimit = new FrameRateLimit(settings.clientFramesPerSecond, settings.clientFramesPerSecond * 2);
-    socket.on('message', (data, isBinary) => {
-      client.awaitingPong = false;
-      if (rateLimit.take()) {
-        onClientFrame(client, data, isBinary);
-      } else if (rateLimit.refusedInARow >= FLOOD_CLOSE_AFTER) {
-        client.close(CloseCode.PolicyViolation, 'too many frames');
-      } else if (rateLimit.refusedInARow === 1) {
-        client.sendError('rate_limited', 'too many frames; slow down');
-      }
-    });
-    socket.on('pong', () => {
-      client.awaitingPong = false;
-    });
-    socket.on('error', (error) => logger.debug({ err: { message: error.message }, user: client.username }, 'socket error'));
-    socket.on('close', (code) => {
-      metrics.closes.inc({ code: String(client.closedWith ?? code) });
-      client.dispose();
-      releaseSlot({ username: client.username, socketId: client.socketId });
-      if (connections.remove(client)) {
-        subscriber.unsubscribe(client.username).catch((error: unknown) => logger.warn({ err: error }, 'unsubscribe failed'));
-      }
-    });
+    socket.on('message', onSocketMessage);
+    socket.on('pong', onSocketPong);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
 
     connections.add(client);
     let currentEpoch: string;
@@ -187,8 +211,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onError: (error) => logger.error({ err: error }, 'ops route failed'),
   });
 
+  // Defined out here: a listener created inside the upgrade handler would keep that handler's
+  // whole scope (the request and its headers) alive for as long as the socket lives.
+  const onRawSocketError = (error: Error) => logger.debug({ err: { message: error.message } }, 'upgrade socket error');
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', (error) => logger.debug({ err: { message: error.message } }, 'upgrade socket error'));
+    socket.on('error', onRawSocketError);
     if (closing) {
       metrics.refusedUpgrades.inc({ status: '503' });
       refuseUpgrade(socket, 503, { error: { code: 'unavailable', message: 'this gateway is shutting down' } });
@@ -313,12 +341,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }, settings.heartbeatIntervalMs);
   heartbeat.unref();
 
+  // Token expiry, checked for every socket once a second (one timer, not one per socket).
+  const expirySweep = setInterval(() => {
+    const now = Date.now();
+    for (const client of connections.all()) {
+      if (client.expiresAtMs <= now) client.close(CloseCode.TokenExpired, 'token expired');
+    }
+  }, 1000);
+  expirySweep.unref();
+
   return {
     server,
     connections,
     close(timeoutMs) {
       closing ??= (async () => {
         clearInterval(heartbeat);
+        clearInterval(expirySweep);
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         const sockets = [...connections.all()];
         const allClosed = Promise.all(
