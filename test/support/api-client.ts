@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { Conversation, Message } from '@chat/contracts';
 
 /**
  * A small typed HTTP client for the api's REST routes, over the global fetch. Every function takes
@@ -89,22 +90,9 @@ export async function registerUser(
   return { username, password, token: body.token, expiresAt: body.expiresAt };
 }
 
-export interface ConversationBody {
-  id: string;
-  title: string;
-  users: string[];
-  createdAt: string;
-  createdBy: string;
-}
-
-export interface MessageBody {
-  id: string;
-  conversationId: string;
-  seq: number;
-  author: string;
-  text: string;
-  createdAt: string;
-}
+/** The api's answers, as the contract defines them. */
+export type ConversationBody = Conversation;
+export type MessageBody = Message;
 
 /** Creates a conversation as the token's user; fails loudly on anything but 201. */
 export async function createConversation(

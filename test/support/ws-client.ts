@@ -1,19 +1,13 @@
 import { WebSocket } from 'ws';
+import type { Summary } from '@chat/contracts';
 
 export interface ServerFrame {
   type: string;
   [key: string]: unknown;
 }
 
-export interface MessageFrameData {
-  id: string;
-  conversationId: string;
-  seq: number;
-  author: string;
-  text: string;
-  createdAt: string;
-  conversationTitle: string;
-}
+/** The data of a `message` frame: the worker's delivery summary. */
+export type MessageFrameData = Summary;
 
 /**
  * A WebSocket client for tests: records every frame, and waits for the ones a test expects with a
