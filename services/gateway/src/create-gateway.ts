@@ -8,6 +8,7 @@ import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { ConversationStore, HistorySlice, Keys, MessageStore, Redis, SocketSlot, UserSocketSlots } from '@chat/store';
 import { ClientConnection, type ClientConnectionDeps } from './client-connection.js';
+import { coalesceReads } from './coalesce-reads.js';
 import { createClientFrameHandler } from './client-frames.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import type { HistoryRead } from './conversation-stream.js';
@@ -87,8 +88,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   const streamDeps = {
-    readHistory: async (conversationId: string, after: number, until: number | undefined, limit: number) =>
-      framesOf(await deps.messages.history(conversationId, after, until, limit)),
+    readHistory: coalesceReads(
+      async (conversationId: string, after: number, until: number | undefined, limit: number) =>
+        framesOf(await deps.messages.history(conversationId, after, until, limit)),
+      (conversationId, after, until, limit) => `${conversationId} ${after} ${until ?? '+'} ${limit}`,
+    ),
     gapWaitMs: settings.gapWaitMs,
     onReplayed: (count: number) => metrics.replayed.inc(count),
     onReadFailed: (error: unknown) => {
