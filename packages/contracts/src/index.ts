@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './close-codes.js';
 export * from './frames.js';
 export * from './delivery.js';
+export * from './response-schemas.js';

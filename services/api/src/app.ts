@@ -10,6 +10,7 @@ import { requireJson } from './http/require-json.js';
 import { authenticate } from './http/authenticate.js';
 import { errorMiddleware, notFoundRoute } from './http/error-middleware.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { docsRoutes } from './routes/docs-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { claimedUsername, clientAddress, rateLimit } from './http/rate-limit.js';
 import { conversationRoutes } from './routes/conversation-routes.js';
@@ -79,6 +80,9 @@ export function createApp(deps: AppDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.registry.contentType).send(await deps.registry.metrics());
   });
+
+  // The API's own description: public, before authentication and limits.
+  app.use(docsRoutes());
 
   const { limiter, limits } = deps;
   const window = limits.windowMs;

@@ -1,0 +1,687 @@
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import express from 'express';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import {
+  createConversationSchema,
+  credentialsSchema,
+  postMessageSchema,
+  updateConversationSchema,
+} from '@chat/contracts';
+import { buildOpenApiDocument } from '../../services/api/dist/openapi/build-openapi-document.js';
+import type { JsonSchema, OpenApiDocument, OperationObject } from '../../services/api/dist/openapi/openapi-types.js';
+import { docsRoutes } from '../../services/api/dist/routes/docs-routes.js';
+import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
+import {
+  apiRequest,
+  createConversation,
+  postMessage,
+  randomUsername,
+  registerUser,
+  type ApiRequestOptions,
+  type ApiResponse,
+  type ConversationBody,
+  type HttpMethod,
+  type RegisteredUser,
+} from '../support/api-client.js';
+
+/**
+ * The OpenAPI document and the docs page: their structure, and a cross-check against the real app
+ * (every documented route answers only documented statuses, with bodies that match the documented
+ * schemas, and every documented status is one the app really gives).
+ *
+ * Tests whose name starts with `[needs docsRoutes() in app.ts]` call GET /api/openapi.json and /api/docs on the real
+ * app: they pass once services/api/src/app.ts mounts `docsRoutes()`.
+ */
+const NEEDS_WIRING = '[needs docsRoutes() in app.ts]';
+
+const document: OpenApiDocument = buildOpenApiDocument();
+
+type Method = 'get' | 'post' | 'patch';
+
+/** The contract's routes (CONTRACT.md, "api service") and whether each needs a bearer token. */
+const CONTRACT_ROUTES: readonly { method: Method; path: string; auth: boolean }[] = [
+  { method: 'post', path: '/api/auth/register', auth: false },
+  { method: 'post', path: '/api/auth/login', auth: false },
+  { method: 'get', path: '/api/me', auth: true },
+  { method: 'get', path: '/api/conversations', auth: true },
+  { method: 'post', path: '/api/conversations', auth: true },
+  { method: 'get', path: '/api/conversations/{id}', auth: true },
+  { method: 'patch', path: '/api/conversations/{id}', auth: true },
+  { method: 'get', path: '/api/conversations/{id}/messages', auth: true },
+  { method: 'post', path: '/api/conversations/{id}/messages', auth: true },
+  { method: 'get', path: '/healthz', auth: false },
+  { method: 'get', path: '/readyz', auth: false },
+  { method: 'get', path: '/metrics', auth: false },
+];
+
+/** Request bodies and the contract schema each must be generated from. */
+const REQUEST_BODIES = [
+  { name: 'Credentials', schema: credentialsSchema, routes: ['post /api/auth/register', 'post /api/auth/login'] },
+  { name: 'CreateConversation', schema: createConversationSchema, routes: ['post /api/conversations'] },
+  { name: 'UpdateConversation', schema: updateConversationSchema, routes: ['patch /api/conversations/{id}'] },
+  { name: 'PostMessage', schema: postMessageSchema, routes: ['post /api/conversations/{id}/messages'] },
+] as const;
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const REF_PREFIX = '#/components/schemas/';
+const AJV_BASE = 'https://openapi.test/schemas/';
+
+function operations(): { method: Method; path: string; operation: OperationObject }[] {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    (['get', 'post', 'patch'] as const).flatMap((method) => {
+      const operation = item[method];
+      return operation ? [{ method, path, operation }] : [];
+    }),
+  );
+}
+
+function operationOf(method: Method, path: string): OperationObject {
+  const operation = document.paths[path]?.[method];
+  assert.ok(operation, `the document has ${method.toUpperCase()} ${path}`);
+  return operation;
+}
+
+/** Every `$ref` anywhere below `value`. */
+function refsIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refsIn);
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) => (key === '$ref' && typeof inner === 'string' ? [inner] : refsIn(inner)));
+}
+
+/** A deep copy whose component `$ref`s point at absolute ids, so ajv can hold every component at once. */
+function rebased(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(rebased);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      key === '$ref' && typeof inner === 'string' && inner.startsWith(REF_PREFIX) ? `${AJV_BASE}${inner.slice(REF_PREFIX.length)}` : rebased(inner),
+    ]),
+  );
+}
+
+/** Ajv (strict, draft 2020-12: the dialect of OpenAPI 3.1) holding every component schema. */
+function createSchemaValidator(): (schema: JsonSchema, value: unknown) => string | undefined {
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  ajv.addFormat('date-time', ISO_UTC);
+  for (const [name, schema] of Object.entries(document.components.schemas)) {
+    ajv.addSchema({ ...(rebased(schema) as object), $id: `${AJV_BASE}${name}` });
+  }
+  const compiled = new Map<JsonSchema, ValidateFunction>();
+  return (schema, value) => {
+    let validate = compiled.get(schema);
+    if (!validate) {
+      validate = ajv.compile(rebased(schema) as object);
+      compiled.set(schema, validate);
+    }
+    return validate(value) ? undefined : ajv.errorsText(validate.errors);
+  };
+}
+
+const validateAgainst = createSchemaValidator();
+
+function component(name: string): JsonSchema {
+  const schema = document.components.schemas[name];
+  assert.ok(schema, `components.schemas.${name} exists`);
+  return schema;
+}
+
+function resolve(schema: JsonSchema): JsonSchema {
+  return schema.$ref?.startsWith(REF_PREFIX) ? component(schema.$ref.slice(REF_PREFIX.length)) : schema;
+}
+
+/**
+ * Asserts that `response` is one the document describes for this operation: a documented status,
+ * a documented content type, and (for JSON) a body valid against the documented schema, with every
+ * required property present.
+ */
+function assertDocumented(method: Method, path: string, response: ApiResponse): void {
+  const where = `${method.toUpperCase()} ${path} answered ${response.status}`;
+  const operation = operationOf(method, path);
+  const documented = operation.responses[String(response.status)];
+  assert.ok(documented, `${where}, but documents only ${Object.keys(operation.responses).join(', ')}: ${response.text.slice(0, 300)}`);
+  const contentType = response.headers.get('content-type') ?? '';
+  const media = Object.entries(documented.content ?? {}).find(([type]) => contentType.startsWith(type));
+  assert.ok(media, `${where} with content-type ${contentType}; documented: ${Object.keys(documented.content ?? {}).join(', ')}`);
+  for (const header of Object.keys(documented.headers ?? {})) {
+    assert.ok(response.headers.get(header) !== null, `${where} without the documented header ${header}`);
+  }
+  const [type, { schema }] = media;
+  if (type !== 'application/json') return;
+  const problem = validateAgainst(schema, response.body);
+  assert.equal(problem, undefined, `${where}: body does not match the documented schema: ${problem}\n${response.text.slice(0, 500)}`);
+  const resolved = resolve(schema);
+  for (const property of resolved.required ?? []) {
+    assert.ok(typeof response.body === 'object' && response.body !== null && property in response.body, `${where}: no required property ${property}`);
+  }
+}
+
+describe('the OpenAPI document', () => {
+  test('is OpenAPI 3.1 and valid according to @apidevtools/swagger-parser', async () => {
+    assert.match(document.openapi, /^3\.1\.\d+$/);
+    assert.ok(document.info.title.length > 0 && document.info.version.length > 0);
+    // validate() dereferences in place: give it a copy (JSON, as a client would read it).
+    await SwaggerParser.validate(JSON.parse(JSON.stringify(document)));
+  });
+
+  test('documents every route of the contract, each with the right security', () => {
+    assert.deepEqual(document.components.securitySchemes.bearerAuth, {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: document.components.securitySchemes.bearerAuth?.description,
+    });
+    for (const route of CONTRACT_ROUTES) {
+      const operation = operationOf(route.method, route.path);
+      const where = `${route.method.toUpperCase()} ${route.path}`;
+      assert.deepEqual(operation.security, route.auth ? [{ bearerAuth: [] }] : [], `${where} security`);
+      assert.ok(operation.summary.length > 0, `${where} has a summary`);
+      assert.ok(/^[a-zA-Z]+$/.test(operation.operationId), `${where} has an operationId`);
+    }
+    const operationIds = operations().map(({ operation }) => operation.operationId);
+    assert.equal(new Set(operationIds).size, operationIds.length, 'operationIds are unique');
+  });
+
+  test('the docs routes themselves are documented and public', () => {
+    assert.deepEqual(operationOf('get', '/api/openapi.json').security, []);
+    assert.deepEqual(operationOf('get', '/api/docs').security, []);
+  });
+
+  test('every $ref points at an existing component', () => {
+    for (const ref of refsIn(document)) {
+      assert.ok(ref.startsWith(REF_PREFIX), `${ref} is a component reference`);
+      component(ref.slice(REF_PREFIX.length));
+    }
+  });
+
+  test('every component is a valid JSON Schema (ajv, strict, draft 2020-12) and an object', () => {
+    // createSchemaValidator() above already compiled every component; this checks the shapes too.
+    const ajv = new Ajv2020({ strict: true });
+    ajv.addFormat('date-time', ISO_UTC);
+    for (const [name, schema] of Object.entries(document.components.schemas)) {
+      assert.equal(schema.type, 'object', `${name} is an object schema`);
+      assert.equal(schema.$schema, undefined, `${name}: no $schema inside an OpenAPI document`);
+      assert.equal(ajv.validateSchema(rebased(schema) as object), true, `${name}: ${ajv.errorsText(ajv.errors)}`);
+    }
+  });
+
+  test('request bodies are generated from the zod schemas the routes validate with, strict', () => {
+    for (const { name, schema, routes } of REQUEST_BODIES) {
+      const documented = component(name);
+      assert.equal(documented.additionalProperties, false, `${name} refuses unknown fields`);
+      const { $schema: _dialect, ...generated } = z.toJSONSchema(schema, { io: 'input' });
+      const { minProperties: _refinement, description: _note, ...rest } = documented;
+      const { description: _generatedNote, ...generatedRest } = generated;
+      assert.deepEqual(rest, generatedRest, `${name} is the zod schema's JSON Schema`);
+      for (const route of routes) {
+        const [method, path] = route.split(' ') as [Method, string];
+        const body = operationOf(method, path).requestBody;
+        assert.equal(body?.required, true, `${route} requires a body`);
+        assert.deepEqual(body.content['application/json']?.schema, { $ref: `${REF_PREFIX}${name}` }, `${route} body is ${name}`);
+      }
+    }
+    assert.equal(component('UpdateConversation').minProperties, 1, 'the refinement "title, users or both" is stated');
+  });
+
+  test('the generated request schemas agree with zod on sample bodies', () => {
+    const samples: { name: string; schema: z.ZodType; body: unknown }[] = [
+      { name: 'Credentials', schema: credentialsSchema, body: { username: 'alice', password: 'long enough' } },
+      { name: 'Credentials', schema: credentialsSchema, body: { username: 'Alice', password: 'long enough' } },
+      { name: 'Credentials', schema: credentialsSchema, body: { username: 'alice', password: 'short' } },
+      { name: 'Credentials', schema: credentialsSchema, body: { username: 'alice', password: 'long enough', admin: true } },
+      { name: 'Credentials', schema: credentialsSchema, body: { username: 'alice' } },
+      { name: 'CreateConversation', schema: createConversationSchema, body: { title: 'hi', users: ['bob'] } },
+      { name: 'CreateConversation', schema: createConversationSchema, body: { title: 'hi', users: 'bob' } },
+      { name: 'CreateConversation', schema: createConversationSchema, body: { title: '', users: [] } },
+      { name: 'UpdateConversation', schema: updateConversationSchema, body: { title: 'renamed' } },
+      { name: 'UpdateConversation', schema: updateConversationSchema, body: { users: ['bob'] } },
+      { name: 'UpdateConversation', schema: updateConversationSchema, body: {} },
+      { name: 'UpdateConversation', schema: updateConversationSchema, body: { title: 'x', color: 'red' } },
+      { name: 'PostMessage', schema: postMessageSchema, body: { text: 'hello' } },
+      { name: 'PostMessage', schema: postMessageSchema, body: { text: '' } },
+      { name: 'PostMessage', schema: postMessageSchema, body: { text: 'x'.repeat(4001) } },
+      { name: 'PostMessage', schema: postMessageSchema, body: { text: 42 } },
+    ];
+    for (const { name, schema, body } of samples) {
+      const zodAccepts = schema.safeParse(body).success;
+      const documentAccepts = validateAgainst(component(name), body) === undefined;
+      assert.equal(documentAccepts, zodAccepts, `${name} ${JSON.stringify(body).slice(0, 80)}: zod ${zodAccepts}, document ${documentAccepts}`);
+    }
+  });
+
+  test('the list query of messages is documented from listMessagesQuerySchema', () => {
+    const parameters = operationOf('get', '/api/conversations/{id}/messages').parameters ?? [];
+    assert.deepEqual(
+      parameters.map((parameter) => [parameter.name, parameter.in, parameter.required]),
+      [
+        ['id', 'path', true],
+        ['after', 'query', false],
+        ['limit', 'query', false],
+      ],
+    );
+    for (const parameter of parameters) assert.ok(parameter.description.length > 0, `${parameter.name} is described`);
+  });
+
+  test('responses: User, Conversation, Message, AuthResult, the list wrappers and Error', () => {
+    const successes: [Method, string, string, string][] = [
+      ['post', '/api/auth/register', '201', 'AuthResult'],
+      ['post', '/api/auth/login', '200', 'AuthResult'],
+      ['get', '/api/me', '200', 'User'],
+      ['get', '/api/conversations', '200', 'ConversationList'],
+      ['post', '/api/conversations', '201', 'Conversation'],
+      ['get', '/api/conversations/{id}', '200', 'Conversation'],
+      ['patch', '/api/conversations/{id}', '200', 'Conversation'],
+      ['get', '/api/conversations/{id}/messages', '200', 'MessagePage'],
+      ['post', '/api/conversations/{id}/messages', '201', 'Message'],
+    ];
+    for (const [method, path, status, name] of successes) {
+      const response = operationOf(method, path).responses[status];
+      assert.deepEqual(response?.content?.['application/json']?.schema, { $ref: `${REF_PREFIX}${name}` }, `${method} ${path} ${status}`);
+    }
+    assert.deepEqual(component('User').required, ['username', 'createdAt']);
+    assert.deepEqual(component('Conversation').required, ['id', 'title', 'users', 'createdAt', 'createdBy']);
+    assert.deepEqual(component('Message').required, ['id', 'conversationId', 'seq', 'author', 'text', 'createdAt']);
+    assert.deepEqual(component('AuthResult').required, ['user', 'token', 'expiresAt']);
+    assert.deepEqual(component('MessagePage').required, ['items', 'nextAfter']);
+    assert.deepEqual(component('ConversationList').required, ['items']);
+    const error = component('Error');
+    assert.deepEqual(error.required, ['error']);
+    assert.equal(error.additionalProperties, false);
+    const inner = error.properties?.error;
+    assert.ok(typeof inner === 'object');
+    assert.deepEqual(inner.required, ['code', 'message']);
+    assert.equal(validateAgainst(error, { error: { code: 'not_found', message: 'no such route' } }), undefined);
+    assert.notEqual(validateAgainst(error, { error: { code: 'not_found' } }), undefined);
+    assert.notEqual(validateAgainst(error, { message: 'x' }), undefined);
+  });
+
+  test('every api route documents its error statuses, each with the Error body and matching examples', () => {
+    const expected: Record<string, number[]> = {
+      'post /api/auth/register': [400, 404, 409, 413, 415, 429, 503],
+      'post /api/auth/login': [400, 401, 404, 413, 415, 429, 503],
+      'get /api/me': [401, 404, 429, 503],
+      'get /api/conversations': [401, 429, 503],
+      'post /api/conversations': [400, 401, 413, 415, 429, 503],
+      'get /api/conversations/{id}': [400, 401, 404, 429, 503],
+      'patch /api/conversations/{id}': [400, 401, 404, 413, 415, 429, 503],
+      'get /api/conversations/{id}/messages': [400, 401, 404, 429, 503],
+      'post /api/conversations/{id}/messages': [400, 401, 404, 413, 415, 429, 503],
+      'get /healthz': [],
+      'get /readyz': [503],
+      'get /metrics': [],
+    };
+    const expectedCodes: Record<number, string[]> = {
+      401: ['unauthenticated'],
+      404: ['not_found'],
+      409: ['conflict'],
+      413: ['payload_too_large'],
+      415: ['unsupported_media_type'],
+      429: ['rate_limited'],
+      503: ['unavailable'],
+    };
+    for (const [route, statuses] of Object.entries(expected)) {
+      const [method, path] = route.split(' ') as [Method, string];
+      const operation = operationOf(method, path);
+      const errors = Object.keys(operation.responses).filter((status) => !status.startsWith('2')).map(Number);
+      assert.deepEqual(errors, statuses, `${route} error statuses`);
+      for (const status of statuses) {
+        const response = operation.responses[String(status)];
+        assert.ok(response && response.description.length > 0, `${route} ${status} is described`);
+        const media = response.content?.['application/json'];
+        assert.deepEqual(media?.schema, { $ref: `${REF_PREFIX}Error` }, `${route} ${status} has the Error body`);
+        const examples = Object.values(media.examples ?? {});
+        const codes = examples.map((example) => (example.value as { error: { code: string } }).error.code);
+        const wanted = status === 400 ? (operation.requestBody ? ['invalid_json', 'invalid_request'] : ['invalid_request']) : expectedCodes[status];
+        assert.deepEqual(codes, wanted, `${route} ${status} codes`);
+        for (const example of examples) assert.equal(validateAgainst(component('Error'), example.value), undefined, `${route} ${status} example`);
+        if (status === 429) assert.ok(response.headers?.['Retry-After'], `${route} 429 documents Retry-After`);
+      }
+    }
+  });
+});
+
+/** Polls /readyz (there is no event to wait on) until 200, failing loudly after `timeoutMs`. */
+async function waitUntilReady(baseUrl: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await apiRequest(baseUrl, 'GET', '/readyz')).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for /readyz to answer 200`);
+    await new Promise((resolveLater) => setTimeout(resolveLater, 50));
+  }
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolvePromise(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    });
+  });
+}
+
+/** Checks a docs page: self-contained, covers every operation and schema. */
+function assertDocsPage(response: ApiResponse): void {
+  assert.equal(response.status, 200, response.text.slice(0, 300));
+  assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+  const html = response.text;
+  assert.match(html, /^<!doctype html>/i);
+  assert.doesNotMatch(html, /<script/i, 'no script');
+  assert.doesNotMatch(html, /<(link|img|iframe|object|embed)\b/i, 'no external resources');
+  assert.doesNotMatch(html, /\bsrc=|@import|url\(/i, 'nothing loaded by the page');
+  assert.doesNotMatch(html, /https?:\/\//, 'no absolute URL (no CDN, no network)');
+
+  const csp = response.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /default-src 'none'/, 'the page may load nothing');
+  const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1];
+  assert.ok(style !== undefined, 'an inline style');
+  const hash = createHash('sha256').update(style).digest('base64');
+  assert.ok(csp.includes(`style-src 'sha256-${hash}'`), `the CSP allows exactly the inline style: ${csp}`);
+
+  for (const { method, path, operation } of operations()) {
+    assert.ok(html.includes(`id="op-${operation.operationId}"`), `the page has ${method} ${path}`);
+    assert.ok(html.includes(`<span class="method ${method}">${method.toUpperCase()}</span><code class="path">${path}</code>`), `${method} ${path} heading`);
+    for (const status of Object.keys(operation.responses)) {
+      assert.ok(html.includes(`>${status}</span>`), `${operation.operationId} lists ${status}`);
+    }
+  }
+  for (const name of Object.keys(document.components.schemas)) assert.ok(html.includes(`id="schema-${name}"`), `the page has schema ${name}`);
+  const protectedCount = operations().filter(({ operation }) => operation.security.length > 0).length;
+  assert.equal(html.split('Bearer JWT required').length - 1, protectedCount, 'each protected route says so');
+  const codes = ['invalid_json', 'invalid_request', 'unauthenticated', 'not_found', 'conflict'];
+  codes.push('payload_too_large', 'unsupported_media_type', 'rate_limited', 'unavailable');
+  for (const code of codes) {
+    assert.ok(html.includes(`<code>${code}</code>`), `the page names the error code ${code}`);
+  }
+}
+
+describe('docsRoutes() on its own express app', () => {
+  let server: Server;
+  let url: string;
+
+  before(async () => {
+    const app = express();
+    app.use(docsRoutes());
+    server = createServer(app);
+    url = await listen(server);
+  });
+
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+  });
+
+  test('GET /api/openapi.json is the built document', async () => {
+    const response = await apiRequest(url, 'GET', '/api/openapi.json');
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(response.body, JSON.parse(JSON.stringify(document)));
+  });
+
+  test('GET /api/docs is a self-contained page of every route and schema', async () => {
+    assertDocsPage(await apiRequest(url, 'GET', '/api/docs'));
+  });
+
+  test('texts are HTML-escaped', async () => {
+    const html = (await apiRequest(url, 'GET', '/api/docs')).text;
+    assert.ok(html.includes('The caller&#39;s conversations'), 'quotes escaped');
+    const ownTags = 'html|head|body|meta|title|style|div|header|h[1-4]|p|a|small|nav|ul|li|main|section|article|span|code|table|thead|tbody|tr|th|td|br|details|summary|pre';
+    const otherTag = new RegExp(`</?(?!(?:${ownTags})\\b)[a-z]`, 'i');
+    assert.doesNotMatch(html, otherTag, "only the page's own tags: every text is escaped");
+  });
+});
+
+/** Statuses the real apps answered, per operation: `get /api/me` → {200, 401, …}. */
+const observed = new Map<string, Set<number>>();
+
+/**
+ * Calls `url` on `baseUrl` for the operation `method template`, asserts the expected status and
+ * that the answer is one the document describes, and records the status as seen.
+ */
+async function probe(
+  baseUrl: string,
+  method: Method,
+  template: string,
+  url: string,
+  expected: number,
+  options: ApiRequestOptions = {},
+): Promise<ApiResponse> {
+  const response = await apiRequest(baseUrl, method.toUpperCase() as HttpMethod, url, { timeoutMs: 5000, ...options });
+  assert.equal(response.status, expected, `${method.toUpperCase()} ${url}: ${response.text.slice(0, 300)}`);
+  assertDocumented(method, template, response);
+  const key = `${method} ${template}`;
+  observed.set(key, (observed.get(key) ?? new Set()).add(response.status));
+  return response;
+}
+
+describe('the real app answers as documented', () => {
+  let app: ApiInProcess;
+  let alice: RegisteredUser;
+  let bob: RegisteredUser;
+  let conversation: ConversationBody;
+
+  before(async () => {
+    app = await startApiInProcess();
+    alice = await registerUser(app.url);
+    bob = await registerUser(app.url);
+    conversation = await createConversation(app.url, alice.token, [], 'documented');
+    await postMessage(app.url, alice.token, conversation.id, 'first');
+    await postMessage(app.url, alice.token, conversation.id, 'second');
+  });
+
+  after(async () => {
+    await app?.stop();
+  });
+
+  /** `probe` on this app; the URL is the template with this suite's conversation unless given. */
+  function call(method: Method, template: string, expected: number, options: ApiRequestOptions & { url?: string } = {}): Promise<ApiResponse> {
+    const { url, ...rest } = options;
+    return probe(app.url, method, template, url ?? template.replace('{id}', conversation.id), expected, rest);
+  }
+
+  const tooLarge = JSON.stringify({ text: 'x'.repeat(70 * 1024) });
+  const asText = { rawBody: '{"text":"hi"}', headers: { 'content-type': 'text/plain' } };
+  const notJson = { rawBody: '{"username":', headers: { 'content-type': 'application/json' } };
+  const large = { rawBody: tooLarge, headers: { 'content-type': 'application/json' } };
+
+  test('POST /api/auth/register', async () => {
+    await call('post', '/api/auth/register', 201, { body: { username: randomUsername(), password: 'long enough password' } });
+    await call('post', '/api/auth/register', 400, notJson);
+    await call('post', '/api/auth/register', 400, { body: { username: 'Not Lower', password: 'long enough password' } });
+    await call('post', '/api/auth/register', 400, { body: { username: randomUsername(), password: 'long enough', extra: 1 } });
+    await call('post', '/api/auth/register', 409, { body: { username: alice.username, password: 'long enough password' } });
+    await call('post', '/api/auth/register', 413, large);
+    await call('post', '/api/auth/register', 415, asText);
+  });
+
+  test('POST /api/auth/login', async () => {
+    await call('post', '/api/auth/login', 200, { body: { username: alice.username, password: alice.password } });
+    await call('post', '/api/auth/login', 400, { body: { username: alice.username } });
+    await call('post', '/api/auth/login', 400, notJson);
+    await call('post', '/api/auth/login', 401, { body: { username: alice.username, password: 'wrong password!' } });
+    await call('post', '/api/auth/login', 401, { body: { username: randomUsername(), password: 'no such user here' } });
+    await call('post', '/api/auth/login', 413, large);
+    await call('post', '/api/auth/login', 415, asText);
+  });
+
+  test('GET /api/me', async () => {
+    await call('get', '/api/me', 200, { token: alice.token });
+    await call('get', '/api/me', 401, {});
+    await call('get', '/api/me', 401, { token: 'not.a.jwt' });
+    const gone = await registerUser(app.url);
+    await app.redis.del(app.keys.user(gone.username));
+    await call('get', '/api/me', 404, { token: gone.token });
+  });
+
+  test('GET /api/conversations', async () => {
+    const response = await call('get', '/api/conversations', 200, { token: alice.token });
+    assert.ok((response.body as { items: unknown[] }).items.length >= 1);
+    await call('get', '/api/conversations', 401, {});
+  });
+
+  test('POST /api/conversations', async () => {
+    await call('post', '/api/conversations', 201, { token: alice.token, body: { title: 'new', users: [bob.username] } });
+    await call('post', '/api/conversations', 400, { token: alice.token, body: { title: 'x', users: [randomUsername()] } });
+    await call('post', '/api/conversations', 400, { token: alice.token, body: { title: 'x' } });
+    await call('post', '/api/conversations', 400, { token: alice.token, ...notJson });
+    await call('post', '/api/conversations', 401, { body: { title: 'x', users: [] } });
+    await call('post', '/api/conversations', 413, { token: alice.token, ...large });
+    await call('post', '/api/conversations', 415, { token: alice.token, ...asText });
+  });
+
+  test('GET /api/conversations/{id}', async () => {
+    await call('get', '/api/conversations/{id}', 200, { token: alice.token });
+    await call('get', '/api/conversations/{id}', 400, { token: alice.token, url: `/api/conversations/${'x'.repeat(65)}` });
+    await call('get', '/api/conversations/{id}', 401, {});
+    await call('get', '/api/conversations/{id}', 404, { token: bob.token });
+    await call('get', '/api/conversations/{id}', 404, { token: alice.token, url: '/api/conversations/nosuchconversation' });
+  });
+
+  test('PATCH /api/conversations/{id}', async () => {
+    await call('patch', '/api/conversations/{id}', 200, { token: alice.token, body: { title: 'documented, renamed' } });
+    await call('patch', '/api/conversations/{id}', 400, { token: alice.token, body: {} });
+    await call('patch', '/api/conversations/{id}', 400, { token: alice.token, body: { users: [randomUsername()] } });
+    await call('patch', '/api/conversations/{id}', 401, { body: { title: 'x' } });
+    await call('patch', '/api/conversations/{id}', 404, { token: bob.token, body: { title: 'x' } });
+    await call('patch', '/api/conversations/{id}', 413, { token: alice.token, ...large });
+    await call('patch', '/api/conversations/{id}', 415, { token: alice.token, ...asText });
+  });
+
+  test('GET /api/conversations/{id}/messages', async () => {
+    const template = '/api/conversations/{id}/messages';
+    const path = `/api/conversations/${conversation.id}/messages`;
+    const all = await call('get', template, 200, { token: alice.token });
+    assert.equal((all.body as { nextAfter: unknown }).nextAfter, null);
+    const page = await call('get', template, 200, { token: alice.token, url: `${path}?after=0&limit=1` });
+    assert.equal((page.body as { nextAfter: unknown }).nextAfter, 1);
+    await call('get', template, 400, { token: alice.token, url: `${path}?limit=0` });
+    await call('get', template, 400, { token: alice.token, url: `${path}?sort=desc` });
+    await call('get', template, 401, {});
+    await call('get', template, 404, { token: bob.token });
+  });
+
+  test('POST /api/conversations/{id}/messages', async () => {
+    const template = '/api/conversations/{id}/messages';
+    await call('post', template, 201, { token: alice.token, body: { text: 'documented' } });
+    await call('post', template, 400, { token: alice.token, body: { text: '' } });
+    await call('post', template, 400, { token: alice.token, ...notJson });
+    await call('post', template, 401, { body: { text: 'x' } });
+    await call('post', template, 404, { token: bob.token, body: { text: 'x' } });
+    await call('post', template, 413, { token: alice.token, ...large });
+    await call('post', template, 415, { token: alice.token, ...asText });
+  });
+
+  test('GET /healthz, /readyz, /metrics', async () => {
+    await call('get', '/healthz', 200);
+    await call('get', '/readyz', 200);
+    const metrics = await call('get', '/metrics', 200);
+    assert.match(metrics.text, /^# HELP /m);
+  });
+
+  test(`${NEEDS_WIRING} GET /api/openapi.json is public and is the built document`, async () => {
+    const response = await call('get', '/api/openapi.json', 200, { token: 'ignored: no token needed' });
+    assert.deepEqual(response.body, JSON.parse(JSON.stringify(document)));
+    await call('get', '/api/openapi.json', 200);
+  });
+
+  test(`${NEEDS_WIRING} GET /api/docs is public and self-contained`, async () => {
+    assertDocsPage(await call('get', '/api/docs', 200));
+  });
+
+  test('with Redis down, every route that needs it answers the documented 503', async () => {
+    await app.redisServer.kill();
+    try {
+      await probeWhileRedisIsDown();
+    } finally {
+      // Back up before app.stop(): closing the delivery queue waits for its connection.
+      await app.redisServer.restart();
+      await waitUntilReady(app.url);
+    }
+  });
+
+  async function probeWhileRedisIsDown(): Promise<void> {
+    const body = { title: 'x', users: [] };
+    await call('post', '/api/auth/register', 503, { body: { username: randomUsername(), password: 'long enough password' } });
+    await call('post', '/api/auth/login', 503, { body: { username: alice.username, password: alice.password } });
+    await call('get', '/api/me', 503, { token: alice.token });
+    await call('get', '/api/conversations', 503, { token: alice.token });
+    await call('post', '/api/conversations', 503, { token: alice.token, body });
+    await call('get', '/api/conversations/{id}', 503, { token: alice.token });
+    await call('patch', '/api/conversations/{id}', 503, { token: alice.token, body: { title: 'x' } });
+    await call('get', '/api/conversations/{id}/messages', 503, { token: alice.token });
+    await call('post', '/api/conversations/{id}/messages', 503, { token: alice.token, body: { text: 'x' } });
+    await call('get', '/readyz', 503);
+    await call('get', '/healthz', 200);
+    await call('get', '/metrics', 200);
+  }
+
+});
+
+describe('an api with tokens from an external identity provider and tight rate limits', () => {
+  let app: ApiInProcess;
+  const provider = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const tokenFor = (username: string) =>
+    jwt.sign({ sub: username, exp: Math.floor(Date.now() / 1000) + 600 }, provider.privateKey, { algorithm: 'ES256' });
+
+  before(async () => {
+    app = await startApiInProcess({
+      env: {
+        JWT_ALGORITHM: 'ES256',
+        JWT_PUBLIC_KEY: provider.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+        RATE_LIMIT_PER_USER: '2',
+        RATE_LIMIT_AUTH_PER_USERNAME: '2',
+      },
+    });
+  });
+
+  after(async () => {
+    await app?.stop();
+  });
+
+  test('register and login are 404 (sign in at the provider), then 429 for a username tried too often', async () => {
+    for (const path of ['/api/auth/register', '/api/auth/login']) {
+      const body = { username: randomUsername(), password: 'long enough password' };
+      await probe(app.url, 'post', path, path, 404, { body });
+      await probe(app.url, 'post', path, path, 404, { body });
+      await probe(app.url, 'post', path, path, 429, { body });
+    }
+  });
+
+  test('every authenticated route is 429 with Retry-After once the user has used up the window', async () => {
+    const bodies: Record<string, unknown> = {
+      'post /api/conversations': { title: 'x', users: [] },
+      'patch /api/conversations/{id}': { title: 'x' },
+      'post /api/conversations/{id}/messages': { text: 'x' },
+    };
+    for (const route of CONTRACT_ROUTES.filter((candidate) => candidate.auth)) {
+      const token = tokenFor(randomUsername());
+      // A provider's user has no account here: /api/me is 404 until the window is used up.
+      await probe(app.url, 'get', '/api/me', '/api/me', 404, { token });
+      await probe(app.url, 'get', '/api/me', '/api/me', 404, { token });
+      const key = `${route.method} ${route.path}`;
+      const body = bodies[key];
+      await probe(app.url, route.method, route.path, route.path.replace('{id}', 'some-conversation'), 429, {
+        token,
+        ...(body !== undefined ? { body } : {}),
+      });
+    }
+  });
+});
+
+describe('the document promises nothing the app never does', () => {
+  test('every status documented for a contract route was answered by one of the apps above', () => {
+    for (const route of CONTRACT_ROUTES) {
+      const key = `${route.method} ${route.path}`;
+      const documented = Object.keys(operationOf(route.method, route.path).responses).map(Number);
+      const seen = observed.get(key) ?? new Set<number>();
+      const unseen = documented.filter((status) => !seen.has(status));
+      assert.deepEqual(unseen, [], `${key}: documented but never seen: ${unseen.join(', ')}`);
+    }
+  });
+});
