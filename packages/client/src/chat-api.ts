@@ -103,9 +103,12 @@ export class ChatApi {
   constructor(options: ChatApiOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.token = options.token;
-    const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
-    if (!fetchImpl) throw new TypeError('ChatApi: no global fetch here; pass the `fetch` option');
-    this.fetchImpl = fetchImpl;
+    if (!options.fetch && typeof globalThis.fetch !== 'function') {
+      throw new TypeError('ChatApi: no global fetch here; pass the `fetch` option');
+    }
+    // Browsers refuse fetch called as a method of another object ("Illegal invocation"), so the
+    // global one is called through a wrapper, never stored and called as this.fetchImpl(...).
+    this.fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.headers = { ...options.headers };
   }
