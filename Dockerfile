@@ -18,7 +18,7 @@ WORKDIR /src
 COPY . .
 RUN mkdir /manifests \
     && cp package.json package-lock.json /manifests/ \
-    && for manifest in packages/*/package.json services/*/package.json; do \
+    && for manifest in packages/*/package.json services/*/package.json bench/package.json; do \
          mkdir -p "/manifests/$(dirname "$manifest")" && cp "$manifest" "/manifests/$manifest"; \
        done
 

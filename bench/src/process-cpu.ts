@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+/** A process whose CPU time the report shows. `pid` undefined: not known (a --target stack). */
+export interface WatchedProcess {
+  name: string;
+  pid: number | undefined;
+}
+
+interface CpuReading {
+  /** Seconds of CPU (user + system) used so far; undefined when unreadable (process gone). */
+  seconds: number | undefined;
+}
+
+export interface CpuSnapshot {
+  at: number;
+  readings: Map<string, CpuReading>;
+  /** /proc/stat: seconds every core spent busy, and stolen by the hypervisor, since boot. */
+  machineBusy: number | undefined;
+  machineSteal: number | undefined;
+}
+
+/** CPU% over a window: 100 = one core busy the whole time. */
+export interface CpuUsage {
+  /** Per watched process, and the generator (null: pid unknown or gone). */
+  processes: Record<string, number | null>;
+  /** Every core of the machine, whoever used it. */
+  machine: number | null;
+  /** Machine minus the processes above: other work on this machine that competed with the run. */
+  other: number | null;
+  /** Time the hypervisor gave to other machines while this one wanted to run. */
+  steal: number | null;
+}
+
+export const GENERATOR = 'generator';
+
+function clockTicksPerSecond(): number {
+  try {
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
+  } catch (error) {
+    if (error instanceof Error) return 100;
+    throw error;
+  }
+}
+
+const CLK_TCK = clockTicksPerSecond();
+
+/** utime + stime of a process from /proc/<pid>/stat, in seconds. */
+export function processCpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ESRCH')) return undefined;
+    throw error;
+  }
+  // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / CLK_TCK : undefined;
+}
+
+/** A line of /proc/<pid>/status in bytes (VmRSS, VmHWM …), or undefined. */
+export function processStatusBytes(pid: number, field: string): number | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+}
+
+/** Busy and steal seconds of all cores from the first line of /proc/stat. */
+function machineCpuSeconds(): { busy: number; steal: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync('/proc/stat', 'utf8');
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const fields = (stat.split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return { busy: (user + nice + system + irq + softirq) / CLK_TCK, steal: steal / CLK_TCK };
+}
+
+/** Samples the CPU time of the watched processes and of this one (the generator). */
+export class CpuSampler {
+  constructor(private readonly processes: () => WatchedProcess[]) {}
+
+  snapshot(): CpuSnapshot {
+    const readings = new Map<string, CpuReading>();
+    for (const { name, pid } of this.processes()) {
+      readings.set(name, { seconds: pid === undefined ? undefined : processCpuSeconds(pid) });
+    }
+    const own = process.cpuUsage();
+    readings.set(GENERATOR, { seconds: (own.user + own.system) / 1e6 });
+    const machine = machineCpuSeconds();
+    return { at: performance.now(), readings, machineBusy: machine?.busy, machineSteal: machine?.steal };
+  }
+
+  /** CPU% of every process between two snapshots (null where unknown). */
+  static usage(from: CpuSnapshot, to: CpuSnapshot): CpuUsage {
+    const wall = (to.at - from.at) / 1000;
+    const percent = (start: number | undefined, end: number | undefined) =>
+      start === undefined || end === undefined || wall <= 0 ? null : Math.round(((end - start) / wall) * 1000) / 10;
+    const processes: Record<string, number | null> = {};
+    for (const [name, end] of to.readings) processes[name] = percent(from.readings.get(name)?.seconds, end.seconds);
+    const machine = percent(from.machineBusy, to.machineBusy);
+    const known = Object.values(processes).reduce<number>((sum, value) => sum + (value ?? 0), 0);
+    return {
+      processes,
+      machine,
+      other: machine === null ? null : Math.max(0, Math.round((machine - known) * 10) / 10),
+      steal: percent(from.machineSteal, to.machineSteal),
+    };
+  }
+}

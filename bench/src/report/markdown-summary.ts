@@ -1,0 +1,277 @@
+import type { StepResult } from '../posting-step.js';
+import type { CpuUsage } from '../process-cpu.js';
+import type { RedisPerMessage } from '../redis-stats.js';
+import type { RampReport } from '../workloads/chat.js';
+import type { BenchReport } from './bench-report.js';
+
+type Cell = string | number | null | undefined;
+
+function table(headers: string[], rows: Cell[][]): string {
+  const text = (cell: Cell) => (cell === null || cell === undefined ? '–' : String(cell));
+  // Right-align the columns that hold only numbers.
+  const numeric = headers.map((_, i) => rows.every((row) => typeof row[i] === 'number' || row[i] === null || row[i] === undefined));
+  const lines = [`| ${headers.join(' | ')} |`, `|${numeric.map((isNumber) => (isNumber ? '---:' : '---')).join('|')}|`];
+  for (const row of rows) lines.push(`| ${row.map(text).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+function errorsText(errors: Record<string, number>): string {
+  const entries = Object.entries(errors);
+  return entries.length === 0 ? '0' : entries.map(([key, count]) => `${count}× ${key}`).join(', ');
+}
+
+function kb(bytes: number | null | undefined): string {
+  return bytes === null || bytes === undefined ? '–' : `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+function mb(bytes: number | undefined): string {
+  return bytes === undefined ? '–' : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Every process that appears in any of the steps, in a stable order. */
+function processNames(steps: { cpu: CpuUsage }[]): string[] {
+  const order = (name: string) => (name === 'api' ? 0 : name === 'worker' ? 1 : name.startsWith('gateway') ? 2 : name === 'redis' ? 3 : 4);
+  const names = new Set<string>();
+  for (const step of steps) for (const name of Object.keys(step.cpu.processes)) names.add(name);
+  return [...names].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+}
+
+/** CPU% per process; with a rate, also the CPU milliseconds all of them spent per accepted message. */
+function cpuTable(steps: { name: string; cpu: CpuUsage; rate?: number }[]): string {
+  const names = processNames(steps);
+  const perMessage = steps.some((step) => step.rate !== undefined);
+  return table(
+    ['step', ...names.map((name) => `${name} %`), 'sum %', ...(perMessage ? ['CPU ms per msg'] : []), 'machine %', 'other processes %', 'steal %'],
+    steps.map((step) => {
+      const values = names.map((name) => step.cpu.processes[name] ?? null);
+      const total = values.reduce<number>((sum, value) => sum + (value ?? 0), 0);
+      const msPerMessage = step.rate ? Math.round((total * 10 * 100) / step.rate) / 100 : null;
+      return [step.name, ...values, Math.round(total * 10) / 10, ...(perMessage ? [msPerMessage] : []), step.cpu.machine, step.cpu.other, step.cpu.steal];
+    }),
+  );
+}
+
+/** Average CPU% that processes outside the run used during the measured windows. */
+function outsideLoad(report: BenchReport): number | null {
+  const { chat, bigroom, writes } = report.workloads;
+  const others = [...(chat?.steps ?? []), ...(bigroom?.steps ?? []), ...(writes ? [writes] : [])]
+    .map((step) => step.cpu.other)
+    .filter((value): value is number => value !== null);
+  return others.length === 0 ? null : Math.round((others.reduce((sum, value) => sum + value, 0) / others.length) * 10) / 10;
+}
+
+function topCommands(redis: RedisPerMessage, count: number): string {
+  return Object.entries(redis.byCommand)
+    .slice(0, count)
+    .map(([command, calls]) => `${command} ${calls}`)
+    .join(', ');
+}
+
+function redisTable(steps: { name: string; redis: RedisPerMessage | undefined }[]): string {
+  return table(
+    ['step', 'messages', 'socket reads/msg (≈ round trips)', 'commands/msg (incl. inside scripts)', 'script calls/msg', 'top commands per message'],
+    steps.map((step) => [
+      step.name,
+      step.redis?.messages,
+      step.redis?.readsPerMessage,
+      step.redis?.commandsPerMessage,
+      step.redis?.byRole['script calls (round trips)'] ?? (step.redis ? 0 : null),
+      step.redis ? topCommands(step.redis, 8) : null,
+    ]),
+  );
+}
+
+function stepTable(steps: StepResult[]): string {
+  return table(
+    [
+      'step',
+      'offered msg/s',
+      'attempted',
+      'accepted',
+      'achieved msg/s',
+      'shortfall',
+      'HTTP errors',
+      'expected',
+      'received',
+      'lost',
+      'dup',
+      'out of order',
+      'delivered/s',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'max ms',
+      'POST p99 ms',
+      'gen. loop p99 ms',
+      'sustainable',
+    ],
+    steps.map((step) => [
+      step.name,
+      step.targetRate,
+      step.posts.attempted,
+      step.posts.accepted,
+      step.achievedRate,
+      step.posts.shortfall,
+      errorsText(step.posts.errors),
+      step.deliveries.expected,
+      step.deliveries.received,
+      step.deliveries.lost,
+      step.deliveries.duplicated,
+      step.deliveries.outOfOrder,
+      step.deliveredPerSecond,
+      step.latency.p50,
+      step.latency.p90,
+      step.latency.p99,
+      step.latency.max,
+      step.postLatency.p99,
+      step.generatorLoopDelay.p99,
+      step.sustainable ? 'yes' : `no: ${step.verdict.join('; ')}`,
+    ]),
+  );
+}
+
+function rampSection(title: string, ramp: RampReport): string {
+  const steps = ramp.warmup ? [ramp.warmup, ...ramp.steps] : ramp.steps;
+  const { setup } = ramp;
+  const best = ramp.sustainableRate === null ? '**no step was sustainable**' : `**${ramp.sustainableRate} msg/s** (${ramp.sustainableDeliveriesPerSecond} deliveries/s)`;
+  return [
+    `## ${title}`,
+    '',
+    `${setup.users} users with one socket each over ${setup.replicas} gateway replica(s); ${setup.conversations} conversation(s) of ` +
+      `${setup.membersPerConversation} members (${setup.conversationsSpanningReplicas} spanning replicas); sockets ready in ${setup.socketConnectSeconds} s. ` +
+      `Sustainable = 0 lost, delivery p99 ≤ ${ramp.criteria.p99Ms} ms, accepted ≥ 95% of offered.` +
+      `${ramp.stoppedEarly ? ' The ramp stopped early after repeated unsustainable steps.' : ''}`,
+    '',
+    `Highest sustainable step: ${best}.`,
+    '',
+    'Latency is per delivery, from just before the POST to the frame at each member socket (same clock). ' +
+      '"lost" = owed but not received by the end of the drain after the step (until all arrived, nothing arrived for the drain idle time, or the drain limit). ' +
+      '"shortfall" = posts due that were not sent because too many were already waiting for an answer.',
+    '',
+    stepTable(steps),
+    '',
+    '### CPU per process (posting window)',
+    '',
+    cpuTable(steps.map((step) => ({ ...step, rate: step.achievedRate }))),
+    '',
+    '### Redis per accepted message (INFO commandstats / stats deltas, all clients)',
+    '',
+    redisTable(steps),
+    ...(ramp.problems.length > 0 ? ['', '### Socket problems', '', ...ramp.problems.map((problem) => `- ${problem}`)] : []),
+    '',
+  ].join('\n');
+}
+
+/** summary.md, also printed to stdout at the end of a run. */
+export function markdownSummary(report: BenchReport): string {
+  const { environment: env, stack, workloads } = report;
+  const parts: string[] = [
+    `# Benchmark ${report.startedAt}${report.smoke ? ' (smoke)' : ''}`,
+    '',
+    `${env.cpus} × ${env.cpuModel}, ${env.memoryMB} MB, ${env.platform}, node ${env.node}, redis ${env.redisVersion ?? '?'}, ` +
+      `commit ${env.gitCommit ?? '?'}; load average at start ${env.loadAverageAtStart.join(' ')}. ` +
+      `Ran ${report.durationSeconds} s${report.interrupted ? ' (interrupted)' : ''}.`,
+    '',
+    `Stack: ${stack.owned ? 'started by the benchmark' : `external (${stack.apiUrl})`}; ` +
+      `processes ${stack.processes.map((p) => `${p.name}${p.pid === undefined ? '' : ` (pid ${p.pid})`}`).join(', ') || 'unknown'}.`,
+    ...stack.notes.map((note) => `- ${note}`),
+    '',
+  ];
+  const outside = outsideLoad(report);
+  if (outside !== null && outside > 20) {
+    parts.push(
+      `**Warning:** processes outside this run used ${outside}% CPU on average during the measured steps ` +
+        `(see "other processes" below): the services were competing for the cores, so these figures are pessimistic.`,
+      '',
+    );
+  }
+  if (report.targets.length > 0) {
+    parts.push(
+      '## Targets',
+      '',
+      table(
+        ['workload', 'goal', 'measured', 'met'],
+        report.targets.map((check) => [check.name, check.goal, check.measured, check.met === null ? '?' : check.met ? 'yes' : '**no**']),
+      ),
+      '',
+    );
+  }
+  if (report.registrations.length > 0) {
+    parts.push(
+      `Registrations: ${report.registrations.map((r) => `${r.users} users in ${r.seconds} s (${r.perSecond}/s)`).join('; ')}.`,
+      '',
+    );
+  }
+  if (workloads.chat) parts.push(rampSection('Chat: many small conversations', workloads.chat));
+  if (workloads.bigroom) parts.push(rampSection('Big room: one conversation, every member online', workloads.bigroom));
+  const { idle } = workloads;
+  if (idle) {
+    parts.push(
+      '## Idle sockets',
+      '',
+      `${idle.sockets} authenticated sockets${idle.sockets < idle.requestedSockets ? ` (of ${idle.requestedSockets} requested)` : ''} on ` +
+        `${idle.gateway.fresh ? 'a fresh gateway process' : idle.gateway.url}, ${idle.connectConcurrency} handshakes at a time.`,
+      ...(idle.limitedBy ? ['', `**Fewer sockets than requested:** ${idle.limitedBy}`] : []),
+      '',
+      table(
+        ['connects/s', 'connect time s', 'RSS before', 'RSS after', 'RSS per socket', 'heap before', 'heap after', 'heap per socket', 'external per socket'],
+        [
+          [
+            idle.connectsPerSecond,
+            idle.connectSeconds,
+            mb(idle.before.rssProcBytes ?? idle.before.rssMetricBytes),
+            mb(idle.after.rssProcBytes ?? idle.after.rssMetricBytes),
+            kb(idle.perSocket.rssBytes),
+            mb(idle.before.heapUsedBytes),
+            mb(idle.after.heapUsedBytes),
+            kb(idle.perSocket.heapBytes),
+            kb(idle.perSocket.externalBytes),
+          ],
+        ],
+      ),
+      '',
+      `${idle.garbageCollected ? 'Both readings follow a full GC in the gateway.' : 'No GC was forced (garbage counts too).'} CPU during the connects:`,
+      '',
+      cpuTable([{ name: 'connects', cpu: idle.cpuDuringConnects }]),
+      ...(idle.problems.length > 0 ? ['', ...idle.problems.map((problem) => `- ${problem}`)] : []),
+      '',
+    );
+  }
+  const { writes } = workloads;
+  if (writes) {
+    parts.push(
+      '## Writes: one api, no sockets',
+      '',
+      `Closed loop, ${writes.concurrency} POSTs in flight for ${writes.seconds} s over ${writes.conversations} conversations.`,
+      '',
+      table(
+        ['accepted/s', 'attempted', 'accepted', 'HTTP errors', 'POST p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+        [
+          [
+            writes.acceptedPerSecond,
+            writes.posts.attempted,
+            writes.posts.accepted,
+            errorsText(writes.posts.errors),
+            writes.postLatency.p50,
+            writes.postLatency.p90,
+            writes.postLatency.p99,
+            writes.postLatency.max,
+          ],
+        ],
+      ),
+      '',
+      cpuTable([{ name: 'writes', cpu: writes.cpu, rate: writes.acceptedPerSecond }]),
+      '',
+      redisTable([{ name: 'writes', redis: writes.redis }]),
+      '',
+    );
+  }
+  if (report.errors.length > 0) {
+    parts.push('## Errors', '', ...report.errors.map((error) => `- **${error.workload}**: ${error.message.split('\n')[0]}`), '');
+  }
+  parts.push(
+    `Files: ${[report.files.json, report.files.markdown, report.files.chart, report.files.profiles].filter((file) => file !== null).join(', ')}`,
+    '',
+  );
+  return parts.join('\n');
+}
