@@ -6,8 +6,13 @@
 #   docker run IMAGE node services/gateway/dist/main.js
 # Configuration comes only from the environment (see docker-compose.yml). Health checks are defined
 # in docker-compose.yml, where each service's port is known.
+#
+# The `edge` target is the nginx edge with the built web page in it (docker-compose.yml builds it
+# with `target: edge`). `runtime` stays the last stage, so a build without a target is the services'.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
+# >= 1.27.3 for `resolve` on upstream server lines in open-source nginx.
+ARG NGINX_IMAGE=nginx:1.28-alpine
 
 # ---- manifests: package.json files only, laid out as in the repository ----
 # This stage reruns whenever any file changes, but its output changes only when a manifest does,
@@ -18,7 +23,7 @@ WORKDIR /src
 COPY . .
 RUN mkdir /manifests \
     && cp package.json package-lock.json /manifests/ \
-    && for manifest in packages/*/package.json services/*/package.json bench/package.json; do \
+    && for manifest in packages/*/package.json services/*/package.json web/package.json bench/package.json; do \
          mkdir -p "/manifests/$(dirname "$manifest")" && cp "$manifest" "/manifests/$manifest"; \
        done
 
@@ -47,6 +52,16 @@ COPY --from=manifests /manifests/ ./
 # Workspaces are installed too: node_modules/@chat/* become links to packages/* and services/*,
 # which the runtime stage fills with their dist/ folders.
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
+
+# ---- web: the chat page, bundled by esbuild (web/build.mjs) from web/src and @chat/client's dist ----
+FROM build AS web
+COPY web/ web/
+RUN node web/build.mjs
+
+# ---- edge: nginx with the page; the config comes from deploy/nginx/nginx.conf.template (compose) ----
+FROM ${NGINX_IMAGE} AS edge
+# EDGE_WEB_ROOT in docker-compose.yml points here. Only the page's files: no sources, no map.
+COPY --from=web /app/web/public/index.html /app/web/public/styles.css /app/web/public/app.js /srv/chat-web/
 
 # ---- runtime ----
 FROM ${NODE_IMAGE} AS runtime

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { repoRoot } from './service-paths.js';
 
 export interface NginxConfigOptions {
@@ -22,6 +22,12 @@ export interface NginxConfigOptions {
    * never consult it, so the default (127.0.0.1) only has to parse.
    */
   resolver?: string;
+  /**
+   * Absolute path of the directory served at / (the web client: `<repo>/web/public` after
+   * `npm run build`). Default: none, a directory that does not exist, so every path outside the
+   * api, /ws and the health routes is the contract's JSON 404.
+   */
+  webRoot?: string;
   /** Template to fill. Default: deploy/nginx/nginx.conf.template, the one docker compose uses. */
   templatePath?: string;
 }
@@ -77,6 +83,11 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
     throw new Error(`renderNginxConfig: resolver ${JSON.stringify(resolver)} is not an address`);
   }
 
+  if (options.webRoot !== undefined && !isAbsolute(options.webRoot)) {
+    throw new Error(`renderNginxConfig: webRoot ${JSON.stringify(options.webRoot)} must be an absolute path`);
+  }
+  const webRoot = options.webRoot ?? join(options.tempDir, 'no-web-root');
+
   const values: Record<string, string> = {
     EDGE_LISTEN: listen,
     EDGE_API_SERVERS: serverLines('apiServers', options.apiServers, API_SERVER_PARAMS),
@@ -86,6 +97,7 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
     EDGE_TEMP_DIR: safePath('tempDir', options.tempDir),
     EDGE_ERROR_LOG: safePath('errorLog', options.errorLog),
     EDGE_ACCESS_LOG: safePath('accessLog', options.accessLog),
+    EDGE_WEB_ROOT: safePath('webRoot', webRoot),
   };
 
   const template = readFileSync(options.templatePath ?? defaultTemplatePath(), 'utf8');

@@ -1,0 +1,489 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createDevEdge, freePort, renderNginxConfig, waitForExit, type DevEdgeServer, type ExitStatus } from '@chat/devstack';
+import { createConversation, postMessage, randomUsername, registerUser } from '../support/api-client.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+/**
+ * The web page (web/public, built by `npm run build`) in a real Chromium, against a real stack:
+ * two people in two browser contexts, each on its own gateway replica, chatting through the UI.
+ */
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const webDir = join(repoRoot, 'web', 'public');
+const artifactsDir = join(repoRoot, 'test-artifacts');
+
+/** Debian's chromium package; CHROMIUM_BIN overrides it (never a downloaded browser: there is no network). */
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+// The browser must not reach for the network on its own (this machine has none) nor use QUIC.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Every wait on the page is bounded by this. */
+const WAIT_MS = 10_000;
+const PASSWORD = 'correct horse battery';
+const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
+
+// A missing browser fails the suite (the test must not pass by doing nothing) unless the caller
+// says to skip it.
+const browserMissing = !existsSync(CHROMIUM);
+const skipBrowser = browserMissing && process.env.CHAT_SKIP_BROWSER === '1' ? `CHAT_SKIP_BROWSER=1 and no Chromium at ${CHROMIUM}` : false;
+
+function requireBrowserAndPage(): void {
+  if (browserMissing) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install chromium (or set CHAT_SKIP_BROWSER=1 to skip the browser tests)`);
+  }
+  for (const file of ['index.html', 'styles.css', 'app.js']) {
+    if (!existsSync(join(webDir, file))) throw new Error(`web/public/${file} is missing: run \`npm run build\` first`);
+  }
+}
+
+function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+async function listen(edge: DevEdgeServer): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    edge.once('error', reject);
+    edge.listen(0, '127.0.0.1', () => resolve());
+  });
+  return `http://127.0.0.1:${(edge.address() as AddressInfo).port}`;
+}
+
+interface Person {
+  name: string;
+  page: Page;
+  /** Uncaught exceptions and console errors of the page: there should be none. */
+  problems: string[];
+}
+
+async function openPage(context: BrowserContext, name: string): Promise<Person> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.setDefaultNavigationTimeout(WAIT_MS);
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`${name}: page error: ${error.message}`));
+  page.on('console', (message) => {
+    // An api error answer (the 400 for an unknown user) is logged by Chromium too; the page shows it.
+    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) {
+      problems.push(`${name}: console error: ${message.text()}`);
+    }
+  });
+  return { name, page, problems };
+}
+
+/** Through the sign-in form: `register` or `login`. */
+async function signIn(person: Person, url: string, username: string, action: 'register' | 'login'): Promise<void> {
+  const { page } = person;
+  await page.goto(url);
+  await page.locator('#auth-username').fill(username);
+  await page.locator('#auth-password').fill(PASSWORD);
+  await page.locator(`.auth-form button[value="${action}"]`).click();
+  await page.locator('.topbar .me').filter({ hasText: username }).waitFor();
+}
+
+async function waitConnected(person: Person): Promise<void> {
+  const badge = person.page.locator('.connection-badge[data-state="connected"]');
+  await badge.waitFor();
+  assert.equal((await badge.textContent())?.trim(), 'connected');
+}
+
+function conversationItem(person: Person, title: string) {
+  return person.page.locator('.conversation-item').filter({ has: person.page.locator('.conversation-title').getByText(title, { exact: true }) });
+}
+
+async function openConversation(person: Person, title: string): Promise<void> {
+  await conversationItem(person, title).locator('button').click();
+  await person.page.locator('.conversation-heading').getByText(title, { exact: true }).waitFor();
+}
+
+/** Types a message and sends it with Enter; `lines` are joined with Shift+Enter. */
+async function send(person: Person, ...lines: string[]): Promise<void> {
+  const box = person.page.locator('#composer-text');
+  await box.focus();
+  for (const [i, line] of lines.entries()) {
+    if (i > 0) await box.press('Shift+Enter');
+    await box.pressSequentially(line);
+  }
+  await box.press('Enter');
+}
+
+interface Shown {
+  author: string;
+  text: string;
+  own: boolean;
+}
+
+/** Waits until the open conversation shows exactly `expected.length` messages, then checks them in order. */
+async function expectMessages(person: Person, expected: Array<[author: string, text: string]>, me: string): Promise<void> {
+  const messages = person.page.locator('.message-list > .message');
+  await messages.nth(expected.length - 1).waitFor();
+  const shown: Shown[] = [];
+  for (const message of await messages.all()) {
+    shown.push({
+      author: (await message.locator('.message-author').textContent()) ?? '',
+      text: (await message.locator('.message-text').textContent()) ?? '',
+      own: ((await message.getAttribute('class')) ?? '').split(' ').includes('own'),
+    });
+  }
+  assert.deepEqual(
+    shown,
+    expected.map(([author, text]) => ({ author, text, own: author === me })),
+    `${person.name}'s messages`,
+  );
+}
+
+async function screenshot(person: Person, file: string): Promise<string> {
+  mkdirSync(artifactsDir, { recursive: true });
+  const path = join(artifactsDir, file);
+  await person.page.screenshot({ path });
+  return relative(repoRoot, path);
+}
+
+/** The gateway's own count of open sockets, from its /metrics. */
+async function openSockets(gatewayUrl: string): Promise<number> {
+  const response = await fetch(`${gatewayUrl}/metrics`, { signal: AbortSignal.timeout(WAIT_MS) });
+  const line = (await response.text()).split('\n').find((row) => row.startsWith('chat_gateway_open_sockets'));
+  assert.ok(line, `no chat_gateway_open_sockets on ${gatewayUrl}/metrics`);
+  return Number(line.split(' ').at(-1));
+}
+
+describe('the chat page in a browser, behind the dev edge', { skip: skipBrowser }, () => {
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  const edges: DevEdgeServer[] = [];
+  // Two edges, each with one gateway: the dev edge balances upgrades round-robin, so one shared
+  // edge would put the two pages on replicas in an order the test does not control (the page
+  // reconnects, and a reload opens a new socket). One edge per replica pins page A to gateway 0
+  // and page B to gateway 1, so every message between them crosses replicas through Redis.
+  let edgeA = '';
+  let edgeB = '';
+
+  before(async () => {
+    requireBrowserAndPage();
+    stack = await startStack({ gateways: 2 });
+    const [gateway0, gateway1] = stack.gatewayUrls as [string, string];
+    for (const gatewayUrl of [gateway0, gateway1]) {
+      edges.push(createDevEdge({ apiUrl: stack.apiUrl, gatewayUrls: [gatewayUrl], staticDir: webDir }));
+    }
+    [edgeA, edgeB] = await Promise.all(edges.map(listen)) as [string, string];
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all(edges.map((edge) => edge.shutdown()));
+    await stack?.stop();
+  });
+
+  it('lets two people on different gateways chat live, keeps history across a reload and counts unread', async (t) => {
+    assert.ok(browser && stack);
+    const alice = await openPage(await browser.newContext({ viewport: { width: 1100, height: 720 } }), 'A');
+    const bob = await openPage(await browser.newContext({ viewport: { width: 1100, height: 720 } }), 'B');
+    const a = randomUsername('alice');
+    const b = randomUsername('bob');
+
+    await signIn(alice, `${edgeA}/`, a, 'register');
+    await signIn(bob, `${edgeB}/`, b, 'register');
+    await Promise.all([waitConnected(alice), waitConnected(bob)]);
+    assert.deepEqual(
+      [await openSockets(stack.gatewayUrls[0] as string), await openSockets(stack.gatewayUrls[1] as string)],
+      [1, 1],
+      'page A on gateway 0 and page B on gateway 1',
+    );
+
+    // A names someone who does not exist: the api's 400 message shows in the dialog.
+    await alice.page.locator('.new-conversation').click();
+    const dialog = alice.page.locator('dialog[open]');
+    await dialog.getByLabel('Title').fill('Lunch plans');
+    await dialog.getByLabel('People').fill(`nobody-${b}`);
+    await dialog.locator('button[type="submit"]').click();
+    const dialogError = dialog.locator('.form-error');
+    await dialogError.waitFor();
+    assert.equal(await dialogError.textContent(), `no such user(s): nobody-${b}`);
+    t.diagnostic(`screenshot: ${await screenshot(alice, 'web-chat-dialog-error.png')}`);
+
+    await dialog.getByLabel('People').fill(b);
+    await dialog.locator('button[type="submit"]').click();
+    await dialog.waitFor({ state: 'detached' });
+    await alice.page.locator('.conversation-heading').getByText('Lunch plans', { exact: true }).waitFor();
+
+    await send(alice, 'Hi B');
+    await expectMessages(alice, [[a, 'Hi B']], a);
+
+    // B has not opened it: the live message shows up as an unread count on a new list entry.
+    await conversationItem(bob, 'Lunch plans').and(bob.page.locator('[data-unread="1"]')).waitFor();
+    assert.equal(await conversationItem(bob, 'Lunch plans').locator('.unread-badge').textContent(), '1');
+    await openConversation(bob, 'Lunch plans');
+    await expectMessages(bob, [[a, 'Hi B']], b);
+    await conversationItem(bob, 'Lunch plans').and(bob.page.locator('[data-unread="0"]')).waitFor();
+    assert.equal(await conversationItem(bob, 'Lunch plans').locator('.unread-badge').isVisible(), false);
+
+    // Shift+Enter is a new line, Enter sends; both directions arrive live and in order.
+    await send(bob, 'Hello A', 'how are you?');
+    const afterReply: Array<[string, string]> = [
+      [a, 'Hi B'],
+      [b, 'Hello A\nhow are you?'],
+    ];
+    await expectMessages(alice, afterReply, a);
+    await expectMessages(bob, afterReply, b);
+
+    // Sent back to back: they keep the order typed. Markup in a message stays text.
+    const markup = '<img src=x onerror="document.title=1"> & <b>bold</b>';
+    await send(alice, 'Great, and you?');
+    await send(alice, markup);
+    await send(bob, 'Fine!');
+    const fiveMessages: Array<[string, string]> = [...afterReply, [a, 'Great, and you?'], [a, markup], [b, 'Fine!']];
+    await expectMessages(alice, fiveMessages, a);
+    await expectMessages(bob, fiveMessages, b);
+    for (const person of [alice, bob]) {
+      assert.equal(await person.page.locator('.message-list img, .message-list b').count(), 0, `${person.name}: markup was rendered`);
+    }
+
+    // A renames the conversation and adds a third person (PATCH); B sees the new title with the next message.
+    const carol = await registerUser(edgeA, randomUsername('carol'));
+    await alice.page.locator('.edit-conversation').click();
+    const editDialog = alice.page.locator('dialog[open]');
+    await editDialog.getByLabel('Title').fill('Lunch on Friday');
+    await editDialog.getByLabel('Add people').fill(carol.username);
+    await editDialog.locator('button[type="submit"]').click();
+    await editDialog.waitFor({ state: 'detached' });
+    await alice.page.locator('.conversation-heading').getByText('Lunch on Friday', { exact: true }).waitFor();
+    const members = (await alice.page.locator('.conversation-members-line').textContent()) ?? '';
+    for (const name of [a, b, carol.username]) assert.ok(members.includes(name), `members line ${JSON.stringify(members)} lacks ${name}`);
+    await send(alice, 'Renamed it');
+    const sixMessages: Array<[string, string]> = [...fiveMessages, [a, 'Renamed it']];
+    await expectMessages(bob, sixMessages, b);
+    await conversationItem(bob, 'Lunch on Friday').waitFor();
+
+    // B reloads: still signed in (sessionStorage), the conversation reopens with its history from REST.
+    await bob.page.reload();
+    await bob.page.locator('.topbar .me').filter({ hasText: b }).waitFor();
+    await bob.page.locator('.conversation-heading').getByText('Lunch on Friday', { exact: true }).waitFor();
+    await expectMessages(bob, sixMessages, b);
+    await waitConnected(bob);
+
+    // A second conversation, not open on B's side: its messages count as unread there.
+    await alice.page.locator('.new-conversation').click();
+    const secondDialog = alice.page.locator('dialog[open]');
+    await secondDialog.getByLabel('Title').fill('Second topic');
+    await secondDialog.getByLabel('People').fill(b);
+    await secondDialog.locator('button[type="submit"]').click();
+    await secondDialog.waitFor({ state: 'detached' });
+    await alice.page.locator('.conversation-heading').getByText('Second topic', { exact: true }).waitFor();
+    await send(alice, 'Ping 1');
+    await expectMessages(alice, [[a, 'Ping 1']], a);
+    await send(alice, 'Ping 2');
+    await expectMessages(alice, [[a, 'Ping 1'], [a, 'Ping 2']], a);
+    await conversationItem(bob, 'Second topic').and(bob.page.locator('[data-unread="2"]')).waitFor();
+    assert.equal(await conversationItem(bob, 'Second topic').locator('.unread-badge').textContent(), '2');
+    // B still reads the first one, which has nothing unread.
+    assert.equal(await bob.page.locator('.conversation-heading').textContent(), 'Lunch on Friday');
+    assert.equal(await conversationItem(bob, 'Lunch on Friday').getAttribute('data-unread'), '0');
+    // Newest activity first.
+    assert.deepEqual(await bob.page.locator('.conversation-title').allTextContents(), ['Second topic', 'Lunch on Friday']);
+
+    await Promise.all([waitConnected(alice), waitConnected(bob)]);
+    t.diagnostic(`screenshot: ${await screenshot(alice, 'web-chat-a.png')}`);
+    t.diagnostic(`screenshot: ${await screenshot(bob, 'web-chat-b.png')}`);
+
+    await openConversation(bob, 'Second topic');
+    await expectMessages(bob, [[a, 'Ping 1'], [a, 'Ping 2']], b);
+    await conversationItem(bob, 'Second topic').and(bob.page.locator('[data-unread="0"]')).waitFor();
+
+    // A phone-sized window shows one pane at a time.
+    await bob.page.setViewportSize({ width: 390, height: 760 });
+    assert.equal(await bob.page.locator('.sidebar').isVisible(), false);
+    t.diagnostic(`screenshot: ${await screenshot(bob, 'web-chat-b-narrow.png')}`);
+    await bob.page.locator('.back-button').click();
+    await bob.page.locator('.sidebar').waitFor();
+
+    assert.deepEqual([...alice.problems, ...bob.problems], []);
+  });
+
+  it('shows the latest page first and loads older pages when scrolled to the top', async (t) => {
+    assert.ok(browser && stack);
+    const writer = await registerUser(edgeA, randomUsername('writer'));
+    const reader = await registerUser(edgeA, randomUsername('reader'));
+    const conversation = await createConversation(edgeA, writer.token, [reader.username], 'Long history');
+    const total = 130;
+    for (let seq = 1; seq <= total; seq += 1) await postMessage(edgeA, writer.token, conversation.id, `message ${seq}`);
+
+    const person = await openPage(await browser.newContext({ viewport: { width: 1000, height: 700 } }), 'reader');
+    await signIn(person, `${edgeB}/`, reader.username, 'login');
+    await openConversation(person, 'Long history');
+
+    const expected = (from: number): Array<[string, string]> =>
+      Array.from({ length: total - from + 1 }, (_, i) => [writer.username, `message ${from + i}`]);
+    // The newest 50 (one page) first, scrolled to the bottom.
+    await expectMessages(person, expected(81), reader.username);
+    const logBox = await person.page.locator('.messages').boundingBox();
+    const lastBox = await person.page.locator('.message-list > .message').last().boundingBox();
+    assert.ok(logBox && lastBox && lastBox.y + lastBox.height <= logBox.y + logBox.height + 1, 'scrolled to the newest message');
+
+    // Home on the focused log scrolls to the top, which loads the page before; twice reaches seq 1.
+    const log = person.page.locator('.messages');
+    await log.focus();
+    await log.press('Home');
+    await expectMessages(person, expected(31), reader.username);
+    await log.press('Home');
+    await expectMessages(person, expected(1), reader.username);
+    await person.page.locator('.older-button').waitFor({ state: 'hidden' });
+    t.diagnostic(`screenshot: ${await screenshot(person, 'web-chat-history.png')}`);
+
+    assert.deepEqual(person.problems, []);
+  });
+});
+
+// ---- behind nginx: the deployed edge config serves the same page ----
+
+function nginxInstalled(): boolean {
+  try {
+    accessSync(NGINX, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the chat page behind the nginx edge', { skip: skipBrowser || (nginxInstalled() ? false : `nginx is not installed at ${NGINX}`) }, () => {
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  let dir = '';
+  let nginx: ChildProcess | undefined;
+  let nginxExited: Promise<ExitStatus> | undefined;
+  let edgeUrl = '';
+  let nginxOutput = '';
+
+  before(async () => {
+    requireBrowserAndPage();
+    stack = await startStack({ gateways: 2 });
+    dir = mkdtempSync(join(tmpdir(), 'chat-web-nginx-'));
+    // nginx's workers run as nobody when the test runs as root: a copy they can surely read.
+    chmodSync(dir, 0o755);
+    const webRoot = join(dir, 'web');
+    mkdirSync(webRoot, { mode: 0o755 });
+    for (const file of ['index.html', 'styles.css', 'app.js']) copyFileSync(join(webDir, file), join(webRoot, file));
+
+    const port = await freePort();
+    edgeUrl = `http://127.0.0.1:${port}`;
+    const hostPort = (url: string) => new URL(url).host;
+    const configPath = join(dir, 'nginx.conf');
+    writeFileSync(
+      configPath,
+      renderNginxConfig({
+        listenPort: port,
+        apiServers: [hostPort(stack.apiUrl)],
+        gatewayServers: stack.gatewayUrls.map(hostPort),
+        pidFile: join(dir, 'nginx.pid'),
+        tempDir: dir,
+        errorLog: join(dir, 'error.log'),
+        accessLog: join(dir, 'access.log'),
+        webRoot,
+      }),
+    );
+    nginx = spawn(NGINX, ['-c', configPath, '-p', dir, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    nginx.stdout?.on('data', (chunk: Buffer) => (nginxOutput += chunk.toString()));
+    nginx.stderr?.on('data', (chunk: Buffer) => (nginxOutput += chunk.toString()));
+    nginxExited = waitForExit(nginx);
+
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const answered = await fetch(`${edgeUrl}/healthz`, { signal: AbortSignal.timeout(1_000) }).then(
+        (response) => response.status === 200,
+        () => false,
+      );
+      if (answered) break;
+      if (nginx.exitCode !== null || Date.now() > deadline) {
+        const errorLog = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
+        throw new Error(`nginx did not answer on ${edgeUrl}/healthz within ${WAIT_MS} ms:\n${nginxOutput}\n${errorLog}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (nginx && nginx.exitCode === null && nginx.signalCode === null) {
+      nginx.kill('SIGTERM'); // fast shutdown: the browser and its sockets are gone
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 5_000)));
+      if ((await Promise.race([nginxExited, gaveUp])) === 'timeout') {
+        nginx.kill('SIGKILL');
+        await nginxExited;
+      }
+      clearTimeout(timer);
+    }
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the page with the right types and keeps unknown paths a JSON 404', async () => {
+    const page = await fetch(`${edgeUrl}/`, { signal: AbortSignal.timeout(WAIT_MS) });
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await page.text(), /<div id="app"/);
+    for (const [path, type] of [
+      ['/app.js', /^text\/javascript/],
+      ['/styles.css', /^text\/css/],
+    ] as const) {
+      const response = await fetch(`${edgeUrl}${path}`, { signal: AbortSignal.timeout(WAIT_MS) });
+      await response.arrayBuffer();
+      assert.equal(response.status, 200, path);
+      assert.match(response.headers.get('content-type') ?? '', type, path);
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff', path);
+    }
+    const missing = await fetch(`${edgeUrl}/no/such/page`, { signal: AbortSignal.timeout(WAIT_MS) });
+    assert.equal(missing.status, 404);
+    assert.deepEqual(await missing.json(), { error: { code: 'not_found', message: 'No such route.' } });
+  });
+
+  it('signs in, connects, chats and logs out through nginx', async (t) => {
+    assert.ok(browser && stack);
+    const person = await openPage(await browser.newContext({ viewport: { width: 900, height: 640 } }), 'nginx');
+    const name = randomUsername('edge');
+    await person.page.goto(`${edgeUrl}/`);
+    await person.page.locator('#auth-username').waitFor();
+    t.diagnostic(`screenshot: ${await screenshot(person, 'web-chat-sign-in.png')}`);
+    await signIn(person, `${edgeUrl}/`, name, 'register');
+    await waitConnected(person);
+
+    const friend = await registerUser(edgeUrl, randomUsername('friend'));
+    const conversation = await createConversation(edgeUrl, friend.token, [name], 'Via nginx');
+    await postMessage(edgeUrl, friend.token, conversation.id, 'hello through nginx');
+    await conversationItem(person, 'Via nginx').and(person.page.locator('[data-unread="1"]')).waitFor();
+    await openConversation(person, 'Via nginx');
+    await send(person, 'hello back');
+    await expectMessages(
+      person,
+      [
+        [friend.username, 'hello through nginx'],
+        [name, 'hello back'],
+      ],
+      name,
+    );
+
+    // Logging out forgets the session: a reload asks to sign in again.
+    await person.page.locator('.logout').click();
+    await person.page.locator('#auth-username').waitFor();
+    await person.page.reload();
+    await person.page.locator('#auth-username').waitFor();
+    assert.equal(await person.page.locator('.topbar').count(), 0);
+    assert.deepEqual(person.problems, []);
+  });
+});
