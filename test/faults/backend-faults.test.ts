@@ -154,7 +154,8 @@ describe('worker, api and Redis faults under a steady message stream', () => {
       if (/^chat_gateway_closes_total\{[^}]*code="1013"[^}]*\} [1-9]/m.test(metrics)) break;
     }
     const metrics = await (await fetch(`${stack.gatewayUrls[0]}/metrics`)).text();
-    assert.match(metrics, /^chat_gateway_closes_total\{[^}]*code="1013"[^}]*\} 1$/m, 'the slow reader was closed with 1013');
+    const closes = metrics.split('\n').filter((line) => line.startsWith('chat_gateway_closes_total'));
+    assert.match(metrics, /^chat_gateway_closes_total\{[^}]*code="1013"[^}]*\} 1$/m, `the slow reader was closed with 1013: ${closes.join(' | ')}`);
     slow.resumeReading();
     const lastSeq = await storedLastSeq(stack.apiUrl, token, room.conversationId);
     await assertEveryoneGotEverything(t, room, lastSeq, []);

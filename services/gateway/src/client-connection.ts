@@ -10,6 +10,8 @@ export interface ClientConnectionDeps {
   /** How long after `ready` live events wait for the client's first frame (a resume). */
   resumeWindowMs: number;
   onSent: () => void;
+  /** This side closes the socket with `code` (counted now: a peer that does not read never answers). */
+  onClosing: (code: number) => void;
 }
 
 /** Live events kept for a socket that is not ready yet; past this it must resume instead. */
@@ -178,6 +180,7 @@ export class ClientConnection {
   close(code: number, reason: string): void {
     if (!this.closed && this.socket.readyState <= this.socket.OPEN) {
       this.closedWith = code;
+      this.deps.onClosing(code);
       this.socket.close(code, reason);
       // A peer that does not read never answers the close frame: do not keep its socket for ws's
       // 30 s close timeout.

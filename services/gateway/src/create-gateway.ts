@@ -146,6 +146,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     sendBufferLimitBytes: settings.sendBufferLimitBytes,
     resumeWindowMs: settings.resumeWindowMs,
     onSent: () => metrics.framesSent.inc(),
+    onClosing: (code) => metrics.closes.inc({ code: String(code) }),
   };
 
   // Socket listeners are shared functions (ws calls them with the socket as `this`), so an idle
@@ -179,7 +180,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const client = clients.get(this);
     if (!client) return;
     clients.delete(this);
-    metrics.closes.inc({ code: String(client.closedWith ?? code) });
+    // Closes this side started were counted when it started them.
+    if (client.closedWith === undefined) metrics.closes.inc({ code: String(code) });
     client.dispose();
     releaseSlot({ username: client.username, socketId: client.socketId });
     if (connections.remove(client)) {
