@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { createOutputBuffer, freePort, renderNginxConfig, waitForExit, type ExitStatus, type OutputBuffer } from '@chat/devstack';
 import { apiRequest, assertErrorShape, createConversation, postMessage, registerUser } from '../support/api-client.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { NGINX, nginxInstalled, startNginxEdge, type NginxEdge } from '../support/nginx-edge.js';
 import { connectClient, refusedUpgradeStatus, type TestSocket } from '../support/ws-client.js';
 
 /**
@@ -14,85 +11,8 @@ import { connectClient, refusedUpgradeStatus, type TestSocket } from '../support
  * in front of a real stack: the api and two gateway replicas.
  */
 
-const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
-const EDGE_START_TIMEOUT_MS = 10_000;
-const NGINX_STOP_TIMEOUT_MS = 5_000;
-
-function nginxInstalled(): boolean {
-  try {
-    accessSync(NGINX, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** `http://127.0.0.1:1234` → `127.0.0.1:1234`, the form an upstream server line takes. */
-function hostPort(url: string): string {
-  return new URL(url).host;
-}
-
-interface NginxProcess {
-  child: ChildProcess;
-  output: OutputBuffer;
-  exited: Promise<ExitStatus>;
-}
-
-/** Runs nginx with `args`, collecting its output; resolves with its exit and output when it ends. */
-async function runNginxOnce(args: string[]): Promise<{ status: ExitStatus; output: string }> {
-  const nginx = spawnNginx(args);
-  const status = await nginx.exited;
-  return { status, output: nginx.output.text() };
-}
-
-function spawnNginx(args: string[]): NginxProcess {
-  const child = spawn(NGINX, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = createOutputBuffer();
-  child.stdout?.on('data', (chunk: Buffer) => output.append(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => output.append(chunk));
-  return { child, output, exited: waitForExit(child) };
-}
-
-/** Polls `url` until it answers 200; fails loudly if nginx exits first or the deadline passes. */
-async function waitUntilAnswers(url: string, nginx: NginxProcess, describeFailure: () => string): Promise<void> {
-  let exited: ExitStatus | undefined;
-  void nginx.exited.then((status) => {
-    exited = status;
-  });
-  const deadline = Date.now() + EDGE_START_TIMEOUT_MS;
-  let lastError = 'no answer yet';
-  for (;;) {
-    if (exited) throw new Error(`nginx exited during start-up (${JSON.stringify(exited)}):\n${describeFailure()}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-      lastError = `status ${response.status}`;
-    } catch (error) {
-      lastError = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`the edge did not answer 200 on ${url} within ${EDGE_START_TIMEOUT_MS} ms (${lastError}):\n${describeFailure()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Graceful stop (SIGQUIT lets workers finish), then SIGKILL if it takes too long. */
-async function stopNginx(nginx: NginxProcess): Promise<void> {
-  if (nginx.child.exitCode !== null || nginx.child.signalCode !== null) return;
-  nginx.child.kill('SIGQUIT');
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), NGINX_STOP_TIMEOUT_MS);
-  });
-  const outcome = await Promise.race([nginx.exited, gaveUp]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
-    nginx.child.kill('SIGKILL');
-    await nginx.exited;
-  }
-}
+/** `http://127.0.0.1:1234` → `127.0.0.1:1234`, as nginx logs an upstream. */
+const hostPort = (url: string) => new URL(url).host;
 
 /** The first frame on a socket through the edge is the gateway's `ready` for that user. */
 function assertReady(socket: TestSocket, username: string): void {
@@ -112,23 +32,14 @@ const skip = nginxInstalled() ? false : `nginx is not installed at ${NGINX} (set
 
 describe('nginx edge in front of the api and two gateway replicas', { skip }, () => {
   let stack: Stack;
-  let dir: string;
-  let nginx: NginxProcess | undefined;
+  let edge: NginxEdge;
   let edgeUrl: string;
   let edgeWsUrl: string;
   const sockets: TestSocket[] = [];
 
-  const errorLogPath = () => join(dir, 'error.log');
-  const accessLogPath = () => join(dir, 'access.log');
-  const logsForReport = () =>
-    [
-      `----- nginx output -----\n${nginx?.output.text() ?? ''}`,
-      `----- ${errorLogPath()} -----\n${existsSync(errorLogPath()) ? readFileSync(errorLogPath(), 'utf8') : '(none)'}`,
-    ].join('\n');
-
   function accessLog(): AccessLogLine[] {
-    if (!existsSync(accessLogPath())) return [];
-    return readFileSync(accessLogPath(), 'utf8')
+    if (!existsSync(edge.accessLogPath)) return [];
+    return readFileSync(edge.accessLogPath, 'utf8')
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as AccessLogLine);
@@ -155,41 +66,16 @@ describe('nginx edge in front of the api and two gateway replicas', { skip }, ()
 
   before(async () => {
     stack = await startStack({ gateways: 2 });
-    dir = mkdtempSync(join(tmpdir(), 'chat-edge-'));
-    // Run as root, nginx's workers run as nobody: they must be able to reach their temp dirs here.
-    chmodSync(dir, 0o755);
-    const port = await freePort();
-    edgeUrl = `http://127.0.0.1:${port}`;
-    edgeWsUrl = `ws://127.0.0.1:${port}/ws`;
-
-    const configPath = join(dir, 'nginx.conf');
-    writeFileSync(
-      configPath,
-      renderNginxConfig({
-        listenPort: port,
-        apiServers: [hostPort(stack.apiUrl)],
-        gatewayServers: stack.gatewayUrls.map(hostPort),
-        pidFile: join(dir, 'nginx.pid'),
-        tempDir: dir,
-        errorLog: errorLogPath(),
-        accessLog: accessLogPath(),
-      }),
-    );
-    const baseArgs = ['-c', configPath, '-p', dir, '-e', errorLogPath()];
-
-    const check = await runNginxOnce([...baseArgs, '-t']);
-    assert.equal(check.status.code, 0, `nginx -t refused the rendered config:\n${check.output}`);
-
-    nginx = spawnNginx([...baseArgs, '-g', 'daemon off;']);
-    await waitUntilAnswers(`${edgeUrl}/healthz`, nginx, logsForReport);
+    edge = await startNginxEdge(stack);
+    edgeUrl = edge.url;
+    edgeWsUrl = edge.wsUrl;
   });
 
   after(async () => {
     // Open WebSockets would hold a gracefully quitting nginx worker: close them first.
     await Promise.all(sockets.map((socket) => socket.close()));
-    if (nginx) await stopNginx(nginx);
+    await edge?.stop();
     await stack?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('passes /healthz and /readyz through to the api', async () => {
@@ -279,7 +165,7 @@ describe('nginx edge in front of the api and two gateway replicas', { skip }, ()
   });
 
   it('keeps the query string (the token) out of the access log', () => {
-    const lines = readFileSync(accessLogPath(), 'utf8');
+    const lines = readFileSync(edge.accessLogPath, 'utf8');
     assert.ok(lines.includes('"path":"/ws"'), 'the log has /ws requests');
     assert.doesNotMatch(lines, /token=/);
   });

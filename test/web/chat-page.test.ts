@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createDevEdge, freePort, renderNginxConfig, waitForExit, type DevEdgeServer, type ExitStatus } from '@chat/devstack';
+import { createDevEdge, type DevEdgeServer } from '@chat/devstack';
 import { createConversation, postMessage, randomUsername, registerUser } from '../support/api-client.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { NGINX, nginxInstalled, startNginxEdge, type NginxEdge } from '../support/nginx-edge.js';
 
 /**
  * The web page (web/public, built by `npm run build`) in a real Chromium, against a real stack:
@@ -36,7 +36,6 @@ const CHROMIUM_ARGS = [
 /** Every wait on the page is bounded by this. */
 const WAIT_MS = 10_000;
 const PASSWORD = 'correct horse battery';
-const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 
 // A missing browser fails the suite (the test must not pass by doing nothing) unless the caller
 // says to skip it.
@@ -351,84 +350,30 @@ describe('the chat page in a browser, behind the dev edge', { skip: skipBrowser 
 
 // ---- behind nginx: the deployed edge config serves the same page ----
 
-function nginxInstalled(): boolean {
-  try {
-    accessSync(NGINX, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('the chat page behind the nginx edge', { skip: skipBrowser || (nginxInstalled() ? false : `nginx is not installed at ${NGINX}`) }, () => {
   let stack: Stack | undefined;
   let browser: Browser | undefined;
   let dir = '';
-  let nginx: ChildProcess | undefined;
-  let nginxExited: Promise<ExitStatus> | undefined;
+  let edge: NginxEdge | undefined;
   let edgeUrl = '';
-  let nginxOutput = '';
 
   before(async () => {
     requireBrowserAndPage();
     stack = await startStack({ gateways: 2 });
-    dir = mkdtempSync(join(tmpdir(), 'chat-web-nginx-'));
+    dir = mkdtempSync(join(tmpdir(), 'chat-web-root-'));
     // nginx's workers run as nobody when the test runs as root: a copy they can surely read.
     chmodSync(dir, 0o755);
     const webRoot = join(dir, 'web');
     mkdirSync(webRoot, { mode: 0o755 });
     for (const file of ['index.html', 'styles.css', 'app.js']) copyFileSync(join(webDir, file), join(webRoot, file));
-
-    const port = await freePort();
-    edgeUrl = `http://127.0.0.1:${port}`;
-    const hostPort = (url: string) => new URL(url).host;
-    const configPath = join(dir, 'nginx.conf');
-    writeFileSync(
-      configPath,
-      renderNginxConfig({
-        listenPort: port,
-        apiServers: [hostPort(stack.apiUrl)],
-        gatewayServers: stack.gatewayUrls.map(hostPort),
-        pidFile: join(dir, 'nginx.pid'),
-        tempDir: dir,
-        errorLog: join(dir, 'error.log'),
-        accessLog: join(dir, 'access.log'),
-        webRoot,
-      }),
-    );
-    nginx = spawn(NGINX, ['-c', configPath, '-p', dir, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    nginx.stdout?.on('data', (chunk: Buffer) => (nginxOutput += chunk.toString()));
-    nginx.stderr?.on('data', (chunk: Buffer) => (nginxOutput += chunk.toString()));
-    nginxExited = waitForExit(nginx);
-
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const answered = await fetch(`${edgeUrl}/healthz`, { signal: AbortSignal.timeout(1_000) }).then(
-        (response) => response.status === 200,
-        () => false,
-      );
-      if (answered) break;
-      if (nginx.exitCode !== null || Date.now() > deadline) {
-        const errorLog = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
-        throw new Error(`nginx did not answer on ${edgeUrl}/healthz within ${WAIT_MS} ms:\n${nginxOutput}\n${errorLog}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    edge = await startNginxEdge(stack, { webRoot });
+    edgeUrl = edge.url;
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
-    if (nginx && nginx.exitCode === null && nginx.signalCode === null) {
-      nginx.kill('SIGTERM'); // fast shutdown: the browser and its sockets are gone
-      let timer: NodeJS.Timeout | undefined;
-      const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 5_000)));
-      if ((await Promise.race([nginxExited, gaveUp])) === 'timeout') {
-        nginx.kill('SIGKILL');
-        await nginxExited;
-      }
-      clearTimeout(timer);
-    }
+    await edge?.stop();
     await stack?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
