@@ -16,16 +16,16 @@ declare module 'express-serve-static-core' {
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
-/**
- * Gives each request an id (the caller's X-Request-Id when it is sane), a child logger and one
- * log line and one histogram sample when it ends. Never logs headers or the query string.
- */
 /** First middleware of a mounted router: remembers its mount path for the metrics label. */
 export const rememberRouteBase: RequestHandler = (req, _res, next) => {
   req.routeBase = req.baseUrl;
   next();
 };
 
+/**
+ * Gives each request an id (the caller's X-Request-Id when it is sane), a child logger and one
+ * log line and one histogram sample when it ends. Never logs headers or the query string.
+ */
 export function requestContext(logger: Logger, duration: Histogram<'method' | 'route' | 'status'>): RequestHandler {
   return (req, res, next) => {
     const header = req.get('x-request-id');
