@@ -255,6 +255,14 @@ describe('unknown routes', () => {
       assertErrorShape(response, 404, 'not_found');
     });
   }
+
+  test('an unknown /api path is a 404 without a token too (not a 401)', async () => {
+    for (const path of ['/api/nope', '/api/conversationsX', '/api/v2/me']) {
+      assertErrorShape(await apiRequest(app.url, 'GET', path), 404, 'not_found');
+    }
+    // A route that exists still wants its token.
+    assertErrorShape(await apiRequest(app.url, 'GET', '/api/conversations/abc'), 401, 'unauthenticated');
+  });
 });
 
 describe('response headers', () => {

@@ -110,8 +110,12 @@ export function createApp(deps: AppDeps): Express {
   // With tokens from an external identity provider (no signing key here) users sign in there.
   if (deps.tokens.canSign) api.use(authRoutes(deps));
   else api.use('/auth', notFoundRoute);
-  api.use(authenticate(deps.tokens));
-  api.use(rateLimit(limiter, { scope: 'user', limit: limits.perUser, windowMs: window }, (req) => req.username));
+  // Only the routes that exist require a token, so an unknown path is a 404 with or without one.
+  api.use(
+    ['/me', '/conversations'],
+    authenticate(deps.tokens),
+    rateLimit(limiter, { scope: 'user', limit: limits.perUser, windowMs: window }, (req) => req.username),
+  );
   api.use(userRoutes(deps));
   api.use(conversationRoutes(deps));
   api.use(messageRoutes({ messages: deps.messages, deliveries: deps.deliveries, accepted }));
