@@ -193,12 +193,21 @@ function killStack(): never {
   process.exit(0);
 }
 
-let signals = 0;
+/**
+ * Under `npm start` one Ctrl-C arrives twice: from the terminal (same process group) and from npm,
+ * which forwards it. Signals within this window of the first count as that same one.
+ */
+const REPEATED_SIGNAL_WINDOW_MS = 1000;
+let firstSignalAt: number | undefined;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
-    signals += 1;
-    if (signals === 1) void stopStack(0);
-    else killStack();
+    const now = Date.now();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now;
+      void stopStack(0);
+    } else if (now - firstSignalAt > REPEATED_SIGNAL_WINDOW_MS) {
+      killStack();
+    }
   });
 }
 
