@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { CloseCode, type DeliveryEvent, type ErrorFrame, type ReadyFrame } from '@chat/contracts';
 import { ConversationStream, type ConversationStreamDeps, type HistoryRead } from './conversation-stream.js';
@@ -22,6 +23,10 @@ const EARLY_EVENTS_MAX = 10_000;
  * accepted a little before it was ready, so a clock that runs behind cannot cost a message.
  */
 const CLOCK_SKEW_MS = 250;
+
+function uncork(client: ClientConnection): void {
+  client.flush();
+}
 
 /** How long a closed socket may take to acknowledge the close frame before it is cut. */
 const CLOSE_GRACE_MS = 2000;
@@ -56,9 +61,12 @@ export class ClientConnection {
   /** Client frames are handled one after another, and only once the socket is ready. */
   private frameChain: Promise<void> | undefined;
   private framesBeforeReady: (() => Promise<void>)[] | undefined;
+  private corked = false;
 
   constructor(
     readonly socket: WebSocket,
+    /** The TCP socket under the WebSocket, for batching writes. */
+    private readonly transport: Duplex,
     readonly username: string,
     /** This socket's slot among the user's sockets on every replica. */
     readonly socketId: string,
@@ -163,9 +171,22 @@ export class ClientConnection {
       this.close(CloseCode.TryAgainLater, 'reading too slowly; resume later');
       return false;
     }
+    // Frames sent in one turn of the event loop leave in one write: under load, when pub/sub hands
+    // over many events at once, a socket gets its backlog in one syscall instead of one per frame.
+    if (!this.corked) {
+      this.corked = true;
+      this.transport.cork();
+      process.nextTick(uncork, this);
+    }
     this.socket.send(frame, { binary: false });
     this.deps.onSent();
     return true;
+  }
+
+  /** @internal Ends the turn's batch (see send). */
+  flush(): void {
+    this.corked = false;
+    this.transport.uncork();
   }
 
   sendJson(frame: object): boolean {

@@ -189,8 +189,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   }
 
-  async function register(socket: WebSocket, token: VerifiedToken, socketId: string): Promise<void> {
-    const client = new ClientConnection(socket, token.username, socketId, token.expiresAtMs, connectionDeps);
+  async function register(socket: WebSocket, transport: Duplex, token: VerifiedToken, socketId: string): Promise<void> {
+    const client = new ClientConnection(socket, transport, token.username, socketId, token.expiresAtMs, connectionDeps);
     clients.set(socket, client);
     metrics.connections.inc();
     socket.on('message', onSocketMessage);
@@ -260,7 +260,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
             return;
           }
           wss.handleUpgrade(req, socket, head, (ws) => {
-            register(ws, check.token, slot.socketId).catch((error: unknown) => {
+            register(ws, socket, check.token, slot.socketId).catch((error: unknown) => {
               logger.error({ err: error }, 'socket registration failed');
               ws.terminate();
             });
