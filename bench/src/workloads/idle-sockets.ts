@@ -1,10 +1,9 @@
-import type { BenchSocket, DeliverySink, SocketEvents } from '../bench-socket.js';
 import type { GatewayEndpoint } from '../bench-stack.js';
 import { openFileLimit } from '../file-limits.js';
 import { CpuSampler, processStatusBytes, type CpuUsage } from '../process-cpu.js';
 import { metricValue, scrapeMetrics } from '../prometheus-scrape.js';
 import type { RunContext } from '../run-context.js';
-import { closeSockets, connectSockets } from '../topology.js';
+import { connectFromThreads, type ThreadedSockets } from '../threaded-connects.js';
 
 export interface MemoryReading {
   /** VmRSS from /proc (when the pid is known). */
@@ -110,46 +109,39 @@ export async function runIdleSocketsWorkload(ctx: RunContext): Promise<IdleRepor
   const extra = target.startExtraGateway ? await target.startExtraGateway('gateway-idle') : undefined;
   const gateway: GatewayEndpoint = extra ?? (target.gateways[0] as GatewayEndpoint);
   const problems: string[] = [];
-  let sockets: BenchSocket[] = [];
+  let sockets: ThreadedSockets | undefined;
   try {
     progress.log(`idle: registering ${count} users`);
     const users = await ctx.users.take(count, (done, total) => progress.update(`idle: registered ${done}/${total}`));
     const before = await settledMemory(gateway, extra?.collectGarbage, ctx.signal);
-    const sink: DeliverySink = {
-      delivered(socket) {
-        if (problems.length < 20) problems.push(`idle socket ${socket.user.username} got a message`);
-      },
-    };
-    const events: SocketEvents = {
-      onUnexpectedClose(socket, code, reason) {
-        if (problems.length < 20) problems.push(`socket ${socket.user.username} closed: ${code} ${reason}`);
-      },
-      onProtocolError(socket, what) {
-        if (problems.length < 20) problems.push(`socket ${socket.user.username}: ${what}`);
-      },
-    };
-    progress.log(`idle: connecting ${count} sockets to ${gateway.wsUrl} (${options.connectConcurrency} at a time)`);
+    progress.log(`idle: connecting ${count} sockets to ${gateway.wsUrl} (${options.connectConcurrency} at a time, from several threads)`);
     const cpuBefore = ctx.cpu.snapshot();
-    const connected = await connectSockets(ctx, 'idle', users, [gateway.wsUrl], sink, events);
+    sockets = await connectFromThreads(
+      gateway.wsUrl,
+      users.map((user) => user.token),
+      options.connectConcurrency,
+    );
     const cpuAfter = ctx.cpu.snapshot();
-    sockets = connected.sockets;
+    problems.push(...sockets.problems);
+    if (sockets.opened < users.length) problems.push(`${users.length - sockets.opened} sockets did not become ready`);
+    const opened = sockets.opened;
     const after = await settledMemory(gateway, extra?.collectGarbage, ctx.signal);
     const report: IdleReport = {
       requestedSockets: options.idleSockets,
-      sockets: sockets.length,
+      sockets: opened,
       limitedBy,
       openFileLimit: { soft: finiteOrNull(limit.soft), hard: finiteOrNull(limit.hard) },
       gateway: { url: gateway.wsUrl, pid: gateway.pid ?? null, fresh: extra !== undefined },
       garbageCollected: extra !== undefined,
-      connectsPerSecond: Math.round(sockets.length / connected.seconds),
-      connectSeconds: Math.round(connected.seconds * 100) / 100,
+      connectsPerSecond: Math.round(opened / sockets.seconds),
+      connectSeconds: Math.round(sockets.seconds * 100) / 100,
       connectConcurrency: options.connectConcurrency,
       before,
       after,
       perSocket: {
-        rssBytes: perSocket(after.rssProcBytes ?? after.rssMetricBytes, before.rssProcBytes ?? before.rssMetricBytes, sockets.length),
-        heapBytes: perSocket(after.heapUsedBytes, before.heapUsedBytes, sockets.length),
-        externalBytes: perSocket(after.externalBytes, before.externalBytes, sockets.length),
+        rssBytes: perSocket(after.rssProcBytes ?? after.rssMetricBytes, before.rssProcBytes ?? before.rssMetricBytes, opened),
+        heapBytes: perSocket(after.heapUsedBytes, before.heapUsedBytes, opened),
+        externalBytes: perSocket(after.externalBytes, before.externalBytes, opened),
       },
       cpuDuringConnects: CpuSampler.usage(cpuBefore, cpuAfter),
       problems,
@@ -160,8 +152,8 @@ export async function runIdleSocketsWorkload(ctx: RunContext): Promise<IdleRepor
     );
     return report;
   } finally {
-    progress.log(`idle: closing ${sockets.length} sockets`);
-    await closeSockets(sockets, options.connectConcurrency);
+    progress.log(`idle: closing ${sockets?.opened ?? 0} sockets`);
+    await sockets?.close();
     await extra?.stop();
   }
 }
