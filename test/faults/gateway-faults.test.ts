@@ -54,21 +54,28 @@ describe('gateway faults under a steady message stream', () => {
   }
 
   it('kill -9 of a gateway: its clients resume on the other replica and miss nothing', async (t) => {
-    const { posted, lastSeq } = await streamWithFault(async () => {
-      await stack.gateways[0]?.kill();
-    });
-    await assertEveryoneGotEverything(t, room as Room, lastSeq, posted.acceptedSeqs);
-    assert.ok((room as Room).clients.some((client) => client.closeCodes.includes(1006)), 'some client lost its socket');
-    await stack.restartGateway(0);
+    try {
+      const { posted, lastSeq } = await streamWithFault(async () => {
+        await stack.gateways[0]?.kill();
+      });
+      await assertEveryoneGotEverything(t, room as Room, lastSeq, posted.acceptedSeqs);
+      assert.ok((room as Room).clients.some((client) => client.closeCodes.includes(1006)), 'some client lost its socket');
+    } finally {
+      // The next tests need both replicas, whatever happened here.
+      await stack.restartGateway(0);
+    }
   });
 
   it('SIGTERM of a gateway: its clients are told 1001, move, and miss nothing', async (t) => {
-    const { posted, lastSeq } = await streamWithFault(async () => {
-      assert.equal(await stack.gateways[1]?.stop('SIGTERM', 10_000), 0, 'the gateway exits 0');
-    });
-    await assertEveryoneGotEverything(t, room as Room, lastSeq, posted.acceptedSeqs);
-    assert.ok((room as Room).clients.some((client) => client.closeCodes.includes(1001)), 'some client was sent 1001');
-    await stack.restartGateway(1);
+    try {
+      const { posted, lastSeq } = await streamWithFault(async () => {
+        assert.equal(await stack.gateways[1]?.stop('SIGTERM', 10_000), 0, 'the gateway exits 0');
+      });
+      await assertEveryoneGotEverything(t, room as Room, lastSeq, posted.acceptedSeqs);
+      assert.ok((room as Room).clients.some((client) => client.closeCodes.includes(1001)), 'some client was sent 1001');
+    } finally {
+      await stack.restartGateway(1);
+    }
   });
 
   it('lost pub/sub subscriptions: every socket gets what was published meanwhile', async (t) => {

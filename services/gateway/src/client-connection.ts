@@ -90,7 +90,10 @@ export class ClientConnection {
     // A client that resumes sends `resume` as soon as its socket opens, which may reach us just
     // after `ready`. Live events wait for its first frame (or the resume window) so that a
     // resume's hold is in place before them and nothing overtakes the replay.
-    this.settleTimer = setTimeout(() => this.settle(), this.deps.resumeWindowMs);
+    // The window ends in setImmediate, after the event loop's I/O phase: on a loaded process the
+    // timer can come due while the client's resume frame already waits in the socket, and timers
+    // run before I/O in each turn.
+    this.settleTimer = setTimeout(() => setImmediate(() => this.settle()), this.deps.resumeWindowMs);
   }
 
   /** From now on live events go straight to the conversation streams. */

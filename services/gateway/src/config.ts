@@ -20,7 +20,7 @@ export const gatewayEnvSchema = z
      * After `ready`, live messages wait this long for the client's first frame, so a `resume`
      * sent as the socket opens is in place before them. The first frame ends the wait at once.
      */
-    RESUME_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(100),
+    RESUME_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(250),
     /** Sockets this replica accepts at most; beyond it upgrades get 503 (clients try another). */
     MAX_SOCKETS: positiveInt(50_000),
     /** Sockets one user may hold on all replicas together; beyond it upgrades get 429. */
