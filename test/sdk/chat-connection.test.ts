@@ -15,27 +15,10 @@ import {
 } from '@chat/client';
 import { createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { waitFor } from '../support/wait-for.js';
 import { range } from '../support/ws-client.js';
 
 /** The SDK's live connection against a real stack (api, worker, two gateway replicas, Redis). */
-
-function waitFor(check: () => boolean, what: string, timeoutMs = 10_000, describe?: () => string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = () => {
-      if (check()) {
-        resolve();
-        return;
-      }
-      if (Date.now() - started > timeoutMs) {
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `; ${describe()}` : ''}`));
-        return;
-      }
-      setTimeout(poll, 10);
-    };
-    poll();
-  });
-}
 
 class Recorder {
   readonly messages: Summary[] = [];

@@ -14,6 +14,9 @@ import {
 } from '@chat/client';
 import { createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { waitFor as waitForState } from '../support/wait-for.js';
+
+const waitFor = (check: () => boolean, what: string, timeoutMs = 5000, describe?: () => string) => waitForState(check, what, timeoutMs, describe);
 
 /**
  * The SDK's ordering, de-duplication, gap filling, heartbeat and reconnect decisions, driven by a
@@ -21,24 +24,6 @@ import { startStack, type Stack } from '../support/stack.js';
  * gaps and silences happen exactly when the test wants them. Gaps are read over REST from a real
  * api.
  */
-
-function waitFor(check: () => boolean, what: string, timeoutMs = 5000, describe?: () => string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = () => {
-      if (check()) {
-        resolve();
-        return;
-      }
-      if (Date.now() - started > timeoutMs) {
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `; ${describe()}` : ''}`));
-        return;
-      }
-      setTimeout(poll, 10);
-    };
-    poll();
-  });
-}
 
 /** One client socket as the scripted gateway sees it. */
 class ScriptedSocket {
