@@ -239,14 +239,7 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
 
   /** Stops: closes the socket, cancels every timer and reconnect. `connect()` starts again, keeping the cursors. */
   close(): Promise<void> {
-    this.running = false;
-    this.attemptId += 1;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-    const session = this.session;
-    this.session = undefined;
-    this.order.clearPending();
-    if (session) this.endSession(session, CloseCode.Normal, 'client closed');
+    const session = this.halt('client closed');
     this.setState('disconnected');
     if (!session) return Promise.resolve();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -651,16 +644,22 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
     }, delayMs);
   }
 
-  /** Stops for good (until `connect()`): a problem that retrying cannot fix. */
-  private fail(error: ChatConnectionError, closed?: { code: number; reason: string; url: string }): void {
+  /** No more attempts: cancels a pending reconnect, drops held messages, closes the socket (returned). */
+  private halt(reason: string): Session | undefined {
     this.running = false;
     this.attemptId += 1;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     const session = this.session;
     this.session = undefined;
-    if (session) this.endSession(session, CloseCode.Normal, error.code);
     this.order.clearPending();
+    if (session) this.endSession(session, CloseCode.Normal, reason);
+    return session;
+  }
+
+  /** Stops for good (until `connect()`): a problem that retrying cannot fix. */
+  private fail(error: ChatConnectionError, closed?: { code: number; reason: string; url: string }): void {
+    this.halt(error.code);
     this.emit('error', error);
     if (closed) this.emit('disconnect', { ...closed, willReconnect: false });
     this.setState('disconnected');
