@@ -7,63 +7,15 @@ import {
   ChatConnection,
   ChatConnectionError,
   type ChatConnectionOptions,
-  type ConnectionState,
-  type DisconnectInfo,
-  type ReadyInfo,
-  type ResumedInfo,
-  type Summary,
 } from '@chat/client';
 import { createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { Recorder } from '../support/sdk-recorder.js';
 import { waitFor } from '../support/wait-for.js';
 import { range } from '../support/ws-client.js';
 
 /** The SDK's live connection against a real stack (api, worker, two gateway replicas, Redis). */
 
-class Recorder {
-  readonly messages: Summary[] = [];
-  readonly states: ConnectionState[] = [];
-  readonly readies: ReadyInfo[] = [];
-  readonly resumes: ResumedInfo[] = [];
-  readonly disconnects: DisconnectInfo[] = [];
-  readonly recoveryFailures: string[][] = [];
-  readonly errors: Error[] = [];
-
-  constructor(readonly connection: ChatConnection) {
-    connection.on('message', (message) => this.messages.push(message));
-    connection.on('state', (state) => this.states.push(state));
-    connection.on('ready', (info) => this.readies.push(info));
-    connection.on('resumed', (info) => this.resumes.push(info));
-    connection.on('disconnect', (info) => this.disconnects.push(info));
-    connection.on('recoveryFailed', (ids) => this.recoveryFailures.push(ids));
-    connection.on('error', (error) => this.errors.push(error));
-  }
-
-  seqs(conversationId: string): number[] {
-    return this.messages.filter((message) => message.conversationId === conversationId).map((message) => message.seq);
-  }
-
-  private describe(): string {
-    return JSON.stringify({
-      states: this.states,
-      disconnects: this.disconnects,
-      errors: this.errors.map(String),
-      seqs: this.messages.map((message) => message.seq),
-    });
-  }
-
-  waitForSeqs(conversationId: string, count: number, timeoutMs = 10_000): Promise<void> {
-    return waitFor(() => this.seqs(conversationId).length >= count, `${count} messages`, timeoutMs, () => this.describe());
-  }
-
-  waitForReadies(count: number, timeoutMs = 10_000): Promise<void> {
-    return waitFor(() => this.readies.length >= count, `ready #${count}`, timeoutMs, () => this.describe());
-  }
-
-  waitForResumes(count: number, timeoutMs = 10_000): Promise<void> {
-    return waitFor(() => this.resumes.length >= count, `resumed #${count}`, timeoutMs, () => this.describe());
-  }
-}
 
 /** A promise the test opens when it wants: holds the SDK's token function (and so its reconnect). */
 function gate(): { wait: Promise<void>; open(): void } {

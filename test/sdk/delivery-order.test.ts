@@ -6,14 +6,12 @@ import {
   ChatApi,
   ChatConnection,
   type ChatConnectionOptions,
-  type ConnectionState,
-  type DisconnectInfo,
   type Message,
-  type ReadyInfo,
   type Summary,
 } from '@chat/client';
 import { createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
 import { startStack, type Stack } from '../support/stack.js';
+import { Recorder } from '../support/sdk-recorder.js';
 import { waitFor as waitForState } from '../support/wait-for.js';
 
 const waitFor = (check: () => boolean, what: string, timeoutMs = 5000, describe?: () => string) => waitForState(check, what, timeoutMs, describe);
@@ -88,33 +86,6 @@ class ScriptedGateway {
   }
 }
 
-class Recorder {
-  readonly messages: Summary[] = [];
-  readonly states: ConnectionState[] = [];
-  readonly readies: ReadyInfo[] = [];
-  readonly disconnects: DisconnectInfo[] = [];
-  readonly recoveryFailures: string[][] = [];
-  readonly errors: Error[] = [];
-
-  constructor(readonly connection: ChatConnection) {
-    connection.on('message', (message) => this.messages.push(message));
-    connection.on('state', (state) => this.states.push(state));
-    connection.on('ready', (info) => this.readies.push(info));
-    connection.on('disconnect', (info) => this.disconnects.push(info));
-    connection.on('recoveryFailed', (ids) => this.recoveryFailures.push(ids));
-    connection.on('error', (error) => this.errors.push(error));
-  }
-
-  seqs(conversationId: string): number[] {
-    return this.messages.filter((message) => message.conversationId === conversationId).map((message) => message.seq);
-  }
-
-  waitForSeqs(conversationId: string, count: number, timeoutMs = 5000): Promise<void> {
-    return waitFor(() => this.seqs(conversationId).length >= count, `${count} messages of ${conversationId}`, timeoutMs, () =>
-      JSON.stringify({ seqs: this.seqs(conversationId), errors: this.errors.map(String) }),
-    );
-  }
-}
 
 function fakeMessage(conversationId: string, seq: number): Omit<Summary, 'conversationTitle'> {
   return { id: `${conversationId}-${seq}`, conversationId, seq, author: 'alice', text: `message ${seq}`, createdAt: new Date().toISOString() };
@@ -155,7 +126,7 @@ describe('SDK delivery order (scripted gateway)', () => {
       ...options,
     });
     connections.push(connection);
-    const recorder = new Recorder(connection);
+    const recorder = new Recorder(connection, 5000);
     connection.connect();
     return recorder;
   }
