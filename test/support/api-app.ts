@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { connectRedis, createKeys, waitForRedis, type Keys, type Redis } from '@chat/store';
 import { loadApiConfig } from '../../services/api/dist/config.js';
 import { buildApi } from '../../services/api/dist/build-api.js';
+import { createExpressServer } from '../../services/api/dist/http/express-server.js';
 
 export interface ApiInProcessOptions {
   /** BODY_LIMIT_BYTES; default 65536 as in production. */
@@ -84,7 +85,7 @@ export async function startApiInProcess(options: ApiInProcessOptions = {}): Prom
   await Promise.all([waitForRedis(api.redis, 10_000), waitForRedis(assertRedis, 10_000)]);
 
   const app = api.app;
-  const server = createServer(app);
+  const server = createExpressServer(app);
   const port = await listen(server);
 
   let stopping: Promise<void> | undefined;

@@ -1,15 +1,15 @@
-import { createServer } from 'node:http';
 import { configOrExit, onShutdownSignal } from '@chat/runtime';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { waitForRedis } from '@chat/store';
 import { loadApiConfig } from './config.js';
 import { buildApi } from './build-api.js';
+import { createExpressServer } from './http/express-server.js';
 
 const config = configOrExit('api', loadApiConfig);
 const identity = createProcessIdentity('api');
 const logger = createLogger(identity, { level: config.LOG_LEVEL });
 const api = buildApi(config, identity, logger);
-const server = createServer({ keepAliveTimeout: 65_000 }, api.app);
+const server = createExpressServer(api.app, { keepAliveTimeout: 65_000 });
 
 await api.start().catch((error: unknown) => {
   logger.fatal({ err: error }, 'JWT keys could not be loaded');
