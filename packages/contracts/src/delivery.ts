@@ -52,6 +52,25 @@ export function summaryOfStored(storedMessage: string, conversationTitle: string
   return { ...message, conversationTitle };
 }
 
+/**
+ * The pieces of a message frame around a stored message's JSON text and its title's JSON
+ * encoding: `before + stored-without-its-closing-brace + beforeTitle + title + after` is the same
+ * JSON value as `messageFrame(summaryOfStored(stored, title))`, built without parsing or
+ * re-encoding the message. The worker's delivery script (Lua) and the gateway's replay both build
+ * frames from these, so the frame's shape is written down once.
+ */
+export const MESSAGE_FRAME_PARTS = {
+  before: '{"type":"message","data":',
+  beforeTitle: ',"conversationTitle":',
+  after: '}}',
+} as const;
+
+/** A message frame from a stored message's JSON text, by concatenation (see MESSAGE_FRAME_PARTS). */
+export function frameOfStored(storedMessage: string, conversationTitle: string): string {
+  const { before, beforeTitle, after } = MESSAGE_FRAME_PARTS;
+  return `${before}${storedMessage.slice(0, -1)}${beforeTitle}${JSON.stringify(conversationTitle)}${after}`;
+}
+
 export function encodeDeliveryEvent(conversationId: string, seq: number, acceptedAtMs: number, frame: string): string {
   return `${conversationId} ${seq} ${acceptedAtMs} ${frame}`;
 }

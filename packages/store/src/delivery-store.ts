@@ -1,62 +1,61 @@
-import type { DeliveryJob } from '@chat/contracts';
+import { MESSAGE_FRAME_PARTS, type DeliveryJob } from '@chat/contracts';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
-import { pipelineValues } from './pipeline-results.js';
 import { luaScript, runScript } from './run-script.js';
 import { outboxEntry } from './outbox.js';
 
 /**
- * Publishes one event on the channel of every current member and clears the outbox entry, in one
- * atomic step. Reading the members inside the script orders the publish with membership changes:
- * a member removed before it runs gets nothing; one added before it gets the message.
- * Returns the number of members published to.
+ * Delivers one accepted message in one atomic step and one round trip:
+ * - its outbox entry says it is still owed, and its score is when the api accepted it;
+ * - the stored message and the conversation's current title make the frame, by concatenation
+ *   (MESSAGE_FRAME_PARTS; the stored JSON is never decoded), behind the event header
+ *   `<conversationId> <seq> <acceptedAtMs> `;
+ * - the event is published on the channel of every *current* member: reading the members inside
+ *   the script orders the publish with membership changes (a member removed before it runs gets
+ *   nothing; one added before it gets the message);
+ * - the outbox entry is cleared, so a job that runs again (stalled, retried, or re-enqueued by the
+ *   sweeper) publishes nothing twice.
+ * Returns the number of members published to, ALREADY_DELIVERED, or GONE (the message or its
+ * conversation no longer exists).
  */
-const PUBLISH_TO_MEMBERS = luaScript(`
-local members, outbox = KEYS[1], KEYS[2]
-local channelPrefix, event, entry = ARGV[1], ARGV[2], ARGV[3]
+const DELIVER_MESSAGE = luaScript(`
+local messages, conv, members, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local conversationId, seq, entry, channelPrefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local before, beforeTitle, after = ARGV[5], ARGV[6], ARGV[7]
+local acceptedAt = redis.call('ZSCORE', outbox, entry)
+if not acceptedAt then return -1 end
+redis.call('ZREM', outbox, entry)
+local stored = redis.call('ZRANGEBYSCORE', messages, seq, seq)[1]
+local title = redis.call('HGET', conv, 'title')
+if not stored or not title then return -2 end
+local event = conversationId .. ' ' .. seq .. ' ' .. acceptedAt .. ' ' .. before .. string.sub(stored, 1, -2)
+  .. beforeTitle .. cjson.encode(title) .. after
 local users = redis.call('ZRANGE', members, 0, -1)
 for _, user in ipairs(users) do
   redis.call('PUBLISH', channelPrefix .. user, event)
 end
-redis.call('ZREM', outbox, entry)
 return #users
 `);
 
-export interface DeliverySource {
-  /** The stored message JSON, or undefined when it is no longer retained. */
-  raw: string | undefined;
-  /** Undefined when the conversation no longer exists. */
-  title: string | undefined;
-}
+export const ALREADY_DELIVERED = -1;
+export const GONE = -2;
 
 export function createDeliveryStore(redis: Redis, keys: Keys) {
+  const { before, beforeTitle, after } = MESSAGE_FRAME_PARTS;
   return {
-    /** The message and its conversation's title, in one round trip. */
-    async read(job: DeliveryJob): Promise<DeliverySource> {
-      const [rows, title] = pipelineValues(
-        await guardRedis(
-          redis
-            .pipeline()
-            .zrangebyscore(keys.messages(job.conversationId), job.seq, job.seq)
-            .hget(keys.conversation(job.conversationId), 'title')
-            .exec(),
+    /** Publishes the message of `job` to every current member, once; see DELIVER_MESSAGE. */
+    async deliver(job: DeliveryJob): Promise<number> {
+      const { conversationId } = job;
+      const result = await guardRedis(
+        runScript(
+          redis,
+          DELIVER_MESSAGE,
+          [keys.messages(conversationId), keys.conversation(conversationId), keys.members(conversationId), keys.outbox()],
+          [conversationId, job.seq, outboxEntry(job), keys.userChannelPrefix, before, beforeTitle, after],
         ),
-      ) as [string[], string | null];
-      return { raw: rows[0], title: title ?? undefined };
-    },
-
-    /** Publishes `event` to every current member and completes the outbox entry. */
-    async publish(job: DeliveryJob, event: string): Promise<number> {
-      const count = await guardRedis(
-        runScript(redis, PUBLISH_TO_MEMBERS, [keys.members(job.conversationId), keys.outbox()], [keys.userChannelPrefix, event, outboxEntry(job)]),
       );
-      return Number(count);
-    },
-
-    /** Completes the outbox entry of a message that has nothing left to deliver. */
-    async skip(job: DeliveryJob): Promise<void> {
-      await guardRedis(redis.zrem(keys.outbox(), outboxEntry(job)));
+      return Number(result);
     },
   };
 }

@@ -57,7 +57,9 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
   return {
     async append(conversationId: string, author: string, text: string): Promise<{ message: Message; job: DeliveryJob }> {
       const id = newMessageId();
-      const createdAt = new Date().toISOString();
+      // One clock reading: the outbox entry's score (the event's acceptedAt) equals createdAt.
+      const acceptedAtMs = Date.now();
+      const createdAt = new Date(acceptedAtMs).toISOString();
       const SEQ = 0x5e9; // placeholder, replaced by the script's seq
       const [head, tail] = splitAround(
         JSON.stringify({ id, conversationId, seq: SEQ, author, text, createdAt }),
@@ -69,7 +71,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
           redis,
           APPEND_MESSAGE,
           [keys.conversation(conversationId), keys.members(conversationId), keys.messages(conversationId), keys.outbox()],
-          [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, Date.now(), settings.historyLimit],
+          [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit],
         ),
       );
       if (typeof seq !== 'number' || seq === 0) throw new NotFoundError('no such conversation');

@@ -1,8 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { deliveryJobSchema } from '@chat/contracts';
-import type { DeliveryStore } from '@chat/store';
+import { ALREADY_DELIVERED, GONE, type DeliveryStore } from '@chat/store';
 import type { Logger } from '@chat/logger';
-import { buildDeliveryEvent } from './build-summary.js';
 
 export interface DeliverMessageDeps {
   deliveries: DeliveryStore;
@@ -11,9 +10,9 @@ export interface DeliverMessageDeps {
 }
 
 /**
- * The job processor: reads the message and its title in one round trip, then publishes the event
- * on each current member's channel and clears the outbox entry in one atomic script. Only
- * gateways that hold a member's socket are subscribed to that member's channel.
+ * The job processor: one atomic script builds the message's delivery event from the stored
+ * message and the conversation's current title, publishes it on each current member's channel
+ * (only gateways that hold a member's socket are subscribed to it) and clears the outbox entry.
  */
 export function createDeliverMessage(deps: DeliverMessageDeps) {
   return async function deliverMessage(data: unknown): Promise<number> {
@@ -22,13 +21,14 @@ export function createDeliverMessage(deps: DeliverMessageDeps) {
     if (!parsed.success) throw new UnrecoverableError('malformed delivery job');
     const job = parsed.data;
 
-    const source = await deps.deliveries.read(job);
-    if (source.raw === undefined || source.title === undefined) {
-      deps.logger.debug({ conversationId: job.conversationId, seq: job.seq }, 'message no longer stored; nothing to deliver');
-      await deps.deliveries.skip(job);
+    const recipients = await deps.deliveries.deliver(job);
+    if (recipients === ALREADY_DELIVERED || recipients === GONE) {
+      deps.logger.debug(
+        { conversationId: job.conversationId, seq: job.seq, outcome: recipients === GONE ? 'gone' : 'already delivered' },
+        'nothing to publish',
+      );
       return 0;
     }
-    const recipients = await deps.deliveries.publish(job, buildDeliveryEvent(source.raw, source.title));
     deps.onPublished(recipients);
     return recipients;
   };
