@@ -33,6 +33,31 @@ describe('rate limits, client address and CORS', () => {
     assert.equal((await apiRequest(app.url, 'GET', '/api/me', { token: bob.token })).status, 200);
   });
 
+  it('posting a message counts against the same per-user limit, and a refused post stores nothing', async () => {
+    const alice = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': '198.51.100.30' });
+    const bob = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': '198.51.100.31' });
+    const created = await apiRequest(app.url, 'POST', '/api/conversations', { token: alice.token, body: { title: 't', users: [bob.username] } });
+    assert.equal(created.status, 201, created.text);
+    const conversationId = (created.body as { id: string }).id;
+    const post = (text: string) =>
+      apiRequest(app.url, 'POST', `/api/conversations/${conversationId}/messages`, { token: alice.token, body: { text } });
+    // A body refused as invalid is not counted: nothing was attempted.
+    assert.equal((await apiRequest(app.url, 'POST', `/api/conversations/${conversationId}/messages`, { token: alice.token, body: { text: '' } })).status, 400);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await post(`m${i}`)).status);
+    assert.deepEqual(statuses, [201, 201, 201, 201, 429], 'creating the conversation used one of the five');
+    const limited = await post('one more');
+    assertErrorShape(limited, 429, 'rate_limited');
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+    assert.equal(await app.redis.zcard(app.keys.messages(conversationId)), 4, 'refused posts stored nothing');
+    assert.equal(await app.redis.hget(app.keys.conversation(conversationId), 'seq'), '4');
+    // The other routes share the counter.
+    assertErrorShape(await apiRequest(app.url, 'GET', '/api/me', { token: alice.token }), 429, 'rate_limited');
+    // Bob is not limited by Alice's posts.
+    assert.equal((await apiRequest(app.url, 'POST', `/api/conversations/${conversationId}/messages`, { token: bob.token, body: { text: 'hi' } })).status, 201);
+  });
+
   it('limits login attempts per username, whatever the address', async () => {
     const target = await registerUser(app.url, randomUsername(), 'the real password', { 'x-forwarded-for': '198.51.100.1' });
     for (let i = 0; i < 2; i += 1) {

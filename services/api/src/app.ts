@@ -14,7 +14,7 @@ import { docsRoutes } from './routes/docs-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { claimedUsername, clientAddress, rateLimit } from './http/rate-limit.js';
 import { conversationRoutes } from './routes/conversation-routes.js';
-import { messageRoutes } from './routes/message-routes.js';
+import { messageRoutes, postMessageRoute } from './routes/message-routes.js';
 import type { DeliveryEnqueuer } from './delivery/delivery-enqueuer.js';
 
 export interface ApiLimits {
@@ -110,15 +110,15 @@ export function createApp(deps: AppDeps): Express {
   // With tokens from an external identity provider (no signing key here) users sign in there.
   if (deps.tokens.canSign) api.use(authRoutes(deps));
   else api.use('/auth', notFoundRoute);
+  const requireToken = authenticate(deps.tokens);
+  const perUser = { scope: 'user', limit: limits.perUser, windowMs: window };
+  // Counts the per-user limit in its own write script: mounted before the limiter below.
+  api.use(postMessageRoute({ messages: deps.messages, deliveries: deps.deliveries, accepted, authenticate: requireToken, perUser, limiter }));
   // Only the routes that exist require a token, so an unknown path is a 404 with or without one.
-  api.use(
-    ['/me', '/conversations'],
-    authenticate(deps.tokens),
-    rateLimit(limiter, { scope: 'user', limit: limits.perUser, windowMs: window }, (req) => req.username),
-  );
+  api.use(['/me', '/conversations'], requireToken, rateLimit(limiter, perUser, (req) => req.username));
   api.use(userRoutes(deps));
   api.use(conversationRoutes(deps));
-  api.use(messageRoutes({ messages: deps.messages, deliveries: deps.deliveries, accepted }));
+  api.use(messageRoutes({ messages: deps.messages }));
   app.use('/api', api);
 
   app.use(notFoundRoute);
