@@ -1,10 +1,6 @@
 import { jwksFromFile, jwksFromUrl, type KeySource } from './jwks-key-source.js';
 import { createTokenService, type JwtAlgorithm, type TokenService } from './token-service.js';
-import { withVerifiedTokenCache } from './verified-token-cache.js';
 
-/** Tokens remembered as verified per process, and for how long (see verified-token-cache.ts). */
-const VERIFIED_TOKENS_KEPT = 20_000;
-const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
 
 /** The JWT settings as the services' config schemas read them (config/fragments.ts). */
 export interface JwtEnv {
@@ -34,7 +30,7 @@ export function tokensFromEnv(env: JwtEnv, onKeyError: (error: unknown) => void)
     if (env.JWT_JWKS_FILE) keySource = jwksFromFile(env.JWT_JWKS_FILE);
     else if (env.JWT_JWKS_URL) keySource = jwksFromUrl(env.JWT_JWKS_URL, env.JWT_JWKS_REFRESH_S * 1000, onKeyError);
   }
-  const verifier = createTokenService({
+  const tokens = createTokenService({
     algorithm: env.JWT_ALGORITHM,
     secret: env.JWT_SECRET,
     publicKey: env.JWT_PUBLIC_KEY,
@@ -44,11 +40,6 @@ export function tokensFromEnv(env: JwtEnv, onKeyError: (error: unknown) => void)
     audience: env.JWT_AUDIENCE,
     clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_S,
     ttlSeconds: env.JWT_TTL_S ?? 0,
-  });
-  const tokens = withVerifiedTokenCache(verifier, {
-    maxEntries: VERIFIED_TOKENS_KEPT,
-    maxAgeMs: VERIFIED_TOKEN_MAX_AGE_MS,
-    clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_S,
   });
   return {
     tokens,

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createPasswordHasher, tokensFromEnv } from '@chat/auth';
+import { createPasswordHasher, tokensFromEnv, withVerifiedTokenCache } from '@chat/auth';
 import type { Logger, ProcessIdentity } from '@chat/logger';
 import { watchRedis } from '@chat/runtime';
 import { createMetricsRegistry, type Registry } from '@chat/metrics';
@@ -28,6 +28,10 @@ export interface BuiltApi {
   close(): Promise<void>;
 }
 
+/** Tokens the api remembers as verified, and for how long (see verified-token-cache.ts). */
+const VERIFIED_TOKENS_KEPT = 20_000;
+const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
+
 /** Everything the api is made of, from its validated configuration. main.ts and the tests share it. */
 export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: Logger): BuiltApi {
   const registry = createMetricsRegistry(identity);
@@ -36,6 +40,13 @@ export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: L
   watchRedis({ command: redis }, logger, registry);
 
   const jwt = tokensFromEnv(config, (error) => logger.warn({ err: error }, 'JWKS refresh failed'));
+  // Every request of a client carries the same token: verify it once, then recognise it. (Not in
+  // the gateway, which verifies once per socket and would only hold the tokens in memory.)
+  const tokens = withVerifiedTokenCache(jwt.tokens, {
+    maxEntries: VERIFIED_TOKENS_KEPT,
+    maxAgeMs: VERIFIED_TOKEN_MAX_AGE_MS,
+    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
+  });
   // The queue shares the command connection: adding a job never blocks, BullMQ recommends failing
   // fast (no offline queue) for producers, and with auto-pipelining the job's script goes out in
   // the same write as the message's own, instead of one more write and syscall per request.
@@ -48,7 +59,7 @@ export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: L
     messages: createMessageStore(redis, keys, { historyLimit: config.HISTORY_LIMIT }),
     deliveries,
     passwords: createPasswordHasher({ cost: config.PASSWORD_HASH_COST }),
-    tokens: jwt.tokens,
+    tokens,
     limiter: createRateLimiter(redis, keys),
     limits: {
       windowMs: config.RATE_LIMIT_WINDOW_S * 1000,
