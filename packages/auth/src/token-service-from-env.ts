@@ -1,7 +1,6 @@
 import { jwksFromFile, jwksFromUrl, type KeySource } from './jwks-key-source.js';
 import { createTokenService, type JwtAlgorithm, type TokenService } from './token-service.js';
 
-
 /** The JWT settings as the services' config schemas read them (config/fragments.ts). */
 export interface JwtEnv {
   JWT_ALGORITHM: JwtAlgorithm;

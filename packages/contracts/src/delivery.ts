@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ID_PATTERN, idSchema } from './identifiers.js';
-import type { Message, Summary } from './domain.js';
 
 /**
  * The api → worker → gateway link. Neither service imports the other; both import this.
@@ -42,22 +41,13 @@ export interface DeliveryEvent {
 const SEPARATOR = 0x20; // ' ': never part of an id or a decimal number.
 const DECIMAL = /^[1-9]\d{0,15}$/;
 
-export function messageFrame(summary: Summary): string {
-  return JSON.stringify({ type: 'message', data: summary });
-}
-
-/** The summary of a message as stored (its JSON text) under the conversation's title. */
-export function summaryOfStored(storedMessage: string, conversationTitle: string): Summary {
-  const message = JSON.parse(storedMessage) as Message;
-  return { ...message, conversationTitle };
-}
-
 /**
- * The pieces of a message frame around a stored message's JSON text and its title's JSON
- * encoding: `before + stored-without-its-closing-brace + beforeTitle + title + after` is the same
- * JSON value as `messageFrame(summaryOfStored(stored, title))`, built without parsing or
- * re-encoding the message. The worker's delivery script (Lua) and the gateway's replay both build
- * frames from these, so the frame's shape is written down once.
+ * The pieces of a message frame (`{"type":"message","data":Summary}`) around a stored message's
+ * JSON text and its title's JSON encoding: `before + stored-without-its-closing-brace +
+ * beforeTitle + title + after`, the summary being the stored message plus `conversationTitle`.
+ * Built without parsing or re-encoding the message. The worker's delivery script (Lua) and the
+ * gateway's replay (frameOfStored) both build frames from these, so the frame's shape is written
+ * down once.
  */
 export const MESSAGE_FRAME_PARTS = {
   before: '{"type":"message","data":',
@@ -69,10 +59,6 @@ export const MESSAGE_FRAME_PARTS = {
 export function frameOfStored(storedMessage: string, conversationTitle: string): string {
   const { before, beforeTitle, after } = MESSAGE_FRAME_PARTS;
   return `${before}${storedMessage.slice(0, -1)}${beforeTitle}${JSON.stringify(conversationTitle)}${after}`;
-}
-
-export function encodeDeliveryEvent(conversationId: string, seq: number, acceptedAtMs: number, frame: string): string {
-  return `${conversationId} ${seq} ${acceptedAtMs} ${frame}`;
 }
 
 /** Returns undefined for anything malformed; the caller logs and skips it. */

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { TokenService, VerifiedToken } from '@chat/auth';
-import { CloseCode, decodeDeliveryEvent, messageFrame, summaryOfStored } from '@chat/contracts';
+import { CloseCode, decodeDeliveryEvent, frameOfStored, type Message } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { ConversationStore, HistorySlice, Keys, MessageStore, Redis, SocketSlot, UserSocketSlots } from '@chat/store';
@@ -80,10 +80,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     deps.socketSlots.release(slot).catch((error: unknown) => logger.debug({ err: error }, 'socket slot not released; it will lapse'));
 
   function framesOf(slice: HistorySlice): HistoryRead {
-    const frames = slice.raw.map((raw) => {
-      const summary = summaryOfStored(raw, slice.title);
-      return { seq: summary.seq, frame: messageFrame(summary) };
-    });
+    const frames = slice.raw.map((raw) => ({ seq: (JSON.parse(raw) as Message).seq, frame: frameOfStored(raw, slice.title) }));
     return { frames, lastSeq: slice.lastSeq };
   }
 
