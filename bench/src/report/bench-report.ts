@@ -1,7 +1,7 @@
 import type { BenchOptions } from '../cli-options.js';
 import type { WatchedProcess } from '../process-cpu.js';
 import type { RegistrationStats } from '../user-pool.js';
-import type { RampReport } from '../workloads/chat.js';
+import type { RampReport } from '../workloads/conversation-ramp.js';
 import type { IdleReport } from '../workloads/idle-sockets.js';
 import type { WritesReport } from '../workloads/writes.js';
 

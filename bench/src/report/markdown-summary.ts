@@ -1,7 +1,7 @@
 import type { StepResult } from '../posting-step.js';
 import type { CpuUsage } from '../process-cpu.js';
 import type { RedisPerMessage } from '../redis-stats.js';
-import type { RampReport } from '../workloads/chat.js';
+import type { RampReport } from '../workloads/conversation-ramp.js';
 import type { BenchReport } from './bench-report.js';
 
 type Cell = string | number | null | undefined;
