@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
-import { apiRequest, assertErrorShape, randomUsername, registerUser } from '../support/api-client.js';
+import { ISO_UTC, apiRequest, assertErrorShape, randomUsername, registerUser } from '../support/api-client.js';
 
 let app: ApiInProcess;
 
@@ -14,7 +14,6 @@ after(async () => {
   await app?.stop();
 });
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const PASSWORD = 'correct horse battery';
 
 function base64url(value: unknown): string {

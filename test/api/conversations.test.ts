@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { keysOf, startApiInProcess, type ApiInProcess } from '../support/api-app.js';
 import {
+  ISO_UTC,
   apiRequest,
   assertErrorShape,
   createConversation,
@@ -20,8 +21,6 @@ before(async () => {
 after(async () => {
   await app?.stop();
 });
-
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 async function getConversation(token: string, id: string) {
   return apiRequest(app.url, 'GET', `/api/conversations/${id}`, { token });

@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { DELIVERY_JOB, DELIVERY_QUEUE, type DeliveryJob } from '@chat/contracts';
 import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
 import {
+  ISO_UTC,
   apiRequest,
   assertErrorShape,
   createConversation,
@@ -27,8 +28,6 @@ after(async () => {
   await deliveries?.close();
   await app?.stop();
 });
-
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 interface Page {
   items: MessageBody[];

@@ -19,6 +19,7 @@ import type { JsonSchema, OpenApiDocument, OperationObject } from '../../service
 import { docsRoutes } from '../../services/api/dist/routes/docs-routes.js';
 import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
 import {
+  ISO_UTC,
   apiRequest,
   createConversation,
   postMessage,
@@ -69,7 +70,6 @@ const REQUEST_BODIES = [
   { name: 'PostMessage', schema: postMessageSchema, routes: ['post /api/conversations/{id}/messages'] },
 ] as const;
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const REF_PREFIX = '#/components/schemas/';
 const AJV_BASE = 'https://openapi.test/schemas/';
 

@@ -7,6 +7,9 @@ import type { Conversation, Message } from '@chat/contracts';
  * the base URL, so the same helpers drive an in-process app or a whole stack behind the edge.
  */
 
+/** A UTC ISO 8601 timestamp, as every api timestamp (createdAt, expiresAt…) is written. */
+export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
 export interface ApiRequestOptions {
