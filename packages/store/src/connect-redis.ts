@@ -5,7 +5,13 @@ export type { Redis } from 'ioredis';
 export type RedisRole =
   /** Request/response commands: fail fast while Redis is away so callers can answer 503. */
   | 'command'
-  /** Pub/sub subscriber: queue nothing, resubscribe on reconnect (ioredis does that itself). */
+  /**
+   * Pub/sub subscriber: resubscribes on reconnect (ioredis does that itself), and skips the ready
+   * check. ioredis 5 writes a SUBSCRIBE issued during the handshake at once (Redis allows it while
+   * loading); when its reply lands before the check's INFO goes out, ioredis refuses the INFO on a
+   * subscribed connection and drops it, losing the subscription (ioredis#2037). The check only
+   * waits for Redis to finish loading its data, which pub/sub does not need.
+   */
   | 'subscriber'
   /** BullMQ's connections: blocking commands, must never give up on a request. */
   | 'queue';
@@ -40,7 +46,7 @@ export function redisOptions(settings: RedisConnectionSettings): RedisOptions {
         enableAutoPipelining: true,
       };
     case 'subscriber':
-      return { ...base, maxRetriesPerRequest: null, enableOfflineQueue: true };
+      return { ...base, maxRetriesPerRequest: null, enableOfflineQueue: true, enableReadyCheck: false };
     case 'queue':
       return { ...base, maxRetriesPerRequest: null, enableOfflineQueue: true };
   }
