@@ -37,7 +37,6 @@ export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: L
   const registry = createMetricsRegistry(identity);
   const keys = createKeys(config.REDIS_PREFIX);
   const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:command`, role: 'command' });
-  watchRedis({ command: redis }, logger, registry);
 
   const jwt = tokensFromEnv(config, (error) => logger.warn({ err: error }, 'JWKS refresh failed'));
   // Every request of a client carries the same token: verify it once, then recognise it. (Not in
@@ -47,10 +46,10 @@ export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: L
     maxAgeMs: VERIFIED_TOKEN_MAX_AGE_MS,
     clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
   });
-  // The queue shares the command connection: adding a job never blocks, BullMQ recommends failing
-  // fast (no offline queue) for producers, and with auto-pipelining the job's script goes out in
-  // the same write as the message's own, instead of one more write and syscall per request.
-  const deliveries = createDeliveryEnqueuer(redis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);
+  // The queue has a connection of its own, without auto-pipelining (see the 'producer' role).
+  const queueRedis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:producer`, role: 'producer' });
+  watchRedis({ command: redis, producer: queueRedis }, logger, registry);
+  const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);
   const app = createApp({
     logger,
     registry,
@@ -81,7 +80,7 @@ export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: L
     async close() {
       jwt.stop();
       await deliveries.close();
-      await redis.quit().catch(() => undefined);
+      await Promise.allSettled([redis.quit(), queueRedis.quit()]);
     },
   };
 }
