@@ -4,8 +4,6 @@ import fc from 'fast-check';
 import { decodeDeliveryEvent, frameOfStored, type Message } from '@chat/contracts';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import {
-  ALREADY_DELIVERED,
-  GONE,
   connectRedis,
   createConversationStore,
   createDeliveryStore,
@@ -58,7 +56,7 @@ describe('delivery script', () => {
     const { message, job } = await messages().append(conversation.id, 'ann', 'hello / "world" ✓');
     const from = received.length;
 
-    assert.equal(await deliveries().deliver(job), 3);
+    assert.deepEqual(await deliveries().deliver(job), { kind: 'published', recipients: 3 });
     const events = await eventsSince(from, 3);
     assert.deepEqual(events.map((e) => e.user).sort(), ['ann', 'bob', 'cy']);
     for (const { payload } of events) {
@@ -74,7 +72,7 @@ describe('delivery script', () => {
     }
 
     // Published once: the outbox entry is gone, so a repeated job (retry, stall, sweeper) is a no-op.
-    assert.equal(await deliveries().deliver(job), ALREADY_DELIVERED);
+    assert.deepEqual(await deliveries().deliver(job), { kind: 'already_delivered' });
     assert.equal((await eventsSince(from, 4)).length, 3);
     assert.equal(await redis.zcard(keys.outbox()), 0);
   });
@@ -85,7 +83,7 @@ describe('delivery script', () => {
     await conversations().update(conversation.id, 'ann', { title: 'after', users: ['ann'] });
     const from = received.length;
 
-    assert.equal(await deliveries().deliver(job), 1);
+    assert.deepEqual(await deliveries().deliver(job), { kind: 'published', recipients: 1 });
     const events = await eventsSince(from, 1);
     assert.deepEqual(events.map((e) => e.user), ['ann']);
     const frame = JSON.parse(decodeDeliveryEvent(events[0]!.payload)!.frame.toString()) as { data: { conversationTitle: string } };
@@ -98,9 +96,9 @@ describe('delivery script', () => {
     await redis.del(keys.messages(conversation.id));
     const from = received.length;
 
-    assert.equal(await deliveries().deliver(job), GONE);
+    assert.deepEqual(await deliveries().deliver(job), { kind: 'gone' });
     assert.equal((await eventsSince(from, 1)).length, 0);
-    assert.equal(await deliveries().deliver(job), ALREADY_DELIVERED);
+    assert.deepEqual(await deliveries().deliver(job), { kind: 'already_delivered' });
   });
 });
 

@@ -16,8 +16,9 @@ import { outboxEntry } from './outbox.js';
  *   nothing; one added before it gets the message);
  * - the outbox entry is cleared, so a job that runs again (stalled, retried, or re-enqueued by the
  *   sweeper) publishes nothing twice.
- * Returns the number of members published to, ALREADY_DELIVERED, or GONE (the message or its
- * conversation no longer exists).
+ * Returns the number of members published to, -1 when the outbox entry was already cleared, or
+ * -2 when the message or its conversation no longer exists; `deliver` turns these into a
+ * DeliveryOutcome.
  */
 const DELIVER_MESSAGE = luaScript(`
 local messages, conv, members, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -38,14 +39,28 @@ end
 return #users
 `);
 
-export const ALREADY_DELIVERED = -1;
-export const GONE = -2;
+/** What delivering one job did. */
+export type DeliveryOutcome =
+  | { kind: 'published'; recipients: number }
+  /** Its outbox entry was already cleared: an earlier run of the job published it. */
+  | { kind: 'already_delivered' }
+  /** The message (trimmed from history) or its conversation no longer exists. */
+  | { kind: 'gone' };
+
+const ALREADY_DELIVERED: DeliveryOutcome = { kind: 'already_delivered' };
+const GONE: DeliveryOutcome = { kind: 'gone' };
+
+function outcomeOf(reply: number): DeliveryOutcome {
+  if (reply === -1) return ALREADY_DELIVERED;
+  if (reply === -2) return GONE;
+  return { kind: 'published', recipients: reply };
+}
 
 export function createDeliveryStore(redis: Redis, keys: Keys) {
   const { before, beforeTitle, after } = MESSAGE_FRAME_PARTS;
   return {
     /** Publishes the message of `job` to every current member, once; see DELIVER_MESSAGE. */
-    async deliver(job: DeliveryJob): Promise<number> {
+    async deliver(job: DeliveryJob): Promise<DeliveryOutcome> {
       const { conversationId } = job;
       const result = await guardRedis(
         runScript(
@@ -55,7 +70,7 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
           [conversationId, job.seq, outboxEntry(job), keys.userChannelPrefix, before, beforeTitle, after],
         ),
       );
-      return Number(result);
+      return outcomeOf(Number(result));
     },
   };
 }

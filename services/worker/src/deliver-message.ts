@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { deliveryJobSchema } from '@chat/contracts';
-import { ALREADY_DELIVERED, GONE, type DeliveryStore } from '@chat/store';
+import type { DeliveryStore } from '@chat/store';
 import type { Logger } from '@chat/logger';
 
 export interface DeliverMessageDeps {
@@ -21,15 +21,12 @@ export function createDeliverMessage(deps: DeliverMessageDeps) {
     if (!parsed.success) throw new UnrecoverableError('malformed delivery job');
     const job = parsed.data;
 
-    const recipients = await deps.deliveries.deliver(job);
-    if (recipients === ALREADY_DELIVERED || recipients === GONE) {
-      deps.logger.debug(
-        { conversationId: job.conversationId, seq: job.seq, outcome: recipients === GONE ? 'gone' : 'already delivered' },
-        'nothing to publish',
-      );
+    const outcome = await deps.deliveries.deliver(job);
+    if (outcome.kind !== 'published') {
+      deps.logger.debug({ conversationId: job.conversationId, seq: job.seq, outcome: outcome.kind }, 'nothing to publish');
       return 0;
     }
-    deps.onPublished(recipients);
-    return recipients;
+    deps.onPublished(outcome.recipients);
+    return outcome.recipients;
   };
 }
