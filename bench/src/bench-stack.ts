@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  freePort,
-  servicePath,
-  startRedisServer,
-  startService,
-  type RedisServerHandle,
-  type ServiceHandle,
-} from '@chat/devstack';
+import { freePort, startChatService, startRedisServer, type RedisServerHandle, type ServiceHandle } from '@chat/devstack';
 import type { WatchedProcess } from './process-cpu.js';
 
 export interface GatewayEndpoint {
@@ -120,32 +113,11 @@ export async function startOwnStack(options: OwnStackOptions): Promise<BenchTarg
       ...options.env,
     };
     const launchGateway = (name: string, port: number, extraEnv: Record<string, string> = {}) =>
-      startService({
-        name,
-        script: servicePath('gateway'),
-        env: { ...sharedEnv, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), ...extraEnv },
-        healthUrl: `http://127.0.0.1:${port}/healthz`,
-        startTimeoutMs: START_TIMEOUT_MS,
-        detached: true,
-      });
+      startChatService('gateway', { name, port, env: { ...sharedEnv, ...extraEnv }, startTimeoutMs: START_TIMEOUT_MS, detached: true });
 
     const launched = await Promise.allSettled([
-      startService({
-        name: 'api',
-        script: servicePath('api'),
-        env: { ...sharedEnv, API_HOST: '127.0.0.1', API_PORT: String(apiPort) },
-        healthUrl: `http://127.0.0.1:${apiPort}/healthz`,
-        startTimeoutMs: START_TIMEOUT_MS,
-        detached: true,
-      }),
-      startService({
-        name: 'worker',
-        script: servicePath('worker'),
-        env: { ...sharedEnv, WORKER_HOST: '127.0.0.1', WORKER_PORT: String(workerPort) },
-        healthUrl: `http://127.0.0.1:${workerPort}/healthz`,
-        startTimeoutMs: START_TIMEOUT_MS,
-        detached: true,
-      }),
+      startChatService('api', { port: apiPort, env: sharedEnv, startTimeoutMs: START_TIMEOUT_MS, detached: true }),
+      startChatService('worker', { port: workerPort, env: sharedEnv, startTimeoutMs: START_TIMEOUT_MS, detached: true }),
       ...gatewayPorts.map((port, i) => launchGateway(`gateway-${i}`, port)),
     ]);
     for (const result of launched) if (result.status === 'fulfilled') services.push(result.value);

@@ -1,12 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  freePort,
-  servicePath,
-  startRedisServer,
-  startService,
-  type RedisServerHandle,
-  type ServiceHandle,
-} from '@chat/devstack';
+import { freePort, startChatService, startRedisServer, type RedisServerHandle, type ServiceHandle } from '@chat/devstack';
 
 export interface StackOptions {
   /** Gateway replicas (default 2). */
@@ -81,34 +74,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gatewayUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
   const wsUrls = gatewayPorts.map((port) => `ws://127.0.0.1:${port}/ws`);
 
-  const launchGateway = (i: number) =>
-    startService({
-      name: `gateway-${i}`,
-      script: servicePath('gateway'),
-      env: { ...sharedEnv, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(gatewayPorts[i]) },
-      healthUrl: `${gatewayUrls[i]}/healthz`,
-      startTimeoutMs: START_TIMEOUT_MS,
-      logSink: 'buffer',
-    });
-
-  const launchApi = () =>
-    startService({
-      name: 'api',
-      script: servicePath('api'),
-      env: { ...sharedEnv, API_HOST: '127.0.0.1', API_PORT: String(apiPort) },
-      healthUrl: `${apiUrl}/healthz`,
-      startTimeoutMs: START_TIMEOUT_MS,
-      logSink: 'buffer',
-    });
-  const launchWorker = () =>
-    startService({
-      name: 'worker',
-      script: servicePath('worker'),
-      env: { ...sharedEnv, WORKER_HOST: '127.0.0.1', WORKER_PORT: String(workerPort) },
-      healthUrl: `${workerUrl}/healthz`,
-      startTimeoutMs: START_TIMEOUT_MS,
-      logSink: 'buffer',
-    });
+  const launchGateway = (i: number) => {
+    const port = gatewayPorts[i];
+    if (port === undefined) throw new RangeError(`no gateway ${i} (the stack has ${gatewayCount})`);
+    return startChatService('gateway', { name: `gateway-${i}`, port, env: sharedEnv, startTimeoutMs: START_TIMEOUT_MS });
+  };
+  const launchApi = () => startChatService('api', { port: apiPort, env: sharedEnv, startTimeoutMs: START_TIMEOUT_MS });
+  const launchWorker = () => startChatService('worker', { port: workerPort, env: sharedEnv, startTimeoutMs: START_TIMEOUT_MS });
 
   const launched = await Promise.allSettled([launchApi(), launchWorker(), ...gatewayPorts.map((_, i) => launchGateway(i))]);
 

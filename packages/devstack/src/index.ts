@@ -3,6 +3,7 @@ export * from './redis-ping.js';
 export * from './redis-server.js';
 export * from './service-process.js';
 export * from './service-paths.js';
+export * from './start-chat-service.js';
 export * from './dev-edge.js';
 export * from './stack-config.js';
 export * from './jwt-secret.js';

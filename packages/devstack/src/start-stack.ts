@@ -11,8 +11,9 @@ import { portIsFree } from './free-port.js';
 import { resolveJwtSecret } from './jwt-secret.js';
 import { redisReachable } from './redis-ping.js';
 import { RedisServerNotFoundError, startRedisServer, type RedisServerHandle } from './redis-server.js';
-import { startService, type ServiceHandle } from './service-process.js';
+import type { ServiceHandle } from './service-process.js';
 import { servicePath, type ServiceName } from './service-paths.js';
+import { startChatService } from './start-chat-service.js';
 import { loadStackConfig, type StackConfig } from './stack-config.js';
 
 /** Stops before anything is started, with one line on stderr. */
@@ -123,32 +124,11 @@ const gatewayPorts = Array.from({ length: config.GATEWAY_REPLICAS }, (_, i) => c
 const gatewayUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
 
 const launches: Promise<ServiceHandle>[] = [
-  startService({
-    name: 'api',
-    script: servicePath('api'),
-    // The api sits behind the local edge: believe its X-Forwarded-For for client addresses.
-    env: { TRUST_PROXY: 'loopback', ...sharedEnv, API_HOST: '127.0.0.1', API_PORT: String(config.API_PORT) },
-    healthUrl: `${apiUrl}/healthz`,
-    logSink: 'inherit',
-    detached: true,
-  }),
-  startService({
-    name: 'worker',
-    script: servicePath('worker'),
-    env: { ...sharedEnv, WORKER_HOST: '127.0.0.1', WORKER_PORT: String(config.WORKER_PORT) },
-    healthUrl: `${workerUrl}/healthz`,
-    logSink: 'inherit',
-    detached: true,
-  }),
+  // The api sits behind the local edge: believe its X-Forwarded-For for client addresses.
+  startChatService('api', { port: config.API_PORT, env: { TRUST_PROXY: 'loopback', ...sharedEnv }, logSink: 'inherit', detached: true }),
+  startChatService('worker', { port: config.WORKER_PORT, env: sharedEnv, logSink: 'inherit', detached: true }),
   ...gatewayPorts.map((port, i) =>
-    startService({
-      name: `gateway-${i}`,
-      script: servicePath('gateway'),
-      env: { ...sharedEnv, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port) },
-      healthUrl: `http://127.0.0.1:${port}/healthz`,
-      logSink: 'inherit',
-      detached: true,
-    }),
+    startChatService('gateway', { name: `gateway-${i}`, port, env: sharedEnv, logSink: 'inherit', detached: true }),
   ),
 ];
 const launched = await Promise.allSettled(launches);
