@@ -156,6 +156,13 @@ describe('nginx edge in front of the api and two gateway replicas', { skip }, ()
     assertErrorShape(await apiRequest(edgeUrl, 'POST', '/nope', { body: {} }), 404, 'not_found');
   });
 
+  it('does not expose the api’s /metrics to clients (it is scraped on the private network)', async () => {
+    assertErrorShape(await apiRequest(edgeUrl, 'GET', '/metrics'), 404, 'not_found');
+    const direct = await apiRequest(stack.apiUrl, 'GET', '/metrics');
+    assert.equal(direct.status, 200);
+    assert.match(direct.text, /^# HELP /m);
+  });
+
   it('refuses a body over 64 KB itself, in the contract’s error shape', async () => {
     const response = await apiRequest(edgeUrl, 'POST', '/api/auth/register', {
       rawBody: JSON.stringify({ username: 'big', password: 'x'.repeat(70 * 1024) }),

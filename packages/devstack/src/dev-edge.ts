@@ -7,7 +7,7 @@ import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from '@chat/logger';
 
 export interface DevEdgeOptions {
-  /** Where /api/*, /healthz, /readyz and /metrics go. */
+  /** Where /api/*, /healthz and /readyz go. */
   apiUrl: string;
   /** Gateway replicas; WebSocket upgrades on /ws are spread over them round-robin. */
   gatewayUrls: string[];
@@ -29,7 +29,8 @@ interface Replica {
   downUntil: number;
 }
 
-const API_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+// Not /metrics, as at the nginx edge: metrics are read from each service's own port.
+const API_PATHS = new Set(['/healthz', '/readyz']);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
