@@ -4,17 +4,24 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { WebSocket } from 'ws';
 
-const { wsUrl, tokens, concurrency, readyTimeoutMs } = workerData;
+const { wsUrl, tokens, localPorts, concurrency, readyTimeoutMs } = workerData;
 const sockets = [];
 const problems = [];
 const note = (text) => {
   if (problems.length < 20) problems.push(text);
 };
 
+// Source ports to bind (see source-ports.ts); each is tried once, so retries are bounded.
+let nextPort = 0;
+const TAKEN = new Set(['EADDRINUSE', 'EADDRNOTAVAIL']);
+
 function open(token) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
+    const localPort = nextPort < localPorts.length ? localPorts[nextPort++] : undefined;
+    const source = localPort === undefined ? {} : { localAddress: '127.0.0.1', localPort };
+    const ws = new WebSocket(`${wsUrl}?token=${encodeURIComponent(token)}`, { perMessageDeflate: false, ...source });
     let ready = false;
+    let portTaken = false;
     const timer = setTimeout(() => {
       note('no ready frame in time');
       ws.terminate();
@@ -31,11 +38,15 @@ function open(token) {
         note(`idle socket got a ${type} frame`);
       }
     });
-    ws.on('error', (error) => note(`socket error: ${error.message}`));
+    ws.on('error', (error) => {
+      // A port some other program holds: try the next one.
+      if (localPort !== undefined && TAKEN.has(error.code) && !ready) portTaken = true;
+      else note(`socket error: ${error.message}`);
+    });
     ws.on('close', (code) => {
       if (!ready) {
         clearTimeout(timer);
-        resolve();
+        resolve(portTaken ? open(token) : undefined);
       } else if (!closing) {
         note(`socket closed: ${code}`);
       }

@@ -22,14 +22,25 @@ interface ThreadReport {
 
 const READY_TIMEOUT_MS = 30_000;
 
-export async function connectFromThreads(wsUrl: string, tokens: string[], concurrency: number): Promise<ThreadedSockets> {
+/**
+ * `localPorts` (see source-ports.ts) are shared out among the threads; a thread that has used up
+ * its share lets the kernel choose.
+ */
+export async function connectFromThreads(wsUrl: string, tokens: string[], concurrency: number, localPorts: number[]): Promise<ThreadedSockets> {
   const threads = Math.max(1, Math.min(availableParallelism(), 4));
-  const shares = Array.from({ length: threads }, (_, t) => tokens.filter((_, i) => i % threads === t));
+  const shareOf = <T>(items: T[], thread: number) => items.filter((_, i) => i % threads === thread);
   const started = performance.now();
-  const workers = shares.map(
-    (share) =>
+  const workers = Array.from(
+    { length: threads },
+    (_, thread) =>
       new Worker(new URL('./idle-connector-thread.mjs', import.meta.url), {
-        workerData: { wsUrl, tokens: share, concurrency: Math.ceil(concurrency / threads), readyTimeoutMs: READY_TIMEOUT_MS },
+        workerData: {
+          wsUrl,
+          tokens: shareOf(tokens, thread),
+          localPorts: shareOf(localPorts, thread),
+          concurrency: Math.ceil(concurrency / threads),
+          readyTimeoutMs: READY_TIMEOUT_MS,
+        },
       }),
   );
   const nextReport = (worker: Worker, what: keyof ThreadReport) =>

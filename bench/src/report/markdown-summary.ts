@@ -210,7 +210,8 @@ export function markdownSummary(report: BenchReport): string {
       '## Idle sockets',
       '',
       `${idle.sockets} authenticated sockets${idle.sockets < idle.requestedSockets ? ` (of ${idle.requestedSockets} requested)` : ''} on ` +
-        `${idle.gateway.fresh ? 'a fresh gateway process' : idle.gateway.url}, ${idle.connectConcurrency} handshakes at a time.`,
+        `${idle.gateway.fresh ? 'a fresh gateway process' : idle.gateway.url}, ${idle.connectConcurrency} handshakes at a time; ` +
+        `source ports ${idle.sourcePorts}.`,
       ...(idle.limitedBy ? ['', `**Fewer sockets than requested:** ${idle.limitedBy}`] : []),
       '',
       table(

@@ -3,6 +3,7 @@ import { openFileLimit } from '../file-limits.js';
 import { CpuSampler, processStatusBytes, type CpuUsage } from '../process-cpu.js';
 import { metricValue, scrapeMetrics } from '../prometheus-scrape.js';
 import type { RunContext } from '../run-context.js';
+import { sourcePortsFor } from '../source-ports.js';
 import { connectFromThreads, type ThreadedSockets } from '../threaded-connects.js';
 
 export interface MemoryReading {
@@ -29,6 +30,8 @@ export interface IdleReport {
   connectsPerSecond: number;
   connectSeconds: number;
   connectConcurrency: number;
+  /** How the sockets' source ports were chosen (see source-ports.ts). */
+  sourcePorts: string;
   before: MemoryReading;
   after: MemoryReading;
   /** (after − before) ÷ sockets, in bytes. */
@@ -115,11 +118,13 @@ export async function runIdleSocketsWorkload(ctx: RunContext): Promise<IdleRepor
     const users = await ctx.users.take(count, (done, total) => progress.update(`idle: registered ${done}/${total}`));
     const before = await settledMemory(gateway, extra?.collectGarbage, ctx.signal);
     progress.log(`idle: connecting ${count} sockets to ${gateway.wsUrl} (${options.connectConcurrency} at a time, from several threads)`);
+    const sourcePorts = sourcePortsFor(gateway.wsUrl);
     const cpuBefore = ctx.cpu.snapshot();
     sockets = await connectFromThreads(
       gateway.wsUrl,
       users.map((user) => user.token),
       options.connectConcurrency,
+      sourcePorts.ports,
     );
     const cpuAfter = ctx.cpu.snapshot();
     problems.push(...sockets.problems);
@@ -136,6 +141,7 @@ export async function runIdleSocketsWorkload(ctx: RunContext): Promise<IdleRepor
       connectsPerSecond: Math.round(opened / sockets.seconds),
       connectSeconds: Math.round(sockets.seconds * 100) / 100,
       connectConcurrency: options.connectConcurrency,
+      sourcePorts: sourcePorts.description,
       before,
       after,
       perSocket: {
