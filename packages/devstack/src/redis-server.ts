@@ -73,6 +73,8 @@ function serverArgs(port: number, dir: string, options: RedisServerOptions): str
     '--save', '',
     '--appendonly', options.appendOnly === false ? 'no' : 'yes',
     '--appendfsync', options.appendFsync ?? 'everysec',
+    // As in docker-compose.yml (see there): fewer AOF rewrites under load.
+    '--auto-aof-rewrite-min-size', '512mb',
     '--dir', dir,
     '--maxmemory-policy', 'noeviction',
     '--protected-mode', 'yes',
