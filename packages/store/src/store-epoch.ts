@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { ReplyError, type Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { luaScript, runScript } from './run-script.js';
@@ -29,22 +29,31 @@ function field(info: string, name: string): string | undefined {
   return match?.[1]?.trim();
 }
 
-/** Whether this Redis fsyncs every write; false when it cannot be told (CONFIG may be disabled). */
+/**
+ * Whether this Redis fsyncs every write. False when Redis itself refuses to say (CONFIG renamed
+ * away or not permitted). A command that never reached Redis throws instead: read as "not
+ * durable", it would start a new epoch on a Redis that lost nothing. That happened on reconnects:
+ * while a connection completes its handshake ioredis sends INFO (Redis allows it while loading)
+ * but refuses CONFIG, and the script that follows could already go out on the ready connection.
+ */
 async function fsyncsEveryWrite(redis: Redis): Promise<boolean> {
+  let reply: unknown;
   try {
-    const [, appendOnly] = (await redis.config('GET', 'appendonly')) as [string, string];
-    const [, appendFsync] = (await redis.config('GET', 'appendfsync')) as [string, string];
-    return appendOnly === 'yes' && appendFsync === 'always';
-  } catch {
-    return false;
+    reply = await redis.config('GET', 'append*');
+  } catch (error) {
+    if (error instanceof ReplyError) return false;
+    throw error;
   }
+  const settings = new Map<string, string>();
+  if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) settings.set(String(reply[i]), String(reply[i + 1]));
+  return settings.get('appendonly') === 'yes' && settings.get('appendfsync') === 'always';
 }
 
 /** Reads (and when needed, starts) the current epoch. Call on every (re)connection. */
 export async function observeStoreEpoch(redis: Redis, keys: Keys): Promise<string> {
   const info = await guardRedis(redis.info('server'));
   const runId = field(info, 'run_id') ?? 'unknown';
-  const durable = await fsyncsEveryWrite(redis);
+  const durable = await guardRedis(fsyncsEveryWrite(redis));
   const id = await guardRedis(
     runScript(redis, OBSERVE_EPOCH, [keys.epoch()], [runId, durable ? '1' : '0', randomBytes(8).toString('base64url')]),
   );
