@@ -16,6 +16,7 @@ import { CpuSampler } from './process-cpu.js';
 import { ProfileWindows } from './profile-windows.js';
 import { ProgressLine } from './progress-line.js';
 import { RedisStats } from './redis-stats.js';
+import { RedisSockets } from './redis-sockets.js';
 import { checkTargets, type BenchReport } from './report/bench-report.js';
 import { profileSummaryMarkdown, summarizeProfileDir } from './report/cpu-profile-summary.js';
 import { latencyChartSvg, type ChartPanel } from './report/latency-chart.js';
@@ -112,7 +113,10 @@ try {
 }
 
 const api = new ApiClient(target.apiUrl, options.httpMaxSockets);
-const redisStats = target.redisUrl === undefined ? undefined : new RedisStats(target.redisUrl);
+const redisStats =
+  target.redisUrl === undefined
+    ? undefined
+    : new RedisStats(target.redisUrl, new RedisSockets(Number(new URL(target.redisUrl).port || 6379), () => target.processes()));
 let nonce = 0;
 const ctx: RunContext = {
   options,

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { trafficPerMessage, type RedisSocketSnapshot, type RedisSockets, type RedisTrafficPerMessage } from './redis-sockets.js';
 
 export interface RedisSnapshot {
   /** calls per command (INFO commandstats), e.g. evalsha, publish, bzpopmin. */
@@ -7,6 +8,8 @@ export interface RedisSnapshot {
   reads: number;
   /** Every command, those run inside scripts included (INFO stats total_commands_processed). */
   commands: number;
+  /** Each service's TCP counters with Redis, when they can be read. */
+  sockets: RedisSocketSnapshot | undefined;
 }
 
 export interface RedisPerMessage {
@@ -19,6 +22,8 @@ export interface RedisPerMessage {
   byCommand: Record<string, number>;
   /** The same grouped by what issues them. */
   byRole: Record<string, number>;
+  /** Requests (round trips) and replies per message, by service; absent without `ss`. */
+  byProcess?: Record<string, RedisTrafficPerMessage>;
 }
 
 /** Commands the generator itself sends to take the snapshots. */
@@ -59,18 +64,22 @@ function round(value: number): number {
 export class RedisStats {
   private readonly redis: Redis;
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    private readonly sockets?: RedisSockets,
+  ) {
     this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, connectionName: 'bench-stats' });
     // snapshot() rejects with the error itself; this listener only keeps ioredis from reporting it twice.
     this.redis.on('error', () => undefined);
   }
 
   async snapshot(): Promise<RedisSnapshot> {
-    const [commandstats, stats] = await Promise.all([this.redis.info('commandstats'), this.redis.info('stats')]);
+    const [commandstats, stats, sockets] = await Promise.all([this.redis.info('commandstats'), this.redis.info('stats'), this.sockets?.snapshot()]);
     return {
       calls: parseCommandStats(commandstats),
       reads: statField(stats, 'total_reads_processed'),
       commands: statField(stats, 'total_commands_processed'),
+      sockets,
     };
   }
 
@@ -94,6 +103,7 @@ export class RedisStats {
       commandsPerMessage: round((after.commands - before.commands) / divisor),
       byCommand,
       byRole,
+      ...(before.sockets && after.sockets ? { byProcess: trafficPerMessage(before.sockets, after.sockets, messages) } : {}),
     };
   }
 

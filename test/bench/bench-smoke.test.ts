@@ -19,6 +19,7 @@ interface StepLike {
   name: string;
   posts: { accepted: number };
   deliveries: { expected: number; received: number; lost: number; duplicated: number };
+  redis?: { byProcess?: Record<string, { requests: number; received: number }> };
 }
 
 interface RampLike {
@@ -87,6 +88,18 @@ function checkRamp(name: string, ramp: RampLike | undefined, output: string): vo
     assert.equal(step.deliveries.lost, 0, `${step.name}: ${step.deliveries.lost} deliveries lost`);
     assert.equal(step.deliveries.duplicated, 0, `${step.name}: duplicated deliveries`);
     assert.equal(step.deliveries.received, step.deliveries.expected, `${step.name}: received ≠ expected`);
+    // Redis round trips split by service (from `ss`, which .ci/run installs): the api and the
+    // worker talk to Redis for every message; a gateway only receives pub/sub, and a request per
+    // delivery (several per message) would show as ≥ 1 here.
+    const byProcess = step.redis?.byProcess;
+    assert.ok(byProcess, `${step.name}: no Redis traffic by service in the report`);
+    assert.ok((byProcess.api?.requests ?? 0) > 0 && (byProcess.worker?.requests ?? 0) > 0, `${step.name}: ${JSON.stringify(byProcess)}`);
+    const gateways = Object.entries(byProcess).filter(([name]) => name.startsWith('gateway'));
+    assert.ok(gateways.length > 0, `${step.name}: no gateway in ${JSON.stringify(byProcess)}`);
+    for (const [name, traffic] of gateways) {
+      assert.ok(traffic.requests < 0.5, `${step.name}: ${name} sent ${traffic.requests} Redis requests per message`);
+      assert.ok(traffic.received > 0, `${step.name}: ${name} received no pub/sub`);
+    }
   }
 }
 

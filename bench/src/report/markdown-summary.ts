@@ -28,12 +28,17 @@ function mb(bytes: number | undefined): string {
   return bytes === undefined ? '–' : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** Every process that appears in any of the steps, in a stable order. */
-function processNames(steps: { cpu: CpuUsage }[]): string[] {
+/** Every name that appears in any of the records, in the stack's order (api, worker, gateways, redis, the rest). */
+function orderedNames(records: Record<string, unknown>[]): string[] {
   const order = (name: string) => (name === 'api' ? 0 : name === 'worker' ? 1 : name.startsWith('gateway') ? 2 : name === 'redis' ? 3 : 4);
   const names = new Set<string>();
-  for (const step of steps) for (const name of Object.keys(step.cpu.processes)) names.add(name);
+  for (const record of records) for (const name of Object.keys(record)) names.add(name);
   return [...names].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+}
+
+/** Every process that appears in any of the steps, in a stable order. */
+function processNames(steps: { cpu: CpuUsage }[]): string[] {
+  return orderedNames(steps.map((step) => step.cpu.processes));
 }
 
 /** CPU% per process; with a rate, also the CPU milliseconds all of them spent per accepted message. */
@@ -79,6 +84,43 @@ function redisTable(steps: { name: string; redis: RedisPerMessage | undefined }[
       step.redis ? topCommands(step.redis, 8) : null,
     ]),
   );
+}
+
+/** Requests sent to Redis and segments received from it, per message and service (from `ss`). */
+function redisByProcessTable(steps: { name: string; redis: RedisPerMessage | undefined }[]): string | undefined {
+  const withSplit = steps.filter((step) => step.redis?.byProcess !== undefined);
+  if (withSplit.length === 0) return undefined;
+  const names = orderedNames(withSplit.map((step) => step.redis?.byProcess ?? {}));
+  return table(
+    ['step', ...names.flatMap((name) => [`${name} requests/msg`, `${name} received/msg`])],
+    withSplit.map((step) => [
+      step.name,
+      ...names.flatMap((name) => {
+        const traffic = step.redis?.byProcess?.[name];
+        return [traffic?.requests ?? null, traffic?.received ?? null];
+      }),
+    ]),
+  );
+}
+
+/** The global Redis table, and the split by service when it could be measured. */
+function redisSections(steps: { name: string; redis: RedisPerMessage | undefined }[]): string[] {
+  const byProcess = redisByProcessTable(steps);
+  return [
+    '### Redis per accepted message (INFO commandstats / stats deltas, all clients)',
+    '',
+    redisTable(steps),
+    ...(byProcess
+      ? [
+          '',
+          '### Redis round trips per accepted message, by service',
+          '',
+          'Data segments each service sent to Redis (≈ requests: a pipeline leaves in one write) and received from it (replies; for a gateway, the pub/sub messages), from the kernel’s counters of its connections (`ss -ti`).',
+          '',
+          byProcess,
+        ]
+      : []),
+  ];
 }
 
 function stepTable(steps: StepResult[]): string {
@@ -154,9 +196,7 @@ function rampSection(title: string, ramp: RampReport): string {
     '',
     cpuTable(steps.map((step) => ({ ...step, rate: step.achievedRate }))),
     '',
-    '### Redis per accepted message (INFO commandstats / stats deltas, all clients)',
-    '',
-    redisTable(steps),
+    ...redisSections(steps),
     ...(ramp.problems.length > 0 ? ['', '### Socket problems', '', ...ramp.problems.map((problem) => `- ${problem}`)] : []),
     '',
   ].join('\n');
@@ -263,7 +303,7 @@ export function markdownSummary(report: BenchReport): string {
       '',
       cpuTable([{ name: 'writes', cpu: writes.cpu, rate: writes.acceptedPerSecond }]),
       '',
-      redisTable([{ name: 'writes', redis: writes.redis }]),
+      ...redisSections([{ name: 'writes', redis: writes.redis }]),
       '',
     );
   }
