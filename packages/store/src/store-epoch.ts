@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ReplyError, type Redis } from 'ioredis';
 import type { Keys } from './keys.js';
-import { guardRedis } from './redis-failure.js';
+import { guardRedis, isRedisUnavailable } from './redis-failure.js';
 import { luaScript, runScript } from './run-script.js';
 
 /**
@@ -41,7 +41,8 @@ async function fsyncsEveryWrite(redis: Redis): Promise<boolean> {
   try {
     reply = await redis.config('GET', 'append*');
   } catch (error) {
-    if (error instanceof ReplyError) return false;
+    // A transient refusal (LOADING, BUSY…) is "unavailable" too: the script could succeed a moment later.
+    if (error instanceof ReplyError && !isRedisUnavailable(error)) return false;
     throw error;
   }
   const settings = new Map<string, string>();
