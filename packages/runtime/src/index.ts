@@ -1,3 +1,4 @@
 export * from './graceful-shutdown.js';
 export * from './config-or-exit.js';
 export * from './watch-redis.js';
+export * from './service.js';
