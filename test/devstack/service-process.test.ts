@@ -4,38 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startService, type ServiceHandle } from '@chat/devstack';
-
-/** A stand-in service: configured by env, answers /healthz, exits 0 on SIGTERM like the real ones. */
-const TINY_SERVICE = `
-import { createServer } from 'node:http';
-if (process.env.FAIL_AT_START) {
-  console.error('cannot start: ' + process.env.FAIL_AT_START);
-  process.exit(3);
-}
-const server = createServer((req, res) => {
-  res.writeHead(req.url === '/healthz' ? 200 : 404);
-  res.end();
-});
-if (process.env.NEVER_LISTEN) {
-  setInterval(() => {}, 1000);
-} else {
-  server.listen(Number(process.env.PORT), '127.0.0.1', () => {
-    console.log(JSON.stringify({
-      greeting: process.env.GREETING,
-      hasPath: Boolean(process.env.PATH),
-      leaked: process.env.DEVSTACK_TEST_LEAK ?? null,
-    }));
-  });
-}
-process.on('SIGTERM', () => {
-  if (process.env.IGNORE_SIGTERM) {
-    console.log('ignoring SIGTERM');
-    return;
-  }
-  console.log('tiny stopping');
-  server.close(() => process.exit(0));
-});
-`;
+import { TINY_SERVICE } from '../support/tiny-service.js';
 
 describe('startService', () => {
   let dir: string;

@@ -10,3 +10,4 @@ export * from './jwt-secret.js';
 export * from './output-buffer.js';
 export * from './wait-for-exit.js';
 export * from './render-nginx-config.js';
+export * from './service-supervisor.js';

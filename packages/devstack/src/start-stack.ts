@@ -12,6 +12,7 @@ import { resolveJwtSecret } from './jwt-secret.js';
 import { redisReachable } from './redis-ping.js';
 import { RedisServerNotFoundError, startRedisServer, type RedisServerHandle } from './redis-server.js';
 import type { ServiceHandle } from './service-process.js';
+import { superviseService, type SupervisedService, type SupervisorEvent } from './service-supervisor.js';
 import { servicePath, type ServiceName } from './service-paths.js';
 import { startChatService } from './start-chat-service.js';
 import { loadStackConfig, type StackConfig } from './stack-config.js';
@@ -123,31 +124,65 @@ const workerUrl = `http://127.0.0.1:${config.WORKER_PORT}`;
 const gatewayPorts = Array.from({ length: config.GATEWAY_REPLICAS }, (_, i) => config.GATEWAY_BASE_PORT + i);
 const gatewayUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
 
-const launches: Promise<ServiceHandle>[] = [
+/** How to start each service; the supervisor calls it again to restart one that died. */
+const launchers: Array<{ name: string; start: () => Promise<ServiceHandle> }> = [
   // The api sits behind the local edge: believe its X-Forwarded-For for client addresses.
-  startChatService('api', { port: config.API_PORT, env: { TRUST_PROXY: 'loopback', ...sharedEnv }, logSink: 'inherit', detached: true }),
-  startChatService('worker', { port: config.WORKER_PORT, env: sharedEnv, logSink: 'inherit', detached: true }),
-  ...gatewayPorts.map((port, i) =>
-    startChatService('gateway', { name: `gateway-${i}`, port, env: sharedEnv, logSink: 'inherit', detached: true }),
-  ),
+  {
+    name: 'api',
+    start: () => startChatService('api', { port: config.API_PORT, env: { TRUST_PROXY: 'loopback', ...sharedEnv }, logSink: 'inherit', detached: true }),
+  },
+  { name: 'worker', start: () => startChatService('worker', { port: config.WORKER_PORT, env: sharedEnv, logSink: 'inherit', detached: true }) },
+  ...gatewayPorts.map((port, i) => ({
+    name: `gateway-${i}`,
+    start: () => startChatService('gateway', { name: `gateway-${i}`, port, env: sharedEnv, logSink: 'inherit', detached: true }),
+  })),
 ];
-const launched = await Promise.allSettled(launches);
-const services = launched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+const launched = await Promise.allSettled(launchers.map((launcher) => launcher.start()));
+const started = launched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
 const failures = launched.flatMap((result) => (result.status === 'rejected' ? [firstLine(result.reason)] : []));
 if (failures.length > 0) {
   for (const failure of failures) logger.error(failure);
-  await Promise.allSettled(services.map((service) => service.stop()));
+  await Promise.allSettled(started.map((service) => service.stop()));
   await redis?.stop();
   logger.flush();
   refuse('a service did not start (see above); everything is stopped');
 }
 
+let stopping = false;
+
+/** What the supervisors report, as log lines; a crash loop stops the stack. */
+function onSupervisorEvent(event: SupervisorEvent): void {
+  if (stopping) return;
+  switch (event.kind) {
+    case 'died':
+      logger.error(
+        { service: event.name, pid: event.pid, code: event.code, signal: event.signal, restarts: event.restarts, restartInMs: event.restartInMs },
+        'a service died; restarting it',
+      );
+      break;
+    case 'restarted':
+      logger.info({ service: event.name, pid: event.pid, restarts: event.restarts }, 'service restarted');
+      break;
+    case 'restart-failed':
+      logger.error({ service: event.name, reason: event.reason, restarts: event.restarts, restartInMs: event.restartInMs }, 'a service failed to restart; trying again');
+      break;
+    case 'gave-up':
+      logger.error(
+        { service: event.name, restarts: event.restarts, windowS: event.windowMs / 1000 },
+        `${event.name} keeps dying (crash loop); stopping the stack`,
+      );
+      void stopStack(1);
+      break;
+  }
+}
+
+const services: SupervisedService[] = launchers.map((launcher, i) =>
+  superviseService({ name: launcher.name, start: launcher.start, first: started[i]!, onEvent: onSupervisorEvent }),
+);
+
 const byName = (prefix: string) => services.filter((service) => service.name.startsWith(prefix));
 const edge: DevEdgeServer = createDevEdge({ apiUrl, gatewayUrls, staticDir: config.WEB_DIR, logger });
 
-let stopping = false;
-/** Services that died on their own; stopping them again is not news. */
-const diedEarly = new Set<ServiceHandle>();
 
 /** Stops in dependency order: nothing new comes in, then gateways, worker, api, and Redis last. */
 async function stopStack(exitCode: number): Promise<never> {
@@ -157,7 +192,7 @@ async function stopStack(exitCode: number): Promise<never> {
   for (const group of [byName('gateway-'), byName('worker'), byName('api')]) {
     const codes = await Promise.all(group.map((service) => service.stop()));
     group.forEach((service, i) => {
-      if (codes[i] !== 0 && !diedEarly.has(service)) logger.warn({ service: service.name, code: codes[i] }, 'service did not exit cleanly');
+      if (codes[i] !== 0) logger.warn({ service: service.name, code: codes[i] }, 'service did not exit cleanly');
     });
   }
   await redis?.stop();
@@ -191,15 +226,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-for (const service of services) {
-  void service.exited.then(({ code, signal }) => {
-    if (stopping) return;
-    diedEarly.add(service);
-    logger.error({ service: service.name, code, signal }, 'a service died unexpectedly; stopping the stack');
-    void stopStack(1);
-  });
-}
-
 edge.on('error', (error) => {
   logger.error({ err: { message: error.message }, host: config.EDGE_HOST, port: config.EDGE_PORT }, 'the edge cannot listen (set EDGE_PORT to use another port)');
   if (!stopping) void stopStack(1);
@@ -213,6 +239,7 @@ edge.listen(config.EDGE_PORT, config.EDGE_HOST, () => {
       api: apiUrl,
       worker: workerUrl,
       gateways: gatewayUrls,
+      pids: Object.fromEntries(services.map((service) => [service.name, service.current().pid])),
       redis: withoutPassword(redisUrl),
       dataDir: config.DATA_DIR,
     },
