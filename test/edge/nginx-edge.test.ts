@@ -5,6 +5,7 @@ import { apiRequest, assertErrorShape, createConversation, postMessage, register
 import { startStack, type Stack } from '../support/stack.js';
 import { NGINX, nginxInstalled, startNginxEdge, type NginxEdge } from '../support/nginx-edge.js';
 import { connectClient, refusedUpgradeStatus, type TestSocket } from '../support/ws-client.js';
+import { HOSTILE_REQUESTS, rawHttpRequest } from '../support/raw-http.js';
 
 /**
  * The real nginx edge, from the template docker compose ships (deploy/nginx/nginx.conf.template),
@@ -169,6 +170,22 @@ describe('nginx edge in front of the api and two gateway replicas', { skip }, ()
       headers: { 'content-type': 'application/json' },
     });
     assertErrorShape(response, 413, 'payload_too_large');
+  });
+
+  it('answers requests its own parser refuses in the contract’s error shape', async () => {
+    const cases: Array<[keyof typeof HOSTILE_REQUESTS, number]> = [
+      ['oversizedHeader', 431],
+      ['overlongUrl', 414],
+      ['garbage', 400],
+    ];
+    for (const [name, status] of cases) {
+      const answer = await rawHttpRequest(edgeUrl, HOSTILE_REQUESTS[name]);
+      assert.equal(answer.status, status, `${name}: ${answer.body}`);
+      assert.match(answer.headers['content-type'] ?? '', /^application\/json/, name);
+      const body = JSON.parse(answer.body) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'invalid_request', name);
+      assert.equal(typeof body.error.message, 'string', name);
+    }
   });
 
   it('keeps the query string (the token) out of the access log', () => {
