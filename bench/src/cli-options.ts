@@ -169,12 +169,19 @@ function helpLine(spec: OptionSpec<unknown>): string {
   return `${name.padEnd(HELP_COLUMN)}${spec.help}${notes.length === 0 ? '' : ` (${notes.join(', ')})`}`;
 }
 
+/** A blank line before each section of the help, with its title when it has one. */
+function headingBefore(index: number): string {
+  const section = SPECS[index]?.[1].section;
+  if (index > 0 && section === SPECS[index - 1]?.[1].section) return '';
+  return section ? `\n ${section}\n` : '\n';
+}
+
 export const USAGE = `npm run bench -- [options]
 
 Drives a chat stack through its public contract (REST + WebSocket) and reports throughput,
 delivery latency, losses, CPU per process and Redis commands per message.
 Writes bench-results/<timestamp>/{report.json,summary.md,latency.svg}.
-${SPECS.map(([, spec], i) => `${spec.section === SPECS[i - 1]?.[1].section ? '' : `\n${spec.section ? ` ${spec.section}\n` : ''}`}${helpLine(spec)}\n`).join('')}`;
+${SPECS.map(([, spec], i) => `${headingBefore(i)}${helpLine(spec)}\n`).join('')}`;
 
 const PARSE_CONFIG: NonNullable<ParseArgsConfig['options']> = {
   help: { type: 'boolean', short: 'h' },
