@@ -205,6 +205,12 @@ describe('dev edge', () => {
     const script = await fetch(`${edgeUrl}/assets/app.js`);
     assert.equal(script.status, 200);
     assert.match(script.headers.get('content-type') ?? '', /javascript/);
+    // File names carry no content hash: every load revalidates, as at the nginx edge.
+    for (const response of [index, script]) assert.equal(response.headers.get('cache-control'), 'no-cache');
+    const head = await fetch(`${edgeUrl}/assets/app.js`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), String(Buffer.byteLength('console.log("hi");')));
+    assert.equal(await head.text(), '');
     for (const path of ['/../../../../etc/passwd', '/..%2f..%2f..%2f..%2fetc%2fpasswd', '/%2e%2e/%2e%2e/etc/hostname', '/%E0%A4%A']) {
       const escaped = await rawGet(edgeUrl, path);
       assert.equal(escaped.status, 404, path);

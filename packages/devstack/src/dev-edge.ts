@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { extname, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { createProxyServer } from 'http-proxy-3';
+import serveStatic from 'serve-static';
 import type { Logger } from '@chat/logger';
 
 export interface DevEdgeOptions {
@@ -31,19 +30,6 @@ interface Replica {
 
 // Not /metrics, as at the nginx edge: metrics are read from each service's own port.
 const API_PATHS = new Set(['/healthz', '/readyz']);
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 function errorBody(code: string, message: string): string {
   return JSON.stringify({ error: { code, message } });
@@ -84,44 +70,17 @@ function errorCode(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
-/** Resolves a URL path inside `root`, or undefined if it would escape it or is malformed. */
-function safeJoin(root: string, urlPath: string): string | undefined {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath);
-  } catch (error) {
-    if (error instanceof URIError) return undefined;
-    throw error;
-  }
-  if (decoded.includes('\0')) return undefined;
-  const target = resolve(root, `.${decoded}`);
-  return target === root || target.startsWith(root + sep) ? target : undefined;
-}
-
-async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  const rootStat = await stat(root).catch(() => undefined);
-  if (!rootStat?.isDirectory()) return false;
-  let file = safeJoin(root, pathnameOf(req));
-  if (file === undefined) return false;
-  let fileStat = await stat(file).catch(() => undefined);
-  if (fileStat?.isDirectory()) {
-    file = resolve(file, 'index.html');
-    fileStat = await stat(file).catch(() => undefined);
-  }
-  if (!fileStat?.isFile()) return false;
-  res.writeHead(200, {
-    'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-    'content-length': fileStat.size,
-    'cache-control': 'no-cache',
+/**
+ * The page's files, as the nginx edge serves them: `no-cache` because the file names carry no
+ * content hash, so a browser revalidates (ETag, Last-Modified) and a new build shows at once.
+ * serve-static refuses paths that leave the root or do not decode; those fall through to the 404.
+ */
+function staticFiles(root: string) {
+  return serveStatic(resolve(root), {
+    cacheControl: false,
+    dotfiles: 'allow',
+    setHeaders: (res) => res.setHeader('cache-control', 'no-cache'),
   });
-  if (req.method === 'HEAD') {
-    res.end();
-    return true;
-  }
-  const stream = createReadStream(file);
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
-  return true;
 }
 
 /**
@@ -138,6 +97,7 @@ export function createDevEdge(options: DevEdgeOptions): DevEdgeServer {
   const tunnels = new Set<Duplex>();
   const upgraded = new WeakSet<Duplex>();
   const logger = options.logger;
+  const serveFiles = options.staticDir === undefined ? undefined : staticFiles(options.staticDir);
 
   // Errors are handled by the per-call callbacks; this listener only keeps a stray one from crashing the edge.
   proxy.on('error', (error) => logger?.warn({ err: { message: error.message } }, 'proxy error'));
@@ -174,17 +134,15 @@ export function createDevEdge(options: DevEdgeOptions): DevEdgeServer {
       });
       return;
     }
-    const staticDir = options.staticDir;
-    if (staticDir !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
-      serveStatic(resolve(staticDir), req, res).then(
-        (served) => {
-          if (!served) sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
-        },
-        (error: unknown) => {
-          logger?.warn({ err: { message: error instanceof Error ? error.message : String(error) }, path }, 'static file failed');
-          sendError(res, 500, 'internal', 'could not read the file');
-        },
-      );
+    if (serveFiles !== undefined) {
+      serveFiles(req, res, (error) => {
+        if (error === undefined) {
+          sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
+          return;
+        }
+        logger?.warn({ err: { message: error.message }, path }, 'static file failed');
+        sendError(res, 500, 'internal', 'could not read the file');
+      });
       return;
     }
     sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
