@@ -50,10 +50,10 @@ function echoServer(name: string): Server {
   });
 }
 
-/** A gateway stand-in: on /ws it greets each socket with its own name. */
+/** A gateway stand-in: on /ws it greets each socket with its own name; /healthz answers 200. */
 function gatewayServer(name: string): Server {
-  const server = createServer((_req, res) => {
-    res.writeHead(404);
+  const server = createServer((req, res) => {
+    res.writeHead(req.url === '/healthz' ? 200 : 404);
     res.end();
   });
   const wss = new WebSocketServer({ server, path: '/ws' });
@@ -229,21 +229,47 @@ describe('dev edge', () => {
     assert.doesNotMatch(body.error.message, /ECONNREFUSED|at .*\.js/);
   });
 
-  test('a gateway replica that is down gets 502 once, then is skipped', async () => {
-    const deadGateway = `http://127.0.0.1:${await freePort()}`;
+  test('a gateway replica that is down gets no new sockets, and gets them again once it is back', async () => {
+    const deadPort = await freePort();
     const liveGateway = await upstream(gatewayServer('D'));
     const apiUrl = await upstream(echoServer('api'));
-    const edge = (await startEdge(apiUrl, [deadGateway, liveGateway])).replace('http', 'ws');
+    const edge = createDevEdge({ apiUrl, gatewayUrls: [`http://127.0.0.1:${deadPort}`, liveGateway], healthCheckIntervalMs: 50 });
+    edges.push(edge);
+    const edgeWs = (await listen(edge)).replace('http', 'ws');
+    await new Promise((resolve) => setTimeout(resolve, 250));
 
-    const first = await connect(`${edge}/ws`);
-    assert.equal(first.opened, false, 'round robin starts at the dead replica');
-    if (!first.opened) {
-      assert.equal(first.status, 502);
-      assert.equal((JSON.parse(first.body) as { error: { code: string } }).error.code, 'unavailable');
+    // Round robin would start at the dead replica: its failed health checks took it out.
+    for (let i = 0; i < 4; i += 1) {
+      const outcome = await connect(`${edgeWs}/ws`);
+      assert.equal(outcome.opened && outcome.greeting.replica, 'D', `connection ${i + 1}: ${JSON.stringify(outcome)}`);
     }
-    for (let i = 0; i < 3; i += 1) {
-      const outcome = await connect(`${edge}/ws`);
-      assert.equal(outcome.opened && outcome.greeting.replica, 'D', `connection ${i + 2} went to the dead replica`);
+
+    // The replica comes back on its port: once it answers a health check it gets new sockets again.
+    const revived = gatewayServer('E');
+    servers.push(revived);
+    await new Promise<void>((resolve, reject) => {
+      revived.once('error', reject);
+      revived.listen(deadPort, '127.0.0.1', () => resolve());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const replicas = new Set<string>();
+    for (let i = 0; i < 4; i += 1) {
+      const outcome = await connect(`${edgeWs}/ws`);
+      assert.equal(outcome.opened, true, JSON.stringify(outcome));
+      if (outcome.opened) replicas.add(outcome.greeting.replica);
+    }
+    assert.deepEqual([...replicas].sort(), ['D', 'E']);
+  });
+
+  test('with every replica down the upgrade gets 502 JSON unavailable', async () => {
+    const apiUrl = await upstream(echoServer('api'));
+    const dead = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
+    const edge = (await startEdge(apiUrl, dead)).replace('http', 'ws');
+    const outcome = await connect(`${edge}/ws`);
+    assert.equal(outcome.opened, false);
+    if (!outcome.opened) {
+      assert.equal(outcome.status, 502);
+      assert.equal((JSON.parse(outcome.body) as { error: { code: string } }).error.code, 'unavailable');
     }
   });
 });

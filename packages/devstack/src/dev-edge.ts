@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { createProxyServer } from 'http-proxy-3';
 import serveStatic from 'serve-static';
 import type { Logger } from '@chat/logger';
+import { answers200 } from './answers-200.js';
 
 export interface DevEdgeOptions {
   /** Where /api/*, /healthz and /readyz go. */
@@ -14,6 +15,8 @@ export interface DevEdgeOptions {
   staticDir?: string;
   /** How long a replica that refused a connection is skipped. Default 3 s. */
   replicaCooldownMs?: number;
+  /** How often each replica's /healthz is asked; one that does not answer 200 gets no new sockets. Default 1 s. */
+  healthCheckIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -24,6 +27,8 @@ export interface DevEdgeServer extends Server {
 
 interface Replica {
   target: string;
+  /** What the last health check said (a replica counts as healthy until one says otherwise). */
+  healthy: boolean;
   /** Date.now() before which this replica is skipped, after it refused a connection. */
   downUntil: number;
 }
@@ -90,7 +95,8 @@ function staticFiles(root: string) {
 export function createDevEdge(options: DevEdgeOptions): DevEdgeServer {
   if (options.gatewayUrls.length === 0) throw new Error('createDevEdge: at least one gateway URL is needed');
   const cooldownMs = options.replicaCooldownMs ?? 3_000;
-  const replicas: Replica[] = options.gatewayUrls.map((target) => ({ target, downUntil: 0 }));
+  const replicas: Replica[] = options.gatewayUrls.map((target) => ({ target, healthy: true, downUntil: 0 }));
+  const healthCheckIntervalMs = options.healthCheckIntervalMs ?? 1_000;
   let nextReplica = 0;
   const agent = new Agent({ keepAlive: true });
   const proxy = createProxyServer({ xfwd: true, agent });
@@ -105,21 +111,41 @@ export function createDevEdge(options: DevEdgeOptions): DevEdgeServer {
     proxyReq.once('upgrade', () => upgraded.add(socket));
   });
 
+  /** The next replica in turn that answers its health check and has not refused a connection lately. */
   function pickReplica(): Replica {
     const now = Date.now();
     for (let offset = 0; offset < replicas.length; offset += 1) {
       const index = (nextReplica + offset) % replicas.length;
       const replica = replicas[index];
-      if (replica && replica.downUntil <= now) {
+      if (replica && replica.healthy && replica.downUntil <= now) {
         nextReplica = (index + 1) % replicas.length;
         return replica;
       }
     }
-    // Every replica refused recently: keep rotating rather than refusing everyone outright.
+    // No replica looks up: keep rotating rather than refusing everyone outright.
     const replica = replicas[nextReplica % replicas.length] as Replica;
     nextReplica = (nextReplica + 1) % replicas.length;
     return replica;
   }
+
+  // Active health checks, as a production balancer runs them: a replica that died (or is being
+  // restarted by npm start's supervisor) stops getting new sockets within one interval, before any
+  // client is refused, and gets them again once it answers. The passive cooldown above covers the
+  // moments between two checks.
+  async function checkReplicas(): Promise<void> {
+    await Promise.all(
+      replicas.map(async (replica) => {
+        replica.healthy = await answers200(`${replica.target}/healthz`, healthCheckIntervalMs);
+      }),
+    );
+  }
+  let checking: Promise<void> | undefined;
+  const healthChecks = setInterval(() => {
+    checking ??= checkReplicas().finally(() => {
+      checking = undefined;
+    });
+  }, healthCheckIntervalMs);
+  healthChecks.unref();
 
   const server = createServer((req, res) => {
     const path = pathnameOf(req);
@@ -165,7 +191,10 @@ export function createDevEdge(options: DevEdgeOptions): DevEdgeServer {
     });
   });
 
-  server.on('close', () => agent.destroy());
+  server.on('close', () => {
+    clearInterval(healthChecks);
+    agent.destroy();
+  });
 
   let closing: Promise<void> | undefined;
   server.shutdown = () => {

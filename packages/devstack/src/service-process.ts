@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { get as httpGet } from 'node:http';
+import { answers200 } from './answers-200.js';
 import { createOutputBuffer } from './output-buffer.js';
 import { killOnExit } from './process-reaper.js';
 import { waitForExit, type ExitStatus } from './wait-for-exit.js';
@@ -55,18 +55,6 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-/** One GET without keep-alive, so polling leaves no idle socket that would delay the service's shutdown. */
-function answers200(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const request = httpGet(url, { agent: false, timeout: HEALTH_REQUEST_TIMEOUT_MS }, (response) => {
-      response.resume();
-      resolve(response.statusCode === 200);
-    });
-    request.on('timeout', () => request.destroy(new Error('health check timed out')));
-    request.on('error', () => resolve(false));
-  });
-}
-
 function describeExit(status: ExitStatus): string {
   if (status.error) return status.error.message;
   return status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
@@ -105,7 +93,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
   if (options.healthUrl !== undefined) {
     const deadline = Date.now() + startTimeoutMs;
     for (;;) {
-      const outcome = await Promise.race([exit, answers200(options.healthUrl)]);
+      const outcome = await Promise.race([exit, answers200(options.healthUrl, HEALTH_REQUEST_TIMEOUT_MS)]);
       if (outcome === true) break;
       if (typeof outcome === 'object') throw failure(`exited during start-up (${describeExit(outcome)})`);
       if (Date.now() >= deadline) {
