@@ -18,7 +18,7 @@ export interface EndedSocket {
 export type NextStep =
   /** Retrying cannot help: stop and report this. */
   | { action: 'stop'; error: ChatConnectionError }
-  /** Connect again (to `url`), at once or after the backoff's delay (`delayMs`). */
+  /** Connect again to `url`: at once, or after `delayMs(false)`. */
   | { action: 'retry'; immediately: boolean };
 
 /**
