@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ChatConnectionError } from '../../packages/client/src/errors.js';
+import { parseServerFrame } from '../../packages/client/src/frame-parser.js';
+
+/** How the SDK reads what the gateway sends, driven directly (no socket). */
+
+function assertError(result: ReturnType<typeof parseServerFrame>, code: string, message?: string): void {
+  assert.ok(result instanceof ChatConnectionError, `expected a ChatConnectionError, got ${JSON.stringify(result)}`);
+  assert.equal(result.code, code);
+  if (message !== undefined) assert.equal(result.message, message);
+}
+
+const summary = { id: 'm1', conversationId: 'c1', seq: 1, author: 'alice', text: 'hi', createdAt: '2026-01-01T00:00:00.000Z', conversationTitle: 't' };
+
+describe('SDK frame parser', () => {
+  it('reads ready, message and resumed frames', () => {
+    assert.deepEqual(parseServerFrame('{"type":"ready","user":"bob","epoch":"e1"}'), { type: 'ready', user: 'bob', epoch: 'e1' });
+    assert.deepEqual(parseServerFrame(JSON.stringify({ type: 'message', data: summary })), { type: 'message', data: summary });
+    assert.deepEqual(parseServerFrame('{"type":"resumed","recovered":true}'), { type: 'resumed', recovered: true, conversations: [] });
+    assert.deepEqual(parseServerFrame('{"type":"resumed","recovered":false,"conversations":["c1",2]}'), {
+      type: 'resumed',
+      recovered: false,
+      conversations: ['c1', '2'],
+    });
+  });
+
+  it('turns an error frame into a ChatConnectionError with the gateway code and message', () => {
+    assertError(parseServerFrame('{"type":"error","code":"rate_limited","message":"slow down"}'), 'rate_limited', 'slow down');
+  });
+
+  it('ignores pong and frame types from later versions of the contract', () => {
+    assert.equal(parseServerFrame('{"type":"pong"}'), undefined);
+    assert.equal(parseServerFrame('{"type":"typing","conversationId":"c1"}'), undefined);
+  });
+
+  it('reports what it cannot read as invalid_frame', () => {
+    assertError(parseServerFrame(new Uint8Array([1, 2])), 'invalid_frame', 'the gateway sent a binary frame');
+    assertError(parseServerFrame('{not json'), 'invalid_frame', 'the gateway sent a frame that is not JSON');
+    assertError(parseServerFrame('null'), 'invalid_frame', 'the gateway sent a frame that is not an object');
+    assertError(parseServerFrame('"ready"'), 'invalid_frame', 'the gateway sent a frame that is not an object');
+    for (const data of [{ ...summary, seq: 0 }, { ...summary, seq: 1.5 }, { ...summary, conversationId: 7 }, null]) {
+      assertError(parseServerFrame(JSON.stringify({ type: 'message', data })), 'invalid_frame', 'the gateway sent a malformed message frame');
+    }
+  });
+});
