@@ -139,7 +139,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }),
   );
 
-  startPubsubRecovery({ subscriber: deps.subscriber, channels, connections, conversations: deps.conversations, epoch, logger, isStopping });
   let sweeps: { stop(): void }[] = [];
 
   return {
@@ -147,6 +146,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     connections,
     async start() {
       await deps.jwt.start();
+      startPubsubRecovery({ subscriber: deps.subscriber, channels, connections, conversations: deps.conversations, epoch, logger, isStopping });
       server.listen(settings.port, settings.host);
       await once(server, 'listening');
       sweeps = [startHeartbeat(connections, slots, settings.heartbeatIntervalMs), startTokenExpirySweep(connections)];
