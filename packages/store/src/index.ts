@@ -11,3 +11,4 @@ export * from './delivery-store.js';
 export * from './store-epoch.js';
 export * from './rate-limiter.js';
 export * from './user-socket-slots.js';
+export * from './close-redis.js';

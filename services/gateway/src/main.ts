@@ -16,24 +16,23 @@ const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:
 const subscriber = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:subscriber`, role: 'subscriber' });
 watchRedis({ command: redis, subscriber }, logger, registry);
 
-const jwt = tokensFromEnv(config, (error) => logger.warn({ err: error }, 'JWKS refresh failed'));
-await jwt.start().catch((error: unknown) => {
-  logger.fatal({ err: error }, 'JWT keys could not be loaded');
-  process.exit(1);
-});
-
 const gateway = createGateway({
   logger,
   registry,
-  tokens: jwt.tokens,
+  jwt: tokensFromEnv(config, (error) => logger.warn({ err: error }, 'JWKS refresh failed')),
   keys,
   conversations: createConversationStore(redis, keys),
   messages: createMessageStore(redis, keys),
-  subscriber,
   socketSlots: createUserSocketSlots(redis, keys),
+  redis,
+  subscriber,
   observeEpoch: () => observeStoreEpoch(redis, keys),
   isReady: () => redisAnswers(redis),
   settings: {
+    host: config.GATEWAY_HOST,
+    port: config.GATEWAY_PORT,
+    // A second of the shutdown budget is left for closing the server and the Redis connections.
+    closeTimeoutMs: Math.max(config.SHUTDOWN_TIMEOUT_MS - 1000, 500),
     maxFrameBytes: config.MAX_FRAME_BYTES,
     sendBufferLimitBytes: config.SEND_BUFFER_LIMIT_BYTES,
     heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
@@ -46,12 +45,8 @@ const gateway = createGateway({
   },
 });
 
-gateway.server.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => {
-  logger.info({ port: config.GATEWAY_PORT, host: config.GATEWAY_HOST }, 'gateway listening');
+await gateway.start().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'gateway could not start (JWT keys or listening address)');
+  process.exit(1);
 });
-
-onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
-  jwt.stop();
-  await gateway.close(Math.max(config.SHUTDOWN_TIMEOUT_MS - 1000, 500));
-  await Promise.allSettled([redis.quit(), subscriber.quit()]);
-});
+onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, () => gateway.stop());

@@ -39,3 +39,5 @@ export function createWorkerMetrics(registry: Registry, queue: Queue) {
   });
   return { jobs, duration, published, requeued };
 }
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

@@ -1,0 +1,82 @@
+import { CloseCode } from '@chat/contracts';
+import type { Logger } from '@chat/logger';
+import type { ConversationStore, Redis } from '@chat/store';
+import type { ConnectionRegistry } from './connection-registry.js';
+import type { EpochTracker } from './epoch-tracker.js';
+import type { UserChannelSubscriber } from './user-channel-subscriber.js';
+
+export interface PubsubRecoveryDeps {
+  /** The SUBSCRIBE connection, watched for going away and coming back. */
+  subscriber: Redis;
+  channels: UserChannelSubscriber;
+  connections: ConnectionRegistry;
+  conversations: ConversationStore;
+  epoch: EpochTracker;
+  logger: Logger;
+  /** Recovery gives up once the gateway stops. */
+  isStopping: () => boolean;
+}
+
+/** Users whose conversations are read from the store at once while catching up. */
+const RECOVERY_BATCH = 50;
+const RETRY_AFTER_MS = 1000;
+
+/**
+ * After a pub/sub outage: what was published meanwhile never reached this replica. If the store
+ * kept its history, every socket reads what it missed from the store; if history may have gone
+ * backwards (new epoch), cursors mean nothing any more and every socket is sent away to resume.
+ */
+export function startPubsubRecovery(deps: PubsubRecoveryDeps): void {
+  const { connections, logger } = deps;
+  let lostAt: number | undefined;
+  let recovering: Promise<void> | undefined;
+
+  async function catchUpEveryone(): Promise<void> {
+    const users = [...new Set([...connections.all()].map((client) => client.username))];
+    for (let i = 0; i < users.length; i += RECOVERY_BATCH) {
+      await Promise.all(
+        users.slice(i, i + RECOVERY_BATCH).map(async (username) => {
+          const ids = await deps.conversations.idsOf(username);
+          await Promise.all([...(connections.socketsOf(username) ?? [])].map((client) => client.catchUp(ids)));
+        }),
+      );
+    }
+  }
+
+  async function recover(): Promise<void> {
+    while (!deps.isStopping()) {
+      try {
+        const outage = lostAt;
+        lostAt = undefined;
+        const { changed, epoch } = await deps.epoch.refresh();
+        if (changed) {
+          logger.warn({ epoch }, 'store history changed (new epoch); closing sockets so clients resume');
+          for (const client of connections.all()) client.close(CloseCode.TryAgainLater, 'store restarted; resume');
+          return;
+        }
+        await deps.channels.resubscribeAll();
+        await catchUpEveryone();
+        logger.info({ outageMs: outage === undefined ? undefined : Date.now() - outage, sockets: connections.size }, 'caught up after pub/sub outage');
+        return;
+      } catch (error) {
+        logger.warn({ err: error }, 'recovery after pub/sub outage failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_MS));
+      }
+    }
+  }
+
+  function startRecovery(): void {
+    if (lostAt === undefined || recovering || deps.isStopping()) return;
+    recovering = recover().finally(() => {
+      recovering = undefined;
+      // Lost again while recovering: go round once more.
+      if (deps.subscriber.status === 'ready') startRecovery();
+    });
+  }
+
+  // Before the first socket read the epoch, nothing was served that could have been missed.
+  deps.subscriber.on('close', () => {
+    if (!deps.isStopping() && deps.epoch.current !== undefined) lostAt ??= Date.now();
+  });
+  deps.subscriber.on('ready', startRecovery);
+}

@@ -1,0 +1,112 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import { DELIVERY_QUEUE, type DeliveryJob } from '@chat/contracts';
+import type { Logger } from '@chat/logger';
+import { createOpsServer, type Registry } from '@chat/metrics';
+import type { Service } from '@chat/runtime';
+import { closeRedis, type DeliveryStore, type Keys, type Outbox, type Redis } from '@chat/store';
+import { createDeliverMessage } from './deliver-message.js';
+import { createDeliveryConsumer } from './delivery-consumer.js';
+import { startOutboxSweeper } from './outbox-sweeper.js';
+import { createWorkerMetrics } from './worker-metrics.js';
+
+export interface WorkerSettings {
+  /** Interface and port of the ops routes (/healthz, /readyz, /metrics; 0: any free port). */
+  host: string;
+  port: number;
+  /** Jobs processed at once. */
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  /** How often the outbox sweeper runs, and how old an entry must be for it to re-enqueue it. */
+  sweepIntervalMs: number;
+  sweepGraceMs: number;
+}
+
+export interface WorkerDeps {
+  logger: Logger;
+  registry: Registry;
+  keys: Keys;
+  deliveries: DeliveryStore;
+  outbox: Outbox;
+  /** The command connection the stores use; stop() closes it. */
+  redis: Redis;
+  /** The delivery queue's connection (the sweeper re-enqueues on it, metrics count on it); stop() closes it. */
+  queueRedis: Redis;
+  /** The consumer's own connection (BullMQ: maxRetriesPerRequest null); stop() closes it. */
+  consumerRedis: Redis;
+  isReady: () => Promise<boolean>;
+  settings: WorkerSettings;
+}
+
+export interface DeliveryWorker extends Service {
+  /** The ops routes' server (its address once started). */
+  server: Server;
+}
+
+/**
+ * The delivery worker: consumes the delivery queue (one script per job publishes the frame to the
+ * members' channels), re-enqueues what the outbox says was never enqueued, and serves the ops
+ * routes. start() resolves once its loop runs and the ops routes listen; stop() lets the jobs in hand finish
+ * (anything unfinished is picked up again as stalled), then closes its connections.
+ */
+export function createWorker(deps: WorkerDeps): DeliveryWorker {
+  const { logger, settings } = deps;
+  const queue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: deps.queueRedis, prefix: deps.keys.queuePrefix });
+  const metrics = createWorkerMetrics(deps.registry, queue);
+  const consumer = createDeliveryConsumer({
+    connection: deps.consumerRedis,
+    queuePrefix: deps.keys.queuePrefix,
+    process: createDeliverMessage({
+      deliveries: deps.deliveries,
+      logger,
+      onPublished: (recipients) => metrics.published.inc(recipients),
+    }),
+    metrics,
+    logger,
+    concurrency: settings.concurrency,
+    lockDurationMs: settings.lockDurationMs,
+    stalledIntervalMs: settings.stalledIntervalMs,
+  });
+  const server = createOpsServer({
+    registry: deps.registry,
+    isReady: deps.isReady,
+    onError: (error) => logger.error({ err: error }, 'ops route failed'),
+  });
+  let sweeper: { stop(): Promise<void> } | undefined;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    server,
+    async start() {
+      // As BullMQ's autorun does it: the loop's promise settles only when the worker closes. Not
+      // awaited: while Redis is away the worker still answers /healthz (and /readyz says 503).
+      consumer.run().catch((error: Error) => consumer.emit('error', error));
+      sweeper = startOutboxSweeper({
+        outbox: deps.outbox,
+        queue,
+        logger,
+        intervalMs: settings.sweepIntervalMs,
+        graceMs: settings.sweepGraceMs,
+        onRequeued: (count) => metrics.requeued.inc(count),
+      });
+      server.listen(settings.port, settings.host);
+      await once(server, 'listening');
+      logger.info({ port: (server.address() as AddressInfo).port, concurrency: settings.concurrency }, 'worker running');
+    },
+    stop() {
+      stopping ??= (async () => {
+        await consumer.close();
+        await sweeper?.stop();
+        await queue.close();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await closed;
+        await Promise.all([deps.redis, deps.queueRedis, deps.consumerRedis].map(closeRedis));
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { DELIVERY_JOB, DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE, decodeDeliveryEvent, type DeliveryJob } from '@chat/contracts';
+import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
+import { createLogger, createProcessIdentity } from '@chat/logger';
+import { createMetricsRegistry } from '@chat/metrics';
+import {
+  connectRedis,
+  createConversationStore,
+  createDeliveryStore,
+  createKeys,
+  createMessageStore,
+  createOutbox,
+  redisAnswers,
+  waitForRedis,
+  type Keys,
+  type Redis,
+} from '@chat/store';
+import { createWorker, type DeliveryWorker, type WorkerSettings } from '../../services/worker/src/create-worker.js';
+import { waitFor } from '../support/wait-for.js';
+
+// The worker started in-process as its main.ts starts it, against a private redis-server: a job on
+// the queue reaches the members' channels, the outbox sweeper re-enqueues what was never
+// enqueued, and stop() closes everything it was given, once however often it is called.
+
+let server: RedisServerHandle;
+/** The test's own connections: setup, enqueueing and listening on the members' channels. */
+let setup: Redis;
+let listener: Redis;
+let queue: Queue<DeliveryJob>;
+const keys: Keys = createKeys(`t${randomBytes(6).toString('hex')}`);
+const received: { user: string; payload: Buffer }[] = [];
+
+before(async () => {
+  server = await startRedisServer({});
+  setup = connectRedis({ url: server.url, name: 'test:setup', role: 'queue' });
+  listener = connectRedis({ url: server.url, name: 'test:listener', role: 'subscriber' });
+  await waitForRedis(setup, 10_000);
+  await listener.psubscribe(`${keys.userChannelPrefix}*`);
+  listener.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, payload: Buffer) => {
+    received.push({ user: channel.toString().slice(keys.userChannelPrefix.length), payload });
+  });
+  queue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: setup, prefix: keys.queuePrefix });
+});
+
+after(async () => {
+  await queue?.close();
+  setup?.disconnect();
+  listener?.disconnect();
+  await server?.dispose();
+});
+
+interface BuiltWorker {
+  worker: DeliveryWorker;
+  /** Every connection it was given (stop() closes them). */
+  connections: Redis[];
+}
+
+/** A worker wired as services/worker/src/main.ts wires it, ops routes on 127.0.0.1:0; not started. */
+function buildWorker(settings: Partial<WorkerSettings> = {}): BuiltWorker {
+  const identity = createProcessIdentity('worker');
+  const logger = createLogger(identity, { level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false });
+  const redis = connectRedis({ url: server.url, name: 'test:worker:command', role: 'command' });
+  const queueRedis = connectRedis({ url: server.url, name: 'test:worker:queue', role: 'queue' });
+  const consumerRedis = queueRedis.duplicate({ connectionName: 'test:worker:consumer' });
+  const worker = createWorker({
+    logger,
+    registry: createMetricsRegistry(identity),
+    keys,
+    deliveries: createDeliveryStore(redis, keys),
+    outbox: createOutbox(redis, keys),
+    redis,
+    queueRedis,
+    consumerRedis,
+    isReady: () => redisAnswers(redis),
+    settings: {
+      host: '127.0.0.1',
+      port: 0,
+      concurrency: 2,
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+      // Long by default, so a delivery comes from the job the test enqueued, not from the sweeper.
+      sweepIntervalMs: 60_000,
+      sweepGraceMs: 60_000,
+      ...settings,
+    },
+  });
+  const connections = [redis, queueRedis, consumerRedis];
+  // main.ts has watchRedis listen; without a listener ioredis prints each error (e.g. a stop() mid-connect).
+  for (const connection of connections) connection.on('error', (error: Error) => logger.debug({ err: { message: error.message } }, 'redis connection error'));
+  return { worker, connections };
+}
+
+async function startWorker(settings: Partial<WorkerSettings> = {}): Promise<BuiltWorker & { opsUrl: string }> {
+  const built = buildWorker(settings);
+  // The command connection refuses commands until it is ready (no offline queue).
+  await waitForRedis(built.connections[0] as Redis, 10_000);
+  await built.worker.start();
+  const { port } = built.worker.server.address() as AddressInfo;
+  return { ...built, opsUrl: `http://127.0.0.1:${port}` };
+}
+
+/** Resolves once every connection has closed for good (QUIT answered, no reconnecting). */
+function allEnded(connections: Redis[]): Promise<void> {
+  const open = () => connections.filter((connection) => connection.status !== 'end');
+  return waitFor(() => open().length === 0, 'the connections to close', 5000, () => open().map((c) => `${c.options.connectionName}: ${c.status}`).join(', '));
+}
+
+/** A stored message (and its outbox entry) in a new conversation of ann and bob; not enqueued. */
+async function storedMessage(text: string) {
+  const conversation = await createConversationStore(setup, keys).create({ title: 'in-process', createdBy: 'ann', users: ['ann', 'bob'] });
+  return createMessageStore(setup, keys).append(conversation.id, 'ann', text);
+}
+
+async function framesFor(conversationId: string, count: number) {
+  const matching = () =>
+    received.flatMap(({ user, payload }) => {
+      const event = decodeDeliveryEvent(payload);
+      return event?.conversationId === conversationId ? [{ user, event }] : [];
+    });
+  await waitFor(() => matching().length >= count, `${count} delivery events of ${conversationId}`, 10_000, () => `got ${matching().length}`);
+  return matching();
+}
+
+/** The value of the sample of `name` whose labels include `label` (e.g. outcome="completed"), 0 if none. */
+async function metricValue(opsUrl: string, name: string, label = ''): Promise<number> {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text();
+  const sample = text.split('\n').find((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(label));
+  return sample === undefined ? 0 : Number(sample.slice(sample.lastIndexOf(' ') + 1));
+}
+
+/** Polls /metrics until the sample reaches `expected` (the counters move after the publish is seen). */
+async function untilMetric(opsUrl: string, name: string, label: string, expected: number): Promise<void> {
+  let value = await metricValue(opsUrl, name, label);
+  const deadline = Date.now() + 10_000;
+  while (value < expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    value = await metricValue(opsUrl, name, label);
+  }
+  assert.equal(value, expected, `${name}{${label}}`);
+}
+
+describe('createWorker', () => {
+  test('started in-process it serves the ops routes and delivers a queued job to every member', async () => {
+    const { worker, connections, opsUrl } = await startWorker();
+    try {
+      assert.equal((await fetch(`${opsUrl}/healthz`)).status, 200);
+      assert.equal((await fetch(`${opsUrl}/readyz`)).status, 200);
+
+      const { message, job } = await storedMessage('hello from the queue');
+      await queue.add(DELIVERY_JOB, job, { ...DELIVERY_JOB_OPTIONS, jobId: job.messageId });
+      const frames = await framesFor(message.conversationId, 2);
+      assert.deepEqual(frames.map((f) => f.user).sort(), ['ann', 'bob']);
+      for (const { event } of frames) {
+        assert.equal(event.seq, message.seq);
+        assert.deepEqual(JSON.parse(event.frame.toString('utf8')), { type: 'message', data: { ...message, conversationTitle: 'in-process' } });
+      }
+      await untilMetric(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"', 1);
+      await untilMetric(opsUrl, 'chat_delivery_events_published_total', '', 2);
+      assert.equal(await metricValue(opsUrl, 'chat_outbox_requeued_total'), 0, 'delivered from the queued job');
+    } finally {
+      await worker.stop();
+    }
+
+    // Stopped: nothing listens, every connection it was given is closed, and stopping again is a no-op.
+    assert.equal(worker.server.listening, false);
+    await allEnded(connections);
+    await worker.stop();
+    await assert.rejects(fetch(`${opsUrl}/healthz`));
+  });
+
+  test('the outbox sweeper re-enqueues a stored message whose job never reached the queue', async () => {
+    const { worker, opsUrl } = await startWorker({ sweepIntervalMs: 50, sweepGraceMs: 1 });
+    try {
+      const { message } = await storedMessage('never enqueued by the api');
+      const frames = await framesFor(message.conversationId, 2);
+      assert.deepEqual(frames.map((f) => f.user).sort(), ['ann', 'bob']);
+      assert.ok((await metricValue(opsUrl, 'chat_outbox_requeued_total')) >= 1, 'the sweeper enqueued it');
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('stop() before start() closes its connections and is idempotent', async () => {
+    const { worker, connections } = buildWorker();
+    const first = worker.stop();
+    assert.equal(worker.stop(), first, 'a second stop() returns the same promise');
+    await first;
+    await allEnded(connections);
+  });
+});
