@@ -74,7 +74,8 @@ async function bundleDeclarations() {
 
 function diagnostics(rootNames, options) {
   const program = ts.createProgram(rootNames, { strict: true, noEmit: true, skipLibCheck: false, ...options });
-  return ts.formatDiagnostics(ts.getPreEmitDiagnostics(program), {
+  // With the offending line quoted, so a failed check names the type.
+  return ts.formatDiagnosticsWithColorAndContext(ts.getPreEmitDiagnostics(program), {
     getCanonicalFileName: (name) => name,
     getCurrentDirectory: () => packageDir,
     getNewLine: () => '\n',
@@ -109,7 +110,7 @@ function checkDeclarations() {
     types: ['node'],
     skipLibCheck: true,
   });
-  if (drift) fail(`a published wire type differs from @chat/contracts:\n${drift}`);
+  if (drift) fail(`a published wire type differs from @chat/contracts (the line names it):\n${drift}`);
 }
 
 rmSync(join(distDir, 'index.js'), { force: true });
