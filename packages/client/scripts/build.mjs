@@ -26,7 +26,13 @@ const workDir = join(distDir, '.declarations');
 /** The only modules outside the SDK's sources the bundle may contain: zod-free, no imports. */
 const SHARED_TABLES = ['close-codes', 'error-codes', 'limits'];
 
+function removeOutputs() {
+  for (const name of ['index.js', 'index.js.map', 'index.d.ts']) rmSync(join(distDir, name), { force: true });
+}
+
+/** A bundle that failed a check must not outlive the build. */
 function fail(message) {
+  removeOutputs();
   process.stderr.write(`client build: ${message}\n`);
   process.exit(1);
 }
@@ -42,13 +48,18 @@ async function bundleJavaScript() {
     target: 'es2022',
     sourcemap: true,
     metafile: true,
+    // metafile paths are relative to this.
+    absWorkingDir: repoRoot,
     logLevel: 'warning',
   });
   const contractsDist = join(repoRoot, 'packages', 'contracts', 'dist');
   const allowed = (input) =>
     input.startsWith(join(packageDir, 'src')) || SHARED_TABLES.some((name) => input === join(contractsDist, `${name}.js`));
   const strays = Object.keys(metafile.inputs).map((input) => join(repoRoot, input)).filter((input) => !allowed(input));
-  if (strays.length > 0) fail(`dist/index.js would carry more than the SDK and its shared tables: ${strays.map((s) => relative(repoRoot, s)).join(', ')}`);
+  if (strays.length > 0) {
+    const names = strays.map((input) => relative(repoRoot, input)).join(', ');
+    fail(`dist/index.js would carry more than the SDK and its shared tables: ${names}`);
+  }
 }
 
 async function bundleDeclarations() {
@@ -66,7 +77,14 @@ async function bundleDeclarations() {
   );
   // tsc -b has type-checked the sources already.
   const [bundled] = generateDtsBundle(
-    [{ filePath: entry, noCheck: true, libraries: { inlinedLibraries: ['@chat/contracts'] }, output: { noBanner: true, exportReferencedTypes: false } }],
+    [
+      {
+        filePath: entry,
+        noCheck: true,
+        libraries: { inlinedLibraries: ['@chat/contracts'] },
+        output: { noBanner: true, exportReferencedTypes: false },
+      },
+    ],
     { preferredConfigPath: tsconfig },
   );
   writeFileSync(join(distDir, 'index.d.ts'), bundled);
@@ -85,9 +103,8 @@ function diagnostics(rootNames, options) {
 function checkDeclarations() {
   const declarations = join(distDir, 'index.d.ts');
   // Self-contained: compiles on its own, resolving no other module.
-  if (/^\s*(import|export .* from|\/\/\/ <reference)/m.test(readFileSync(declarations, 'utf8'))) {
-    fail('dist/index.d.ts refers to another module');
-  }
+  const text = readFileSync(declarations, 'utf8');
+  if (/^\s*(import|export .* from|\/\/\/ <reference)/m.test(text)) fail('dist/index.d.ts refers to another module');
   const alone = diagnostics([declarations], { noResolve: true, types: [], lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'] });
   if (alone) fail(`dist/index.d.ts does not compile on its own:\n${alone}`);
 
@@ -113,8 +130,7 @@ function checkDeclarations() {
   if (drift) fail(`a published wire type differs from @chat/contracts (the line names it):\n${drift}`);
 }
 
-rmSync(join(distDir, 'index.js'), { force: true });
-rmSync(join(distDir, 'index.d.ts'), { force: true });
+removeOutputs();
 await bundleJavaScript();
 await bundleDeclarations();
 checkDeclarations();

@@ -1,6 +1,6 @@
 /**
  * Every WebSocket close code of the protocol, the gateway's and the SDK's, in one table. No zod and
- * no imports: the SDK ships it (`@chat/contracts/close-codes`). Style after Hocuspocus's CloseEvents.
+ * no imports: the SDK ships it (`@chat/contracts/close-codes`).
  */
 export const CloseCode = {
   /** Sent by the SDK when it closes the socket on purpose (close()). */
