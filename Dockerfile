@@ -56,7 +56,8 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
 # ---- web: the chat page, bundled by esbuild (web/build.mjs) from web/src and @chat/client's dist ----
 FROM build AS web
 COPY web/ web/
-RUN node web/build.mjs
+# tsc -b only type-checks the SDK; its own build bundles packages/client/dist/index.js.
+RUN node packages/client/scripts/build.mjs && node web/build.mjs
 
 # ---- edge: nginx with the page; the config comes from deploy/nginx/nginx.conf.template (compose) ----
 FROM ${NGINX_IMAGE} AS edge

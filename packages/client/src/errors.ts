@@ -10,7 +10,10 @@ export class ChatClientError extends Error {
 export class ChatApiError extends ChatClientError {
   /** HTTP status; 0 when a 2xx answer could not be read. */
   readonly status: number;
-  /** The contract's error slug (`unauthenticated`, `not_found`, `invalid_request` …). */
+  /**
+   * The contract's error slug, an `ErrorCode` (`unauthenticated`, `not_found`, `invalid_request` …);
+   * typed as a string because a newer server may send a code this SDK does not know yet.
+   */
   readonly code: string;
   /** From `Retry-After` on a 429 or 503, in seconds. */
   readonly retryAfterSeconds: number | undefined;
@@ -39,7 +42,7 @@ export class ChatNetworkError extends ChatClientError {
  * refused upgrade, a token that cannot be refreshed, a connection that timed out.
  */
 export class ChatConnectionError extends ChatClientError {
-  /** The gateway's code for an `error` frame, else one of the SDK's (see README). */
+  /** The gateway's code for an `error` frame (an `ErrorCode`), else one of the SDK's (see README). */
   readonly code: string;
   /** The WebSocket close code, when the error ended a socket. */
   readonly closeCode: number | undefined;

@@ -1,24 +1,10 @@
+import type { ErrorCode } from './error-codes.js';
+import type { ErrorBody } from './response-schemas.js';
+
 /**
  * Errors a user can cause, as typed values. Packages throw them; each service maps them to its
  * transport in one place (the api's error middleware, the gateway's error frame).
  */
-
-export type ErrorCode =
-  | 'invalid_json'
-  | 'invalid_request'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'rate_limited'
-  | 'unavailable'
-  | 'internal';
-
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
-}
 
 export abstract class ChatError extends Error {
   abstract readonly code: ErrorCode;

@@ -1,15 +1,11 @@
 import { z } from 'zod';
 import { idSchema, usernameSchema } from './identifiers.js';
+import { MEMBERS_MAX, MESSAGE_TEXT_MAX, PAGE_LIMIT_MAX, PASSWORD_MAX, PASSWORD_MIN, TITLE_MAX } from './limits.js';
 
-/** Request schemas for the REST api. `strictObject` refuses unknown fields, as the contract asks. */
-
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 256;
-export const TITLE_MAX = 200;
-export const MESSAGE_TEXT_MAX = 4000;
-export const MEMBERS_MAX = 1000;
-export const PAGE_LIMIT_DEFAULT = 50;
-export const PAGE_LIMIT_MAX = 500;
+/**
+ * The REST api's request bodies and query strings, as the zod schemas the routes validate with,
+ * and their types. `strictObject` refuses unknown fields, as the contract asks.
+ */
 
 export const credentialsSchema = z.strictObject({
   username: usernameSchema,
@@ -21,13 +17,13 @@ const memberListSchema = z.array(usernameSchema).max(MEMBERS_MAX);
 
 export const createConversationSchema = z.strictObject({
   title: titleSchema,
-  users: memberListSchema,
+  users: memberListSchema.describe('Other members; the creator is always a member'),
 });
 
 export const updateConversationSchema = z
   .strictObject({
     title: titleSchema.optional(),
-    users: memberListSchema.optional(),
+    users: memberListSchema.optional().describe('The new member list; the caller stays a member'),
   })
   .refine((body) => body.title !== undefined || body.users !== undefined, {
     message: 'give title, users or both',
@@ -54,3 +50,7 @@ export type CreateConversationBody = z.infer<typeof createConversationSchema>;
 export type UpdateConversationBody = z.infer<typeof updateConversationSchema>;
 export type PostMessageBody = z.infer<typeof postMessageSchema>;
 export type ListMessagesQuery = z.infer<typeof listMessagesQuerySchema>;
+
+/** What a client sends (before the api trims the title): the SDK's argument types. */
+export type CreateConversationInput = z.input<typeof createConversationSchema>;
+export type UpdateConversationInput = z.input<typeof updateConversationSchema>;

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { idSchema, usernameSchema } from './identifiers.js';
+import { MESSAGE_TEXT_MAX, TITLE_MAX } from './limits.js';
+
+/**
+ * The objects users see on the wire (the REST answers, and the `message` frame's `data`), as zod
+ * schemas; their TypeScript types are inferred here and nowhere else. Objects are strict because
+ * the answers carry nothing else (a client may rely on that; the api tests check it too). A
+ * `.describe()` text ends up in the OpenAPI document and in the SDK's declarations.
+ */
+
+const isoTime = z.iso.datetime().describe('ISO-8601 UTC time');
+
+export const userSchema = z
+  .strictObject({
+    username: usernameSchema,
+    createdAt: isoTime,
+  })
+  .describe('A registered user');
+
+export const conversationSchema = z
+  .strictObject({
+    id: idSchema.describe('Opaque, server-chosen, URL-safe'),
+    title: z.string().min(1).max(TITLE_MAX),
+    users: z.array(usernameSchema).describe('Members, sorted by username; always includes the creator at creation'),
+    createdAt: isoTime,
+    createdBy: usernameSchema,
+  })
+  .describe('A conversation the caller is a member of');
+
+export const messageSchema = z
+  .strictObject({
+    id: idSchema,
+    conversationId: idSchema,
+    seq: z.number().int().min(1).describe('1, 2, 3 … within one conversation: no gaps, no repeats, in acceptance order'),
+    author: usernameSchema,
+    text: z.string().min(1).max(MESSAGE_TEXT_MAX),
+    createdAt: isoTime,
+  })
+  .describe('A stored message');
+
+export const summarySchema = messageSchema
+  .extend({ conversationTitle: z.string().min(1).max(TITLE_MAX) })
+  .describe('What the live connection delivers: a message plus what a notification needs');
+
+export type User = z.infer<typeof userSchema>;
+export type Conversation = z.infer<typeof conversationSchema>;
+export type Message = z.infer<typeof messageSchema>;
+export type Summary = z.infer<typeof summarySchema>;

@@ -1,0 +1,15 @@
+/**
+ * The contract's size limits, as plain numbers with no zod, so the SDK can ship them
+ * (`@chat/contracts/limits`) without a dependency. The schemas enforce them.
+ */
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 256;
+export const TITLE_MAX = 200;
+export const MESSAGE_TEXT_MAX = 4000;
+/** Members given in one create or update. */
+export const MEMBERS_MAX = 1000;
+export const PAGE_LIMIT_DEFAULT = 50;
+export const PAGE_LIMIT_MAX = 500;
+/** Cursors in one `resume` frame; a client with more sends several frames. */
+export const RESUME_CURSORS_MAX = 1000;
