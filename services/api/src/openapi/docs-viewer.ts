@@ -20,7 +20,7 @@ const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
 });
 `;
 
-export type DocsAsset = { type: 'text/javascript' | 'text/css' } & ({ file: string } | { text: string });
+type DocsAsset = { type: 'text/javascript' | 'text/css' } & ({ file: string } | { text: string });
 
 /** Every file the page loads, by the name in its URL. */
 export const DOCS_ASSETS = {
