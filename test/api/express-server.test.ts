@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import express from 'express';
-import { createExpressServer } from '../../services/api/dist/http/express-server.js';
+import { createExpressServer } from '../../services/api/src/http/express-server.js';
 
 // The server must hand express objects that already have express's prototypes (so express does
 // not re-prototype them per request), and express must work on them exactly as on plain ones.

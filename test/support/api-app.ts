@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { connectRedis, createKeys, waitForRedis, type Keys, type Redis } from '@chat/store';
-import { loadApiConfig } from '../../services/api/dist/config.js';
-import { buildApi } from '../../services/api/dist/build-api.js';
-import { createExpressServer } from '../../services/api/dist/http/express-server.js';
+import { loadApiConfig } from '../../services/api/src/config.js';
+import { createApi } from '../../services/api/src/create-api.js';
 
 export interface ApiInProcessOptions {
   /** BODY_LIMIT_BYTES; default 65536 as in production. */
@@ -24,6 +22,8 @@ export interface ApiInProcessOptions {
 export interface ApiInProcess {
   /** http://127.0.0.1:PORT */
   url: string;
+  /** The express app it serves, for tests that look at what it registered. */
+  expressApp: Express;
   redisUrl: string;
   /** The random REDIS_PREFIX of this app: every key it writes starts with `${prefix}:`. */
   prefix: string;
@@ -37,25 +37,8 @@ export interface ApiInProcess {
   stop(): Promise<void>;
 }
 
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections();
-  });
-}
-
 /**
- * The api's real express app, wired as `services/api/src/main.ts` wires it (real stores, scrypt,
+ * The api service as `services/api/src/main.ts` starts it (`createApi`: real stores, scrypt,
  * HS256 tokens, the BullMQ enqueuer), over a private redis-server, listening on 127.0.0.1:0.
  */
 export async function startApiInProcess(options: ApiInProcessOptions = {}): Promise<ApiInProcess> {
@@ -67,6 +50,8 @@ export async function startApiInProcess(options: ApiInProcessOptions = {}): Prom
   const logger = createLogger(identity, { level: options.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false });
 
   const config = loadApiConfig({
+    API_HOST: '127.0.0.1',
+    API_PORT: '0',
     REDIS_URL: redisServer.url,
     REDIS_PREFIX: prefix,
     JWT_SECRET: jwtSecret,
@@ -76,28 +61,26 @@ export async function startApiInProcess(options: ApiInProcessOptions = {}): Prom
     ENQUEUE_TIMEOUT_MS: String(options.enqueueTimeoutMs ?? 1000),
     ...options.env,
   });
-  const api = buildApi(config, identity, logger);
+  const api = createApi({ config, identity, logger });
   await api.start();
   const assertRedis = connectRedis({ url: redisServer.url, name: 'test:assertions', role: 'queue' });
   // Expected while a fault test has Redis down; without a listener ioredis prints each one.
   assertRedis.on('error', (error: Error) => logger.debug({ err: { message: error.message } }, 'redis connection error'));
-  // The command connection refuses commands until it is ready (no offline queue).
-  await Promise.all([waitForRedis(api.redis, 10_000), waitForRedis(assertRedis, 10_000)]);
-
-  const app = api.app;
-  const server = createExpressServer(app);
-  const port = await listen(server);
+  await waitForRedis(assertRedis, 10_000);
 
   let stopping: Promise<void> | undefined;
   async function stopAll(): Promise<void> {
-    await closeServer(server);
-    await api.close();
+    const stopped = api.stop();
+    // Keep-alive sockets a test left open would hold the server; a test has nothing in flight here.
+    api.server.closeAllConnections();
+    await stopped;
     assertRedis.disconnect();
     await redisServer.dispose();
   }
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${api.address().port}`,
+    expressApp: api.app,
     redisUrl: redisServer.url,
     prefix,
     keys,

@@ -7,6 +7,16 @@ export interface OpsRoutesDeps {
   isReady: () => Promise<boolean>;
 }
 
+/** The paths every service answers for its operators. */
+export const OPS_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
+export type OpsPath = (typeof OPS_PATHS)[number];
+
+/**
+ * Answers one ops route. Takes node's request and response, so it is also an express handler
+ * (`app.get('/healthz', handlers['/healthz'])`): express's objects extend node's.
+ */
+export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -14,33 +24,41 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** /healthz, /readyz and /metrics, one handler per path: the one place their answers are written. */
+export function createOpsHandlers(deps: OpsRoutesDeps): Record<OpsPath, OpsHandler> {
+  return {
+    '/healthz': async (_req, res) => {
+      sendJson(res, 200, { status: 'ok' });
+    },
+    '/readyz': async (_req, res) => {
+      const ready = await deps.isReady().catch(() => false);
+      if (ready) sendJson(res, 200, { status: 'ready' });
+      else sendJson(res, 503, { error: { code: 'unavailable', message: 'Redis is not reachable' } });
+    },
+    '/metrics': async (_req, res) => {
+      const text = await deps.registry.metrics();
+      res.writeHead(200, { 'content-type': deps.registry.contentType });
+      res.end(text);
+    },
+  };
+}
+
+function isOpsPath(path: string): path is OpsPath {
+  return (OPS_PATHS as readonly string[]).includes(path);
+}
+
 /**
- * /healthz, /readyz and /metrics for processes that are not express apps (gateway, worker).
+ * The ops routes for processes that are not express apps (gateway, worker).
  * Returns false when the request is not one of these, so the caller can answer it.
  */
 export function createOpsRoutes(deps: OpsRoutesDeps) {
+  const handlers = createOpsHandlers(deps);
   return async function handleOps(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    switch (path) {
-      case '/healthz':
-        sendJson(res, 200, { status: 'ok' });
-        return true;
-      case '/readyz': {
-        const ready = await deps.isReady().catch(() => false);
-        if (ready) sendJson(res, 200, { status: 'ready' });
-        else sendJson(res, 503, { error: { code: 'unavailable', message: 'Redis is not reachable' } });
-        return true;
-      }
-      case '/metrics': {
-        const text = await deps.registry.metrics();
-        res.writeHead(200, { 'content-type': deps.registry.contentType });
-        res.end(text);
-        return true;
-      }
-      default:
-        return false;
-    }
+    if (!isOpsPath(path)) return false;
+    await handlers[path](req, res);
+    return true;
   };
 }
 

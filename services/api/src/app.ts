@@ -1,21 +1,16 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import cors from 'cors';
 import type { Logger } from '@chat/logger';
-import type { PasswordHasher, TokenService } from '@chat/auth';
-import type { ConversationStore, MessageStore, RateLimiter, UserStore } from '@chat/store';
-import { Counter, Histogram, type Registry } from '@chat/metrics';
+import { Counter, Histogram, createOpsHandlers, type Registry } from '@chat/metrics';
 import { rememberRouteBase, requestContext } from './http/request-context.js';
 import { requireJson } from './http/require-json.js';
 import { authenticate } from './http/authenticate.js';
 import { errorMiddleware, notFoundRoute } from './http/error-middleware.js';
-import { authRoutes } from './routes/auth-routes.js';
-import { docsRoutes } from './routes/docs-routes.js';
-import { userRoutes } from './routes/user-routes.js';
 import { claimedUsername, clientAddress, rateLimit } from './http/rate-limit.js';
-import { conversationRoutes } from './routes/conversation-routes.js';
-import { messageRoutes, postMessageRoute } from './routes/message-routes.js';
-import type { DeliveryEnqueuer } from './delivery/delivery-enqueuer.js';
+import { buildOpenApiDocument } from './openapi/build-openapi-document.js';
+import { ROUTE_TABLE } from './routes/route-table.js';
+import type { Access, ApiRoute, RouteDeps } from './routes/route-definition.js';
 
 export interface ApiLimits {
   windowMs: number;
@@ -27,16 +22,10 @@ export interface ApiLimits {
   authPerUsername: number;
 }
 
-export interface AppDeps {
+/** The stores and services the routes use, plus what the app around them needs. */
+export interface AppDeps extends Pick<RouteDeps, 'users' | 'conversations' | 'messages' | 'deliveries' | 'passwords' | 'tokens' | 'limiter'> {
   logger: Logger;
   registry: Registry;
-  users: UserStore;
-  conversations: ConversationStore;
-  messages: MessageStore;
-  deliveries: DeliveryEnqueuer;
-  passwords: PasswordHasher;
-  tokens: TokenService;
-  limiter: RateLimiter;
   limits: ApiLimits;
   /** Origins allowed to call the api from a browser; empty = no CORS headers at all. */
   corsOrigins: readonly string[];
@@ -47,7 +36,28 @@ export interface AppDeps {
   isReady: () => Promise<boolean>;
 }
 
-/** The api as an express app, not listening: `main.ts` listens, tests use port 0. */
+const API_BASE = '/api';
+
+function routesWith(access: Access): ApiRoute[] {
+  return ROUTE_TABLE.filter((route) => route.access === access);
+}
+
+/** The express path of a route: `:id` for `{id}`, relative to the router it is registered on. */
+function expressPath(route: ApiRoute, base: string): string {
+  if (!route.path.startsWith(`${base}/`) && base !== '') throw new Error(`${route.operationId}: ${route.path} is not under ${base}`);
+  return route.path.slice(base.length).replace(/\{(\w+)\}/g, ':$1');
+}
+
+/** The first segments (`/me`, `/conversations`) of these routes' paths below /api, where their guards go. */
+function prefixesOf(routes: readonly ApiRoute[]): string[] {
+  return [...new Set(routes.map((route) => `/${expressPath(route, API_BASE).split('/')[1] ?? ''}`))];
+}
+
+function register(router: Router, base: string, routes: readonly ApiRoute[], deps: RouteDeps, ...guards: RequestHandler[]): void {
+  for (const route of routes) router[route.method](expressPath(route, base), [...guards, route.handler(deps)]);
+}
+
+/** The api as an express app, not listening: createApi listens, tests may use port 0. */
 export function createApp(deps: AppDeps): Express {
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -61,6 +71,23 @@ export function createApp(deps: AppDeps): Express {
     help: 'Messages stored and handed to delivery',
     registers: [deps.registry],
   });
+  const { limiter, limits } = deps;
+  const window = limits.windowMs;
+  const perUser = { scope: 'user', limit: limits.perUser, windowMs: window };
+  const routeDeps: RouteDeps = {
+    users: deps.users,
+    conversations: deps.conversations,
+    messages: deps.messages,
+    deliveries: deps.deliveries,
+    passwords: deps.passwords,
+    tokens: deps.tokens,
+    limiter,
+    perUser,
+    accepted,
+    ops: createOpsHandlers({ registry: deps.registry, isReady: deps.isReady }),
+    // Built once: the document depends only on the code, never on the request.
+    document: buildOpenApiDocument(),
+  };
 
   const app = express();
   app.set('trust proxy', deps.trustProxy);
@@ -70,22 +97,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext(deps.logger, duration));
   app.use(helmet());
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    if (await deps.isReady()) res.json({ status: 'ready' });
-    else res.status(503).json({ error: { code: 'unavailable', message: 'Redis is not reachable' } });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.registry.contentType).send(await deps.registry.metrics());
-  });
+  // Health, metrics and the api's own description: public, before authentication and limits.
+  const publicRoutes = express.Router();
+  register(publicRoutes, '', routesWith('public'), routeDeps);
+  app.use(publicRoutes);
 
-  // The API's own description: public, before authentication and limits.
-  app.use(docsRoutes());
-
-  const { limiter, limits } = deps;
-  const window = limits.windowMs;
   const api = express.Router();
   api.use(rememberRouteBase);
   if (deps.corsOrigins.length > 0) {
@@ -102,24 +118,25 @@ export function createApp(deps: AppDeps): Express {
   api.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' }));
   // Unauthenticated routes are limited per client address and per account being tried; the
   // address only counts there, so many users behind one NAT are not throttled as one.
+  const signIn = routesWith('sign-in');
+  const signInPrefixes = prefixesOf(signIn);
   api.use(
-    '/auth',
+    signInPrefixes,
     rateLimit(limiter, { scope: 'auth-ip', limit: limits.authPerIp, windowMs: window }, clientAddress),
     rateLimit(limiter, { scope: 'auth-user', limit: limits.authPerUsername, windowMs: window }, claimedUsername),
   );
   // With tokens from an external identity provider (no signing key here) users sign in there.
-  if (deps.tokens.canSign) api.use(authRoutes(deps));
-  else api.use('/auth', notFoundRoute);
+  if (deps.tokens.canSign) register(api, API_BASE, signIn, routeDeps);
+  else api.use(signInPrefixes, notFoundRoute);
   const requireToken = authenticate(deps.tokens);
-  const perUser = { scope: 'user', limit: limits.perUser, windowMs: window };
-  // Counts the per-user limit in its own write script: mounted before the limiter below.
-  api.use(postMessageRoute({ messages: deps.messages, deliveries: deps.deliveries, accepted, authenticate: requireToken, perUser, limiter }));
-  // Only the routes that exist require a token, so an unknown path is a 404 with or without one.
-  api.use(['/me', '/conversations'], requireToken, rateLimit(limiter, perUser, (req) => req.username));
-  api.use(userRoutes(deps));
-  api.use(conversationRoutes(deps));
-  api.use(messageRoutes({ messages: deps.messages }));
-  app.use('/api', api);
+  // Counts the per-user limit in its own write script: registered before the limiter below.
+  register(api, API_BASE, routesWith('user-counted-in-script'), routeDeps, requireToken);
+  // The token and the limit guard whole prefixes, but only those of routes that exist, so an
+  // unknown path elsewhere is a 404 with or without a token.
+  const user = routesWith('user');
+  api.use(prefixesOf(user), requireToken, rateLimit(limiter, perUser, (req) => req.username));
+  register(api, API_BASE, user, routeDeps);
+  app.use(API_BASE, api);
 
   app.use(notFoundRoute);
   app.use(errorMiddleware);

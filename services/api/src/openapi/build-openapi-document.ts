@@ -1,41 +1,32 @@
 import { z } from 'zod';
-import type { ErrorCode } from '@chat/contracts';
-import {
-  CONVERSATION_ID_SCHEMA,
-  DOCUMENTED_OPERATIONS,
-  REQUEST_SCHEMAS,
-  RESPONSE_SCHEMAS,
-  type DocumentedOperation,
-  type ErrorStatus,
-  type SuccessDoc,
-} from './documented-operations.js';
 import type {
-  HeaderObject,
-  JsonSchema,
-  MediaTypeObject,
-  OpenApiDocument,
+  ContentObject,
+  OpenAPIObject,
   OperationObject,
   ParameterObject,
-  PathItemObject,
+  PathsObject,
   ResponseObject,
-} from './openapi-types.js';
+  ResponsesObject,
+  SchemaObject,
+} from 'openapi3-ts/oas31';
+import { ROUTE_TABLE } from '../routes/route-table.js';
+import type { ApiRoute, ErrorStatus, RouteDoc } from '../routes/route-definition.js';
+import { REFINEMENTS, requestComponents, responseComponents, type ComponentMeta } from './components.js';
+import { EXAMPLE_MESSAGES, errorCodes, errorStatuses } from './route-errors.js';
 
-export const BEARER_SCHEME = 'bearerAuth';
+const BEARER_SCHEME = 'bearerAuth';
 const SCHEMA_REF_PREFIX = '#/components/schemas/';
 
-function schemaRef(name: string): JsonSchema {
-  return { $ref: `${SCHEMA_REF_PREFIX}${name}` };
-}
+type JsonSchema = z.core.JSONSchema.JSONSchema;
 
 /**
- * Drops what `z.toJSONSchema` puts at a root that has no place inside an OpenAPI document: the
- * dialect (`$schema`, implied by OpenAPI 3.1) and the registry's `$id`.
+ * A JSON Schema from `z.toJSONSchema` as the OpenAPI 3.1 schema it is (both are draft 2020-12),
+ * without what it puts at a root that has no place inside a document: the dialect (`$schema`) and
+ * the registry's `$id`.
  */
-function embeddable(schema: JsonSchema): JsonSchema {
-  const copy: JsonSchema = { ...schema };
-  delete copy.$schema;
-  delete copy.$id;
-  return copy;
+function embeddable(schema: JsonSchema): SchemaObject {
+  const { $schema: _dialect, $id: _id, ...rest } = schema;
+  return rest as SchemaObject;
 }
 
 /** `format: date-time` says it all; zod's long validating regex beside it only hurts readability. */
@@ -44,9 +35,7 @@ function simplifyDateTimes(ctx: { jsonSchema: JsonSchema }): void {
 }
 
 /** Converts named zod schemas into components whose references to each other are `$ref`s. */
-function componentSchemas(schemas: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, JsonSchema> {
-  const registry = z.registry<{ id: string }>();
-  for (const [name, schema] of Object.entries(schemas)) registry.add(schema, { id: name });
+function componentSchemas(registry: z.core.$ZodRegistry<ComponentMeta>, io: 'input' | 'output'): Record<string, SchemaObject> {
   const converted = z.toJSONSchema(registry, {
     io,
     target: 'draft-2020-12',
@@ -54,143 +43,95 @@ function componentSchemas(schemas: Record<string, z.ZodType>, io: 'input' | 'out
     override: simplifyDateTimes,
     uri: (id) => `${SCHEMA_REF_PREFIX}${id}`,
   });
-  return Object.fromEntries(Object.entries(converted.schemas).map(([name, schema]) => [name, embeddable(schema)]));
+  return Object.fromEntries(
+    Object.entries(converted.schemas).map(([name, schema]) => [name, { ...embeddable(schema), ...REFINEMENTS[name] }]),
+  );
 }
 
-function standalone(schema: z.ZodType): JsonSchema {
+function standalone(schema: z.ZodType): SchemaObject {
   return embeddable(z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'throw' }));
 }
 
-function requestSchemas(): Record<string, JsonSchema> {
-  const schemas = componentSchemas(REQUEST_SCHEMAS, 'input');
-  // A zod refinement has no JSON Schema form; this states the one `updateConversationSchema` enforces.
-  schemas.UpdateConversation = {
-    ...schemas.UpdateConversation,
-    minProperties: 1,
-    description: 'Give `title`, `users` or both.',
-  };
-  return schemas;
+function componentRef(registry: z.core.$ZodRegistry<ComponentMeta>, schema: z.ZodType, what: string): SchemaObject {
+  const name = registry.get(schema)?.id;
+  if (!name) throw new Error(`${what}: the schema has no name in openapi/components.ts`);
+  return { $ref: `${SCHEMA_REF_PREFIX}${name}` };
 }
 
-const CODES_BY_STATUS: Record<ErrorStatus, readonly ErrorCode[]> = {
-  400: ['invalid_request'],
-  401: ['unauthenticated'],
-  404: ['not_found'],
-  409: ['conflict'],
-  413: ['payload_too_large'],
-  415: ['unsupported_media_type'],
-  429: ['rate_limited'],
-  503: ['unavailable'],
-};
-
-const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
-  invalid_json: 'request body is not valid JSON',
-  invalid_request: 'invalid body: title: Too small: expected string to have >=1 characters',
-  unauthenticated: 'missing bearer token',
-  forbidden: 'not allowed',
-  not_found: 'not found',
-  conflict: 'username is taken',
-  payload_too_large: 'request body is too large',
-  unsupported_media_type: 'send the body as application/json',
-  rate_limited: 'too many requests, retry later',
-  unavailable: 'storage is unavailable, try again shortly',
-  internal: 'internal error',
-};
-
-/** The codes a status can carry on this route: `invalid_json` only where a body is parsed. */
-function errorCodes(operation: DocumentedOperation, status: ErrorStatus): readonly ErrorCode[] {
-  if (status === 400 && operation.requestBody) return ['invalid_json', 'invalid_request'];
-  return CODES_BY_STATUS[status];
-}
-
-function errorResponse(operation: DocumentedOperation, status: ErrorStatus, description: string): ResponseObject {
+function errorResponse(route: RouteDoc, status: ErrorStatus, description: string): ResponseObject {
   const examples = Object.fromEntries(
-    errorCodes(operation, status).map((code) => [code, { summary: code, value: { error: { code, message: EXAMPLE_MESSAGES[code] } } }]),
+    errorCodes(route, status).map((code) => [code, { summary: code, value: { error: { code, message: EXAMPLE_MESSAGES[code] } } }]),
   );
-  const retryAfter: Record<string, HeaderObject> = {
-    'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
-  };
   return {
     description,
-    ...(status === 429 ? { headers: retryAfter } : {}),
-    content: { 'application/json': { schema: schemaRef('Error'), examples } },
+    ...(status === 429
+      ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } } } }
+      : {}),
+    content: { 'application/json': { schema: { $ref: `${SCHEMA_REF_PREFIX}Error` }, examples } },
   };
 }
 
-function successContent(body: SuccessDoc['body']): Record<string, MediaTypeObject> {
-  switch (body) {
-    case 'prometheus-text':
-      return { 'text/plain': { schema: { type: 'string', description: 'Prometheus text exposition format 0.0.4' } } };
-    case 'openapi-document':
-      return { 'application/json': { schema: { type: 'object', description: 'An OpenAPI 3.1 document' } } };
-    case 'html-page':
-      return { 'text/html': { schema: { type: 'string' } } };
-    default:
-      return { 'application/json': { schema: schemaRef(body) } };
+function successContent(route: RouteDoc): ContentObject {
+  const { body } = route.success;
+  if (body instanceof z.ZodType) {
+    return { 'application/json': { schema: componentRef(responseComponents, body, `${route.operationId} answer`) } };
   }
+  return body;
 }
 
-function parameters(operation: DocumentedOperation): ParameterObject[] {
-  const result: ParameterObject[] = [];
-  if (operation.conversationIdParam) {
-    result.push({
-      name: 'id',
-      in: 'path',
-      required: true,
-      description: 'A conversation id, as returned when it was created.',
-      schema: standalone(CONVERSATION_ID_SCHEMA),
-    });
-  }
-  if (operation.query) {
-    const query = standalone(operation.query.schema);
-    const required = new Set(query.required ?? []);
-    for (const [name, schema] of Object.entries(query.properties ?? {})) {
-      result.push({
-        name,
-        in: 'query',
-        required: required.has(name),
-        description: operation.query.descriptions[name] ?? '',
-        schema: typeof schema === 'boolean' ? {} : schema,
-      });
-    }
-  }
-  return result;
+function parameters(route: RouteDoc): ParameterObject[] {
+  const inPath = Object.entries(route.params ?? {}).map(([name, param]): ParameterObject => ({
+    name,
+    in: 'path',
+    required: true,
+    description: param.description,
+    schema: standalone(param.schema),
+  }));
+  const query = route.query ? standalone(route.query.schema) : {};
+  const required = new Set(query.required ?? []);
+  const inQuery = Object.entries(query.properties ?? {}).map(([name, schema]): ParameterObject => {
+    const description = route.query?.descriptions[name];
+    if (!description) throw new Error(`${route.operationId}: query parameter ${name} has no description`);
+    return { name, in: 'query', required: required.has(name), description, schema };
+  });
+  return [...inPath, ...inQuery];
 }
 
-function toOperationObject(operation: DocumentedOperation): OperationObject {
-  const responses: Record<string, ResponseObject> = {
-    [String(operation.success.status)]: { description: operation.success.description, content: successContent(operation.success.body) },
+function toOperation(route: ApiRoute): OperationObject {
+  const responses: ResponsesObject = {
+    [String(route.success.status)]: { description: route.success.description, content: successContent(route) },
   };
-  const errorStatuses = (Object.keys(operation.errors).map(Number) as ErrorStatus[]).sort((a, b) => a - b);
-  for (const status of errorStatuses) {
-    responses[String(status)] = errorResponse(operation, status, operation.errors[status] ?? '');
-  }
-
-  const params = parameters(operation);
+  for (const [status, reason] of errorStatuses(route)) responses[String(status)] = errorResponse(route, status, reason);
+  const params = parameters(route);
   // Built in reading order (summary, parameters, body, responses): the JSON is read by people too.
   return {
-    operationId: operation.operationId,
-    summary: operation.summary,
-    ...(operation.description ? { description: operation.description } : {}),
-    tags: [operation.tag],
-    security: operation.auth ? [{ [BEARER_SCHEME]: [] }] : [],
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: [route.tag],
+    security: route.access === 'user' || route.access === 'user-counted-in-script' ? [{ [BEARER_SCHEME]: [] }] : [],
     ...(params.length > 0 ? { parameters: params } : {}),
-    ...(operation.requestBody
-      ? { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(operation.requestBody) } } } }
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: componentRef(requestComponents, route.body, `${route.operationId} body`) } },
+          },
+        }
       : {}),
     responses,
   };
 }
 
 /**
- * The REST api as an OpenAPI 3.1 document, generated from the zod schemas the routes validate
- * with (`DOCUMENTED_OPERATIONS` says which route uses which). Pure: same input, same document.
+ * The REST api as an OpenAPI 3.1 document, generated from the route table and the zod schemas its
+ * routes validate with. Pure: same code, same document.
  */
-export function buildOpenApiDocument(): OpenApiDocument {
-  const paths: Record<string, PathItemObject> = {};
-  for (const operation of DOCUMENTED_OPERATIONS) {
-    const item = (paths[operation.path] ??= {});
-    item[operation.method] = toOperationObject(operation);
+export function buildOpenApiDocument(routes: readonly ApiRoute[] = ROUTE_TABLE): OpenAPIObject {
+  const paths: PathsObject = {};
+  for (const route of routes) {
+    const item = (paths[route.path] ??= {});
+    item[route.method] = toOperation(route);
   }
 
   return {
@@ -203,7 +144,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
         'Everything is JSON; times are ISO-8601 UTC strings.',
         'Every non-2xx answer has the body `{"error": {"code", "message"}}` (schema `Error`); an unknown route is 404 `not_found`.',
         'Every route except register, login, the health routes and these docs needs `Authorization: Bearer <JWT>`.',
-        'Live delivery is over the gateway\'s WebSocket (`GET /ws`), which this document does not cover.',
+        "Live delivery is over the gateway's WebSocket (`GET /ws`), which this document does not cover.",
       ].join('\n\n'),
     },
     tags: [
@@ -216,7 +157,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     ],
     paths,
     components: {
-      schemas: { ...requestSchemas(), ...componentSchemas(RESPONSE_SCHEMAS, 'output') },
+      schemas: { ...componentSchemas(requestComponents, 'input'), ...componentSchemas(responseComponents, 'output') },
       securitySchemes: {
         [BEARER_SCHEME]: {
           type: 'http',

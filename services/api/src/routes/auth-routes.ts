@@ -1,37 +1,54 @@
-import { Router } from 'express';
-import { UnauthenticatedError, credentialsSchema, type AuthResult } from '@chat/contracts';
-import type { PasswordHasher, TokenService } from '@chat/auth';
-import type { UserStore } from '@chat/store';
-import { validate } from '../http/validate.js';
+import {
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  UnauthenticatedError,
+  authResultSchema,
+  credentialsSchema,
+  type AuthResult,
+} from '@chat/contracts';
+import { defineRoute } from './route-definition.js';
 
-export interface AuthRoutesDeps {
-  users: UserStore;
-  passwords: PasswordHasher;
-  tokens: TokenService;
-}
+import { BAD_BODY } from '../openapi/route-errors.js';
 
-export function authRoutes(deps: AuthRoutesDeps): Router {
-  const router = Router();
-
-  router.post('/auth/register', async (req, res) => {
-    const { username, password } = validate(credentialsSchema, req.body, 'body');
-    const hash = await deps.passwords.hash(password);
-    const user = await deps.users.create(username, hash, new Date().toISOString());
-    const body: AuthResult = { user, ...deps.tokens.sign(username) };
-    res.status(201).json(body);
-  });
-
-  router.post('/auth/login', async (req, res) => {
-    const { username, password } = validate(credentialsSchema, req.body, 'body');
-    const found = await deps.users.find(username);
-    const ok = found
-      ? await deps.passwords.verify(password, found.passwordHash)
-      : await deps.passwords.verifyAgainstDecoy(password);
-    // One answer for "no such user" and "wrong password", so logins do not reveal who exists.
-    if (!found || !ok) throw new UnauthenticatedError('wrong username or password');
-    const body: AuthResult = { user: found.user, ...deps.tokens.sign(username) };
-    res.status(200).json(body);
-  });
-
-  return router;
-}
+/** Register and log in; app.ts mounts them only when this api signs tokens. */
+export const authRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/api/auth/register',
+    operationId: 'register',
+    tag: 'auth',
+    summary: 'Create a user and get a token',
+    description: `Usernames match \`^[a-z0-9_.-]{2,32}$\`; passwords are ${PASSWORD_MIN}..${PASSWORD_MAX} characters.`,
+    access: 'sign-in',
+    body: credentialsSchema,
+    success: { status: 201, description: 'The user was created.', body: authResultSchema },
+    errors: { 400: `${BAD_BODY} A bad username is \`invalid_request\` too.`, 409: 'The username is taken.' },
+    async handle({ res, body: { username, password } }, deps) {
+      const hash = await deps.passwords.hash(password);
+      const user = await deps.users.create(username, hash, new Date().toISOString());
+      const answer: AuthResult = { user, ...deps.tokens.sign(username) };
+      res.status(201).json(answer);
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/api/auth/login',
+    operationId: 'login',
+    tag: 'auth',
+    summary: 'Get a token for an existing user',
+    access: 'sign-in',
+    body: credentialsSchema,
+    success: { status: 200, description: 'The password matched.', body: authResultSchema },
+    errors: { 401: 'Wrong username or password (one answer for both, so logins do not reveal who exists).' },
+    async handle({ res, body: { username, password } }, deps) {
+      const found = await deps.users.find(username);
+      const ok = found
+        ? await deps.passwords.verify(password, found.passwordHash)
+        : await deps.passwords.verifyAgainstDecoy(password);
+      // One answer for "no such user" and "wrong password", so logins do not reveal who exists.
+      if (!found || !ok) throw new UnauthenticatedError('wrong username or password');
+      const answer: AuthResult = { user: found.user, ...deps.tokens.sign(username) };
+      res.status(200).json(answer);
+    },
+  }),
+];

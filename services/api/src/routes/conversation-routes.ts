@@ -1,52 +1,86 @@
-import { Router } from 'express';
 import {
   InvalidRequestError,
-  conversationIdParamSchema,
+  conversationListSchema,
+  conversationSchema,
   createConversationSchema,
   updateConversationSchema,
 } from '@chat/contracts';
-import type { ConversationStore, UserStore } from '@chat/store';
-import { validate } from '../http/validate.js';
+import type { UserStore } from '@chat/store';
 import { currentUser } from '../http/authenticate.js';
+import { BAD_BODY } from '../openapi/route-errors.js';
+import { NOT_A_MEMBER, conversationIdParam } from './conversation-id-param.js';
+import { defineRoute } from './route-definition.js';
 
-export interface ConversationRoutesDeps {
-  users: UserStore;
-  conversations: ConversationStore;
+async function requireExistingUsers(users: UserStore, usernames: readonly string[]): Promise<void> {
+  const missing = await users.missing([...new Set(usernames)]);
+  if (missing.length > 0) throw new InvalidRequestError(`no such user(s): ${missing.slice(0, 10).join(', ')}`);
 }
 
-export function conversationRoutes(deps: ConversationRoutesDeps): Router {
-  const router = Router();
-
-  async function requireExistingUsers(usernames: readonly string[]): Promise<void> {
-    const missing = await deps.users.missing([...new Set(usernames)]);
-    if (missing.length > 0) throw new InvalidRequestError(`no such user(s): ${missing.slice(0, 10).join(', ')}`);
-  }
-
-  router.get('/conversations', async (req, res) => {
-    res.json({ items: await deps.conversations.listFor(currentUser(req)) });
-  });
-
-  router.post('/conversations', async (req, res) => {
-    const body = validate(createConversationSchema, req.body, 'body');
-    await requireExistingUsers(body.users);
-    const conversation = await deps.conversations.create({ title: body.title, createdBy: currentUser(req), users: body.users });
-    res.status(201).json(conversation);
-  });
-
-  router.get('/conversations/:id', async (req, res) => {
-    const id = validate(conversationIdParamSchema, req.params.id, 'conversation id');
-    res.json(await deps.conversations.require(id, currentUser(req)));
-  });
-
-  router.patch('/conversations/:id', async (req, res) => {
-    const id = validate(conversationIdParamSchema, req.params.id, 'conversation id');
-    const body = validate(updateConversationSchema, req.body, 'body');
-    const caller = currentUser(req);
-    // Membership first, so a non-member learns nothing (not even which usernames exist).
-    await deps.conversations.require(id, caller);
-    if (body.users) await requireExistingUsers(body.users);
-    res.json(await deps.conversations.update(id, caller, body));
-  });
-
-  return router;
-}
+export const conversationRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/api/conversations',
+    operationId: 'listConversations',
+    tag: 'conversations',
+    summary: "The caller's conversations",
+    access: 'user',
+    success: { status: 200, description: 'Every conversation the caller is a member of, oldest `createdAt` first.', body: conversationListSchema },
+    async handle({ req, res }, deps) {
+      res.json({ items: await deps.conversations.listFor(currentUser(req)) });
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/api/conversations',
+    operationId: 'createConversation',
+    tag: 'conversations',
+    summary: 'Start a conversation',
+    description: 'The creator is always a member, whether listed in `users` or not.',
+    access: 'user',
+    body: createConversationSchema,
+    success: { status: 201, description: 'The conversation was created.', body: conversationSchema },
+    errors: { 400: `${BAD_BODY} Also when a listed user does not exist.` },
+    async handle({ req, res, body }, deps) {
+      await requireExistingUsers(deps.users, body.users);
+      const conversation = await deps.conversations.create({ title: body.title, createdBy: currentUser(req), users: body.users });
+      res.status(201).json(conversation);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/api/conversations/{id}',
+    operationId: 'getConversation',
+    tag: 'conversations',
+    summary: 'One conversation (members only)',
+    access: 'user',
+    params: conversationIdParam,
+    success: { status: 200, description: 'The conversation.', body: conversationSchema },
+    errors: { 400: 'The id is not a valid conversation id.', 404: NOT_A_MEMBER },
+    async handle({ req, res, params }, deps) {
+      res.json(await deps.conversations.require(params.id, currentUser(req)));
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/api/conversations/{id}',
+    operationId: 'updateConversation',
+    tag: 'conversations',
+    summary: 'Rename a conversation or change its members (members only)',
+    description: 'Give `title`, `users` or both. `users` replaces the member list; the caller always stays a member.',
+    access: 'user',
+    params: conversationIdParam,
+    body: updateConversationSchema,
+    success: { status: 200, description: 'The conversation as it is now.', body: conversationSchema },
+    errors: {
+      400: `${BAD_BODY} Also when neither field is given, the id is malformed, or a listed user does not exist.`,
+      404: NOT_A_MEMBER,
+    },
+    async handle({ req, res, params: { id }, body }, deps) {
+      const caller = currentUser(req);
+      // Membership first, so a non-member learns nothing (not even which usernames exist).
+      await deps.conversations.require(id, caller);
+      if (body.users) await requireExistingUsers(deps.users, body.users);
+      res.json(await deps.conversations.update(id, caller, body));
+    },
+  }),
+];

@@ -1,56 +1,66 @@
-import { Router, type RequestHandler } from 'express';
 import {
+  MESSAGE_TEXT_MAX,
   PAGE_LIMIT_DEFAULT,
-  conversationIdParamSchema,
+  PAGE_LIMIT_MAX,
   listMessagesQuerySchema,
+  messagePageSchema,
+  messageSchema,
   postMessageSchema,
 } from '@chat/contracts';
-import type { MessageStore, RateLimit, RateLimiter } from '@chat/store';
-import type { Counter } from '@chat/metrics';
-import { validate } from '../http/validate.js';
 import { currentUser } from '../http/authenticate.js';
-import type { DeliveryEnqueuer } from '../delivery/delivery-enqueuer.js';
+import { BAD_BODY } from '../openapi/route-errors.js';
+import { NOT_A_MEMBER, conversationIdParam } from './conversation-id-param.js';
+import { defineRoute } from './route-definition.js';
 
-export interface MessageRoutesDeps {
-  messages: MessageStore;
-  deliveries: DeliveryEnqueuer;
-  accepted: Counter;
-}
-
-/** GET a conversation's history page (behind the router-wide authentication and per-user limit). */
-export function messageRoutes(deps: Pick<MessageRoutesDeps, 'messages'>): Router {
-  const router = Router();
-
-  router.get('/conversations/:id/messages', async (req, res) => {
-    const id = validate(conversationIdParamSchema, req.params.id, 'conversation id');
-    const query = validate(listMessagesQuerySchema, req.query, 'query');
-    const page = await deps.messages.page(id, currentUser(req), query.after ?? 0, query.limit ?? PAGE_LIMIT_DEFAULT);
-    // The stored JSON goes out as it is: no parse and re-encode per message.
-    res.type('application/json').send(`{"items":[${page.raw.join(',')}],"nextAfter":${page.nextAfter ?? 'null'}}`);
-  });
-
-  return router;
-}
-
-/**
- * POST a message: the hottest route. It authenticates itself and counts the per-user rate limit
- * inside the script that stores the message, instead of in a round trip of its own before it, so
- * the app mounts it ahead of the router-wide limiter. A request refused as invalid (400) is not
- * counted; one refused for membership (404) is.
- */
-export function postMessageRoute(deps: MessageRoutesDeps & { authenticate: RequestHandler; perUser: RateLimit; limiter: RateLimiter }): Router {
-  const router = Router();
-
-  router.post('/conversations/:id/messages', deps.authenticate, async (req, res) => {
-    const id = validate(conversationIdParamSchema, req.params.id, 'conversation id');
-    const { text } = validate(postMessageSchema, req.body, 'body');
-    const author = currentUser(req);
-    const { message, job } = await deps.messages.append(id, author, text, deps.limiter.charge(deps.perUser, author));
-    deps.accepted.inc();
-    // Stored and in the outbox: the message will be delivered even if this enqueue fails.
-    await deps.deliveries.enqueue(job, req.log);
-    res.status(201).json(message);
-  });
-
-  return router;
-}
+export const messageRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/api/conversations/{id}/messages',
+    operationId: 'listMessages',
+    tag: 'messages',
+    summary: 'A page of history (members only)',
+    description: "Messages in ascending `seq`. To read everything, start without `after` and pass each page's `nextAfter` until it is null.",
+    access: 'user',
+    params: conversationIdParam,
+    query: {
+      schema: listMessagesQuerySchema,
+      descriptions: {
+        after: 'Only messages with a `seq` greater than this (default 0: from the start).',
+        limit: `At most this many messages, 1..${PAGE_LIMIT_MAX} (default ${PAGE_LIMIT_DEFAULT}).`,
+      },
+    },
+    success: { status: 200, description: 'The page.', body: messagePageSchema },
+    errors: {
+      400: 'The id or the query string is not valid (unknown parameter, not a number, limit out of range).',
+      404: NOT_A_MEMBER,
+    },
+    async handle({ req, res, params, query }, deps) {
+      const page = await deps.messages.page(params.id, currentUser(req), query.after ?? 0, query.limit ?? PAGE_LIMIT_DEFAULT);
+      // The stored JSON goes out as it is: no parse and re-encode per message.
+      res.type('application/json').send(`{"items":[${page.raw.join(',')}],"nextAfter":${page.nextAfter ?? 'null'}}`);
+    },
+  }),
+  // The hottest route: see `user-counted-in-script`. A request refused as invalid (400) is not
+  // counted; one refused for membership (404) is.
+  defineRoute({
+    method: 'post',
+    path: '/api/conversations/{id}/messages',
+    operationId: 'postMessage',
+    tag: 'messages',
+    summary: 'Send a message (members only)',
+    description: `\`text\` is 1..${MESSAGE_TEXT_MAX} characters. A 201 means the message is stored and will reach every member's live sockets.`,
+    access: 'user-counted-in-script',
+    params: conversationIdParam,
+    body: postMessageSchema,
+    success: { status: 201, description: 'The message was stored, with its `seq`.', body: messageSchema },
+    errors: { 400: `${BAD_BODY} Also when the id is malformed.`, 404: NOT_A_MEMBER },
+    async handle({ req, res, params, body }, deps) {
+      const author = currentUser(req);
+      const { message, job } = await deps.messages.append(params.id, author, body.text, deps.limiter.charge(deps.perUser, author));
+      deps.accepted.inc();
+      // Stored and in the outbox: the message will be delivered even if this enqueue fails.
+      await deps.deliveries.enqueue(job, req.log);
+      res.status(201).json(message);
+    },
+  }),
+];

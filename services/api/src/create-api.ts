@@ -1,7 +1,9 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createPasswordHasher, tokensFromEnv, withVerifiedTokenCache } from '@chat/auth';
 import type { Logger, ProcessIdentity } from '@chat/logger';
-import { watchRedis } from '@chat/runtime';
+import { watchRedis, type Service } from '@chat/runtime';
 import { createMetricsRegistry, type Registry } from '@chat/metrics';
 import {
   connectRedis,
@@ -11,29 +13,44 @@ import {
   createRateLimiter,
   createUserStore,
   redisAnswers,
+  waitForRedis,
   type Redis,
 } from '@chat/store';
 import type { ApiConfig } from './config.js';
 import { createApp } from './app.js';
 import { createDeliveryEnqueuer } from './delivery/delivery-enqueuer.js';
+import { createExpressServer } from './http/express-server.js';
 
-export interface BuiltApi {
+export interface ApiDeps {
+  config: ApiConfig;
+  identity: ProcessIdentity;
+  logger: Logger;
+}
+
+export interface ApiService extends Service {
   app: Express;
+  server: Server;
   registry: Registry;
   /** The command connection (fails fast while Redis is away). */
   redis: Redis;
-  /** Loads what must be loaded before serving (JWKS keys). */
-  start(): Promise<void>;
-  /** Closes the queue and every Redis connection. */
-  close(): Promise<void>;
+  /** Where it listens, once started (API_PORT 0 picks a free port). */
+  address(): AddressInfo;
 }
 
 /** Tokens the api remembers as verified, and for how long (see verified-token-cache.ts). */
 const VERIFIED_TOKENS_KEPT = 20_000;
 const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
+/** How long start() waits for Redis before serving anyway (503 from the routes that need it). */
+const REDIS_WAIT_MS = 30_000;
+/** Longer than a load balancer's idle timeout, so it never sends on a socket the api closed. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
-/** Everything the api is made of, from its validated configuration. main.ts and the tests share it. */
-export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: Logger): BuiltApi {
+/**
+ * The api service from its validated configuration: start() loads the JWT keys, waits for Redis
+ * (bounded) and listens on API_HOST:API_PORT; stop() stops accepting, lets requests in hand
+ * finish, then closes the queue and every Redis connection. main.ts and the tests share it.
+ */
+export function createApi({ config, identity, logger }: ApiDeps): ApiService {
   const registry = createMetricsRegistry(identity);
   const keys = createKeys(config.REDIS_PREFIX);
   const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:command`, role: 'command' });
@@ -71,16 +88,48 @@ export function buildApi(config: ApiConfig, identity: ProcessIdentity, logger: L
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     isReady: () => redisAnswers(redis),
   });
+  const server = createExpressServer(app, { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
 
+  function listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.API_PORT, config.API_HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  async function close(): Promise<void> {
+    if (server.listening) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    }
+    jwt.stop();
+    await deliveries.close();
+    await Promise.allSettled([redis.quit(), queueRedis.quit()]);
+  }
+
+  let stopping: Promise<void> | undefined;
   return {
     app,
+    server,
     registry,
     redis,
-    start: () => jwt.start(),
-    async close() {
-      jwt.stop();
-      await deliveries.close();
-      await Promise.allSettled([redis.quit(), queueRedis.quit()]);
+    address: () => server.address() as AddressInfo,
+    async start() {
+      await jwt.start();
+      await waitForRedis(redis, REDIS_WAIT_MS).catch((error: Error) => {
+        logger.warn({ err: { message: error.message } }, 'Redis not ready yet; serving 503 until it is');
+      });
+      await listen();
+      logger.info({ port: config.API_PORT, host: config.API_HOST }, 'api listening');
+    },
+    stop() {
+      stopping ??= close();
+      return stopping;
     },
   };
 }
