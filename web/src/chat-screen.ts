@@ -10,8 +10,9 @@ import { conversationPaneView } from './conversation-pane-view.js';
 import { describeError, isUnauthenticated } from './describe-error.js';
 import { editConversation } from './edit-conversation.js';
 import { HistoryLoader } from './history-loader.js';
-import { MessageLogScroll, type ShownRun } from './message-log-scroll.js';
+import { MessageLogScroll } from './message-log-scroll.js';
 import { messageListView } from './message-list-view.js';
+import { OpenConversation } from './open-conversation.js';
 import { saveSession, type SavedSession } from './saved-session.js';
 import { sendInOrder } from './send-in-order.js';
 import { startConversation } from './start-conversation.js';
@@ -31,9 +32,9 @@ export interface ChatScreenOptions {
  * Everything after sign-in: the conversation list, the open conversation and the live connection.
  * One instance per signed-in session; `dispose()` ends it and everything it started.
  *
- * State lives in the list (conversation-list-state.ts), the histories (history-loader.ts) and the
- * few fields below; every change ends in `render()`, which draws the whole screen from them (lit
- * only touches what changed).
+ * State lives in the list (conversation-list-state.ts), the histories (history-loader.ts), the
+ * open conversation (open-conversation.ts) and two fields below; every change ends in `render()`,
+ * which draws the whole screen from them (lit only touches what changed).
  */
 export class ChatScreen {
   private readonly session: SavedSession;
@@ -44,21 +45,16 @@ export class ChatScreen {
   private readonly cleanups: Array<() => void> = [];
   private readonly list: ConversationListState;
   private readonly histories: HistoryLoader;
+  private readonly current: OpenConversation;
   private readonly send: (conversationId: string, text: string) => void;
 
   private readonly listRef = createRef<HTMLUListElement>();
-  private readonly scroll = new MessageLogScroll(() => this.loadOlder());
+  private readonly scroll = new MessageLogScroll(() => this.current.loadOlder());
   private readonly composer = new Composer(() => this.sendTyped());
 
   private connectionState: ConnectionState = 'disconnected';
+  /** Which pane a narrow window shows. */
   private view: 'list' | 'conversation' = 'list';
-  private openId: string | undefined;
-  /** Counts conversations opened: the message log starts over with each. */
-  private openRun = 0;
-  private loadingOlder = false;
-  /** The line above the open conversation's messages ('' for none). */
-  private logStatus = '';
-  private sendError: string | undefined;
 
   constructor(private readonly options: ChatScreenOptions) {
     this.session = { ...options.session };
@@ -80,6 +76,12 @@ export class ChatScreen {
       failed: (error) => this.failed(error),
     });
     this.histories = new HistoryLoader({ pager: this.api, signal, track: (id, seq) => this.connection.track(id, seq) });
+    this.current = new OpenConversation({
+      histories: this.histories,
+      scroll: this.scroll,
+      failed: (error) => this.failed(error),
+      onChange: () => this.render(),
+    });
     this.send = sendInOrder({
       api: this.api,
       signal,
@@ -95,7 +97,7 @@ export class ChatScreen {
     this.connection.connect();
     await this.list.refresh();
     const reopen = this.session.openConversationId;
-    if (!this.disposed && reopen !== undefined && this.list.get(reopen) && this.openId === undefined) this.open(reopen);
+    if (!this.disposed && reopen !== undefined && this.list.get(reopen) && this.current.id === undefined) this.open(reopen);
   }
 
   /** Stops the connection and every timer and listener. Safe to call twice. */
@@ -155,30 +157,29 @@ export class ChatScreen {
 
   private onLiveMessage(message: Summary): void {
     if (this.disposed) return;
-    this.list.see(message, message.conversationId === this.openId);
+    this.list.see(message, message.conversationId === this.current.id);
     this.addMessages(message.conversationId, [message]);
     this.render();
   }
 
   /** Adds messages to a conversation's history (if the page holds one); the open one's log shows them. */
   private addMessages(id: string, messages: readonly Message[]): void {
-    const added = this.histories.add(id, messages);
-    if (added.length > 0 && id === this.openId && this.histories.get(id)?.loaded) this.logStatus = '';
+    if (this.histories.add(id, messages).length > 0) this.current.added(id);
   }
 
   /** The user is no longer a member: drop it everywhere. */
   private forget(id: string): void {
     this.histories.drop(id);
     this.connection.untrack(id);
-    if (this.openId === id) this.closeConversation();
+    if (this.current.id === id) this.closeConversation();
   }
 
   /** recoveryFailed: the live connection cannot fill these conversations; read them again over REST. */
   private reloadConversations(ids: readonly string[]): void {
     for (const id of ids) {
       this.histories.drop(id);
-      if (id === this.openId) {
-        this.openId = undefined;
+      if (id === this.current.id) {
+        this.current.close();
         this.open(id);
       }
     }
@@ -189,49 +190,18 @@ export class ChatScreen {
   private open(id: string): void {
     if (!this.list.get(id) || this.disposed) return;
     this.view = 'conversation';
-    if (this.openId === id) {
-      this.render();
-      this.composer.focus();
-      return;
-    }
-    this.openId = id;
-    this.openRun += 1;
-    this.loadingOlder = false;
-    this.sendError = undefined;
-    this.session.openConversationId = id;
-    saveSession(this.session);
-    this.list.markRead(id);
-
-    const history = this.histories.historyFor(id);
-    if (history.loaded) this.showHistory();
-    else {
-      this.logStatus = 'Loading messages…';
-      this.histories.loadLatest(id).then(
-        () => {
-          if (this.openId === id && this.histories.get(id) === history) {
-            this.showHistory();
-            this.render();
-          }
-        },
-        (error: unknown) => {
-          if (this.openId !== id) return;
-          this.logStatus = `Could not load the messages: ${this.failed(error)}`;
-          this.render();
-        },
-      );
+    if (this.current.id !== id) {
+      this.current.show(id);
+      this.session.openConversationId = id;
+      saveSession(this.session);
+      this.list.markRead(id);
     }
     this.render();
     this.composer.focus();
   }
 
-  private showHistory(): void {
-    this.logStatus = this.histories.get(this.openId ?? '')?.size === 0 ? 'No messages yet. Say hello!' : '';
-    this.scroll.scrollToBottom();
-  }
-
   private closeConversation(): void {
-    this.openId = undefined;
-    this.openRun += 1;
+    this.current.close();
     delete this.session.openConversationId;
     saveSession(this.session);
     this.showList();
@@ -244,45 +214,14 @@ export class ChatScreen {
     (list?.querySelector<HTMLElement>('[aria-current="true"]') ?? list?.querySelector<HTMLElement>('button'))?.focus();
   }
 
-  private loadOlder(): void {
-    const id = this.openId;
-    if (id === undefined || this.loadingOlder) return;
-    const history = this.histories.get(id);
-    const before = history?.oldestSeq;
-    if (!history?.loaded || !history.hasOlder || before === undefined) return;
-    this.loadingOlder = true;
-    this.render();
-    this.histories.readOlder(id, history, before).then(
-      (page) => {
-        if (page === undefined) return;
-        history.hasOlder = page.hasOlder;
-        const open = this.openId === id;
-        if (open) {
-          // The button settles first (hidden after the last page), so the place the log keeps
-          // while the page is prepended is measured as the reader will see it.
-          this.loadingOlder = false;
-          this.render();
-        }
-        for (const message of page.items) history.add(message);
-        if (open) this.render();
-      },
-      (error: unknown) => {
-        if (this.openId !== id) return;
-        this.loadingOlder = false;
-        this.logStatus = `Could not load earlier messages: ${this.failed(error)}`;
-        this.render();
-      },
-    );
-  }
-
   // ---- sending, creating and changing conversations ----
 
   private sendTyped(): void {
-    const id = this.openId;
+    const id = this.current.id;
     if (id === undefined) return;
     const text = this.composer.take();
     if (text === '') return;
-    this.sendError = undefined;
+    this.current.sendError = undefined;
     this.render();
     this.send(id, text);
   }
@@ -290,14 +229,14 @@ export class ChatScreen {
   private onSent(id: string, message: Message): void {
     this.list.touch(id, message.createdAt);
     this.addMessages(id, [message]);
-    if (id === this.openId) this.scroll.scrollToBottom();
+    if (id === this.current.id) this.scroll.scrollToBottom();
     this.render();
   }
 
   private onSendFailed(id: string, text: string, error: unknown): void {
     const reason = this.failed(error);
-    if (id !== this.openId) return;
-    this.sendError = reason;
+    if (id !== this.current.id) return;
+    this.current.sendError = reason;
     this.render();
     this.composer.giveBack(text);
   }
@@ -313,7 +252,7 @@ export class ChatScreen {
   }
 
   private editConversation(): void {
-    const conversation = this.openId === undefined ? undefined : this.list.get(this.openId);
+    const conversation = this.current.id === undefined ? undefined : this.list.get(this.current.id);
     if (!conversation) return;
     editConversation(this.api, conversation, (updated) => {
       if (this.disposed) return;
@@ -326,10 +265,9 @@ export class ChatScreen {
 
   private render(): void {
     if (this.disposed) return;
-    const open = this.openId === undefined ? undefined : this.list.get(this.openId);
-    const history = this.openId === undefined ? undefined : this.histories.get(this.openId);
-    const messages = history?.loaded ? history.messages() : [];
-    const shown: ShownRun = { run: this.openRun, seqs: messages.map((message) => message.seq) };
+    const { current } = this;
+    const open = current.id === undefined ? undefined : this.list.get(current.id);
+    const log = current.log();
     const items = this.list.items();
     const focused = document.activeElement;
     this.scroll.before();
@@ -340,20 +278,20 @@ export class ChatScreen {
         me: this.me,
         badge: connectionBadge(this.connectionState),
         listError: this.list.error,
-        list: conversationListView({ items, activeId: this.openId, loaded: this.list.loaded, onSelect: (id) => this.open(id), listRef: this.listRef }),
+        list: conversationListView({ items, activeId: current.id, loaded: this.list.loaded, onSelect: (id) => this.open(id), listRef: this.listRef }),
         empty: open === undefined,
         pane: conversationPaneView({
           conversation: open,
           messages: messageListView({
-            messages,
+            messages: log.messages,
             me: this.me,
-            hasOlder: history?.loaded === true && history.hasOlder,
-            loadingOlder: this.loadingOlder,
-            status: this.logStatus,
+            hasOlder: log.hasOlder,
+            loadingOlder: current.loadingOlder,
+            status: current.status,
             scroll: this.scroll,
           }),
           composer: this.composer.view(),
-          sendError: this.sendError,
+          sendError: current.sendError,
           onBack: () => this.showList(),
           onEdit: () => this.editConversation(),
         }),
@@ -367,6 +305,6 @@ export class ChatScreen {
     if (focused instanceof HTMLElement && focused !== document.activeElement && this.listRef.value?.contains(focused)) focused.focus();
     const unread = items.reduce((sum, item) => sum + item.unread, 0);
     document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
-    this.scroll.after(shown);
+    this.scroll.after(log.shown);
   }
 }
