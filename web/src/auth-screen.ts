@@ -1,5 +1,5 @@
 import type { AuthResult, ChatApi } from '@chat/client';
-import { html, render } from 'lit-html';
+import { html, nothing, render } from 'lit-html';
 import { createRef, ref } from 'lit-html/directives/ref.js';
 import { describeError } from './describe-error.js';
 
@@ -21,7 +21,8 @@ export function showAuthScreen(options: AuthScreenOptions): void {
   const passwordRef = createRef<HTMLInputElement>();
   let notice = options.notice;
   let error = '';
-  let busy = false;
+  /** Undefined until the first request: the form has no aria-busy before it. */
+  let busy: boolean | undefined;
 
   const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
@@ -55,7 +56,7 @@ export function showAuthScreen(options: AuthScreenOptions): void {
   const update = () =>
     render(
       html`<section class="auth-screen">
-        <form class="auth-form" novalidate aria-labelledby="auth-heading" aria-busy=${String(busy)} @submit=${onSubmit}>
+        <form class="auth-form" novalidate aria-labelledby="auth-heading" aria-busy=${busy === undefined ? nothing : String(busy)} @submit=${onSubmit}>
           <h1 id="auth-heading">Chat</h1>
           <p class="hint">Log in, or create an account with a new username.</p>
           <p class="notice" role="status" ?hidden=${notice === undefined}>${notice ?? ''}</p>
@@ -75,8 +76,8 @@ export function showAuthScreen(options: AuthScreenOptions): void {
           <input id="auth-password" name="password" type="password" required autocomplete="current-password" maxlength="256" ${ref(passwordRef)} />
           <p class="form-error" role="alert" ?hidden=${error === ''}>${error}</p>
           <div class="auth-actions">
-            <button class="primary" type="submit" name="action" value="login" ?disabled=${busy}>Log in</button>
-            <button type="submit" name="action" value="register" ?disabled=${busy}>Create account</button>
+            <button class="primary" type="submit" name="action" value="login" ?disabled=${busy === true}>Log in</button>
+            <button type="submit" name="action" value="register" ?disabled=${busy === true}>Create account</button>
           </div>
         </form>
       </section>`,

@@ -23,7 +23,7 @@ export interface ConversationListDeps {
   failed: (error: unknown) => string;
 }
 
-export function timeOf(iso: string, fallback: number): number {
+function timeOf(iso: string, fallback: number): number {
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? fallback : ms;
 }
@@ -83,13 +83,7 @@ export class ConversationListState {
 
   /** Adds or updates a conversation; `activityAt` (epoch ms) moves it up if it is newer. */
   upsert(conversation: Conversation, activityAt?: number): void {
-    let entry = this.entries.get(conversation.id);
-    if (entry) entry.conversation = conversation;
-    else {
-      entry = { conversation, unread: 0, activityAt: timeOf(conversation.createdAt, Date.now()) };
-      this.entries.set(conversation.id, entry);
-    }
-    if (activityAt !== undefined) entry.activityAt = Math.max(entry.activityAt, activityAt);
+    this.entryFor(conversation, activityAt);
   }
 
   /** A message was sent in `id` at `createdAt`: it moves up. */
@@ -102,10 +96,10 @@ export class ConversationListState {
   see(message: Summary, open: boolean): void {
     const id = message.conversationId;
     const at = timeOf(message.createdAt, Date.now());
-    const entry = this.entries.get(id);
+    let entry = this.entries.get(id);
     if (!entry) {
       // Known only from this summary until its record is read.
-      this.upsert({ id, title: message.conversationTitle, users: [], createdAt: message.createdAt, createdBy: message.author }, at);
+      entry = this.entryFor({ id, title: message.conversationTitle, users: [], createdAt: message.createdAt, createdBy: message.author }, at);
       this.fetch(id);
     } else {
       if (message.conversationTitle && message.conversationTitle !== entry.conversation.title) {
@@ -113,7 +107,7 @@ export class ConversationListState {
       }
       entry.activityAt = Math.max(entry.activityAt, at);
     }
-    if (!open && message.author !== this.deps.me) (this.entries.get(id) as Entry).unread += 1;
+    if (!open && message.author !== this.deps.me) entry.unread += 1;
   }
 
   markRead(id: string): void {
@@ -142,6 +136,17 @@ export class ConversationListState {
         others: entry.conversation.users.filter((user) => user !== this.deps.me),
         unread: entry.unread,
       }));
+  }
+
+  private entryFor(conversation: Conversation, activityAt?: number): Entry {
+    let entry = this.entries.get(conversation.id);
+    if (entry) entry.conversation = conversation;
+    else {
+      entry = { conversation, unread: 0, activityAt: timeOf(conversation.createdAt, Date.now()) };
+      this.entries.set(conversation.id, entry);
+    }
+    if (activityAt !== undefined) entry.activityAt = Math.max(entry.activityAt, activityAt);
+    return entry;
   }
 
   /** A conversation first seen in a live message (someone added this user): read its record. */
