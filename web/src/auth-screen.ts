@@ -1,8 +1,11 @@
 import type { AuthResult, ChatApi } from '@chat/client';
-import { el } from './dom.js';
+import { html, nothing, render } from 'lit-html';
+import { createRef, ref } from 'lit-html/directives/ref.js';
 import { describeError } from './describe-error.js';
 
 export interface AuthScreenOptions {
+  /** Where the screen renders (it replaces what is there). */
+  host: HTMLElement;
   api: ChatApi;
   /** Shown above the form, e.g. why the person was signed out. */
   notice?: string;
@@ -13,74 +16,74 @@ export interface AuthScreenOptions {
  * Sign in or create an account: one form, two submit buttons (Enter signs in). The api's error
  * message is shown as it is, so its rules (username pattern, password length) need no copy here.
  */
-export function createAuthScreen(options: AuthScreenOptions): HTMLElement {
-  const username = el('input', {
-    attrs: {
-      id: 'auth-username',
-      name: 'username',
-      type: 'text',
-      required: true,
-      autocomplete: 'username',
-      autocapitalize: 'none',
-      spellcheck: 'false',
-      maxlength: 32,
-    },
-  });
-  const password = el('input', {
-    attrs: { id: 'auth-password', name: 'password', type: 'password', required: true, autocomplete: 'current-password', maxlength: 256 },
-  });
-  const login = el('button', { class: 'primary', attrs: { type: 'submit', name: 'action', value: 'login' } }, 'Log in');
-  const register = el('button', { attrs: { type: 'submit', name: 'action', value: 'register' } }, 'Create account');
-  const error = el('p', { class: 'form-error', attrs: { role: 'alert', hidden: true } });
-  const notice = el('p', { class: 'notice', attrs: { role: 'status', hidden: options.notice === undefined } }, options.notice ?? '');
+export function showAuthScreen(options: AuthScreenOptions): void {
+  const usernameRef = createRef<HTMLInputElement>();
+  const passwordRef = createRef<HTMLInputElement>();
+  let notice = options.notice;
+  let error = '';
+  /** Undefined until the first request: the form has no aria-busy before it. */
+  let busy: boolean | undefined;
 
-  const form = el(
-    'form',
-    { class: 'auth-form', attrs: { novalidate: true, 'aria-labelledby': 'auth-heading' } },
-    el('h1', { attrs: { id: 'auth-heading' } }, 'Chat'),
-    el('p', { class: 'hint' }, 'Log in, or create an account with a new username.'),
-    notice,
-    el('label', { attrs: { for: username.id } }, 'Username'),
-    username,
-    el('label', { attrs: { for: password.id } }, 'Password'),
-    password,
-    error,
-    el('div', { class: 'auth-actions' }, login, register),
-  );
-
-  const setBusy = (busy: boolean) => {
-    login.disabled = busy;
-    register.disabled = busy;
-    form.setAttribute('aria-busy', String(busy));
-  };
-
-  form.addEventListener('submit', (event) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
+    const username = usernameRef.value as HTMLInputElement;
+    const password = passwordRef.value as HTMLInputElement;
     const action = event.submitter instanceof HTMLButtonElement && event.submitter.value === 'register' ? 'register' : 'login';
     const name = username.value.trim().toLowerCase();
     if (name === '' || password.value === '') {
-      error.textContent = 'Enter a username and a password.';
-      error.hidden = false;
+      error = 'Enter a username and a password.';
+      update();
       (name === '' ? username : password).focus();
       return;
     }
-    error.hidden = true;
-    notice.hidden = true;
-    setBusy(true);
+    error = '';
+    notice = undefined;
+    busy = true;
+    update();
     const request = action === 'register' ? options.api.register(name, password.value) : options.api.login(name, password.value);
     request.then(
       (result) => options.onAuthenticated(result),
       (failure: unknown) => {
-        setBusy(false);
-        error.textContent = describeError(failure);
-        error.hidden = false;
+        busy = false;
+        error = describeError(failure);
+        update();
         password.select();
         password.focus();
       },
     );
-  });
+  };
 
-  const screen = el('section', { class: 'auth-screen' }, form);
-  queueMicrotask(() => username.focus());
-  return screen;
+  const update = () =>
+    render(
+      html`<section class="auth-screen">
+        <form class="auth-form" novalidate aria-labelledby="auth-heading" aria-busy=${busy === undefined ? nothing : String(busy)} @submit=${onSubmit}>
+          <h1 id="auth-heading">Chat</h1>
+          <p class="hint">Log in, or create an account with a new username.</p>
+          <p class="notice" role="status" ?hidden=${notice === undefined}>${notice ?? ''}</p>
+          <label for="auth-username">Username</label>
+          <input
+            id="auth-username"
+            name="username"
+            type="text"
+            required
+            autocomplete="username"
+            autocapitalize="none"
+            spellcheck="false"
+            maxlength="32"
+            ${ref(usernameRef)}
+          />
+          <label for="auth-password">Password</label>
+          <input id="auth-password" name="password" type="password" required autocomplete="current-password" maxlength="256" ${ref(passwordRef)} />
+          <p class="form-error" role="alert" ?hidden=${error === ''}>${error}</p>
+          <div class="auth-actions">
+            <button class="primary" type="submit" name="action" value="login" ?disabled=${busy === true}>Log in</button>
+            <button type="submit" name="action" value="register" ?disabled=${busy === true}>Create account</button>
+          </div>
+        </form>
+      </section>`,
+      options.host,
+    );
+
+  update();
+  usernameRef.value?.focus();
 }

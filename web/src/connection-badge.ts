@@ -1,5 +1,5 @@
 import type { ConnectionState } from '@chat/client';
-import { el } from './dom.js';
+import { html, type TemplateResult } from 'lit-html';
 
 const LABELS: Record<ConnectionState, string> = {
   connecting: 'connecting',
@@ -16,17 +16,8 @@ const DESCRIPTIONS: Record<ConnectionState, string> = {
 };
 
 /** The live connection's state, from the SDK's `state` event; styled by `data-state`. */
-export class ConnectionBadge {
-  readonly element: HTMLElement;
-
-  constructor() {
-    this.element = el('span', { class: 'connection-badge', attrs: { role: 'status', 'aria-live': 'polite' } });
-    this.show('disconnected');
-  }
-
-  show(state: ConnectionState): void {
-    this.element.dataset.state = state;
-    this.element.title = DESCRIPTIONS[state];
-    this.element.replaceChildren(el('span', { class: 'connection-dot', attrs: { 'aria-hidden': 'true' } }), LABELS[state]);
-  }
+export function connectionBadge(state: ConnectionState): TemplateResult {
+  return html`<span class="connection-badge" role="status" aria-live="polite" data-state=${state} title=${DESCRIPTIONS[state]}
+    ><span class="connection-dot" aria-hidden="true"></span>${LABELS[state]}</span
+  >`;
 }

@@ -1,4 +1,5 @@
-import { el } from './dom.js';
+import { html, nothing, render } from 'lit-html';
+import { createRef, ref } from 'lit-html/directives/ref.js';
 import { describeError } from './describe-error.js';
 import { parseUsernames } from './usernames.js';
 
@@ -25,83 +26,82 @@ export interface ConversationDialogOptions {
 let ids = 0;
 
 /**
- * The form to start a conversation or change one, in a modal <dialog>: focus stays inside it,
- * Escape cancels, and the api's error message appears in it when the request fails.
+ * The form to start a conversation or change one, in a modal <dialog> at the end of the body:
+ * focus stays inside it, Escape cancels, and the api's error message appears in it when the
+ * request fails. Closing it removes it. One is open at a time (it is modal).
  */
-export function openConversationDialog(options: ConversationDialogOptions): HTMLDialogElement {
+export function openConversationDialog(options: ConversationDialogOptions): void {
   const id = `conversation-dialog-${(ids += 1)}`;
-  const error = el('p', { class: 'form-error', attrs: { role: 'alert', hidden: true } });
-  const titleInput = el('input', {
-    attrs: { id: `${id}-title`, name: 'title', type: 'text', required: true, maxlength: 200, autocomplete: 'off', value: options.title },
-  });
-  const peopleInput = el('input', {
-    attrs: {
-      id: `${id}-people`,
-      name: 'people',
-      type: 'text',
-      autocomplete: 'off',
-      autocapitalize: 'none',
-      spellcheck: 'false',
-      placeholder: 'alice, bob',
-      'aria-describedby': `${id}-people-hint`,
-      required: options.peopleRequired,
-    },
-  });
-  const submit = el('button', { class: 'primary', attrs: { type: 'submit' } }, options.submitLabel);
-  const cancel = el('button', { attrs: { type: 'button' } }, 'Cancel');
+  const dialogRef = createRef<HTMLDialogElement>();
+  const titleRef = createRef<HTMLInputElement>();
+  const peopleRef = createRef<HTMLInputElement>();
+  let error = '';
+  let busy = false;
+  let closed = false;
 
-  const form = el(
-    'form',
-    { class: 'dialog-form', attrs: { novalidate: true } },
-    el('h2', { attrs: { id: `${id}-heading` } }, options.heading),
-    el('label', { attrs: { for: titleInput.id } }, 'Title'),
-    titleInput,
-    options.members
-      ? el('p', { class: 'dialog-members' }, el('span', { class: 'label' }, 'Members: '), options.members.join(', '))
-      : null,
-    el('label', { attrs: { for: peopleInput.id } }, options.peopleLabel),
-    peopleInput,
-    el('p', { class: 'hint', attrs: { id: `${id}-people-hint` } }, options.peopleHint),
-    error,
-    el('div', { class: 'dialog-actions' }, cancel, submit),
-  );
-  const dialog = el('dialog', { class: 'conversation-dialog', attrs: { 'aria-labelledby': `${id}-heading` } }, form);
-
-  const showError = (text: string) => {
-    error.textContent = text;
-    error.hidden = text === '';
+  const close = () => dialogRef.value?.close();
+  const onClose = () => {
+    closed = true;
+    render(nothing, document.body);
   };
-
-  cancel.addEventListener('click', () => dialog.close());
-  dialog.addEventListener('close', () => dialog.remove());
-  form.addEventListener('submit', (event) => {
+  const onSubmit = (event: SubmitEvent) => {
     event.preventDefault();
+    const titleInput = titleRef.value as HTMLInputElement;
+    const peopleInput = peopleRef.value as HTMLInputElement;
     const title = titleInput.value.trim();
     const people = parseUsernames(peopleInput.value);
-    if (title === '') {
-      showError('Give the conversation a title.');
-      titleInput.focus();
+    if (title === '' || (options.peopleRequired && people.length === 0)) {
+      update(title === '' ? 'Give the conversation a title.' : 'Name at least one person by username.', false);
+      (title === '' ? titleInput : peopleInput).focus();
       return;
     }
-    if (options.peopleRequired && people.length === 0) {
-      showError('Name at least one person by username.');
+    update('', true);
+    options.onSubmit({ title, people }).then(close, (failure: unknown) => {
+      // Cancelled meanwhile: another dialog may be showing; leave it alone.
+      if (closed) return;
+      update(describeError(failure), false);
       peopleInput.focus();
-      return;
-    }
-    showError('');
-    submit.disabled = true;
-    options.onSubmit({ title, people }).then(
-      () => dialog.close(),
-      (failure: unknown) => {
-        submit.disabled = false;
-        showError(describeError(failure));
-        peopleInput.focus();
-      },
-    );
-  });
+    });
+  };
 
-  document.body.append(dialog);
-  dialog.showModal();
-  titleInput.focus();
-  return dialog;
+  const update = (nextError: string, nextBusy: boolean) => {
+    error = nextError;
+    busy = nextBusy;
+    render(
+      html`<dialog class="conversation-dialog" aria-labelledby=${`${id}-heading`} @close=${onClose} ${ref(dialogRef)}>
+        <form class="dialog-form" novalidate @submit=${onSubmit}>
+          <h2 id=${`${id}-heading`}>${options.heading}</h2>
+          <label for=${`${id}-title`}>Title</label>
+          <input id=${`${id}-title`} name="title" type="text" required maxlength="200" autocomplete="off" value=${options.title} ${ref(titleRef)} />
+          ${options.members
+            ? html`<p class="dialog-members"><span class="label">Members: </span>${options.members.join(', ')}</p>`
+            : nothing}
+          <label for=${`${id}-people`}>${options.peopleLabel}</label>
+          <input
+            id=${`${id}-people`}
+            name="people"
+            type="text"
+            autocomplete="off"
+            autocapitalize="none"
+            spellcheck="false"
+            placeholder="alice, bob"
+            aria-describedby=${`${id}-people-hint`}
+            ?required=${options.peopleRequired}
+            ${ref(peopleRef)}
+          />
+          <p class="hint" id=${`${id}-people-hint`}>${options.peopleHint}</p>
+          <p class="form-error" role="alert" ?hidden=${error === ''}>${error}</p>
+          <div class="dialog-actions">
+            <button type="button" @click=${close}>Cancel</button>
+            <button class="primary" type="submit" ?disabled=${busy}>${options.submitLabel}</button>
+          </div>
+        </form>
+      </dialog>`,
+      document.body,
+    );
+  };
+
+  update('', false);
+  dialogRef.value?.showModal();
+  titleRef.value?.focus();
 }

@@ -1,0 +1,35 @@
+import type { Conversation } from '@chat/client';
+import { html, type TemplateResult } from 'lit-html';
+
+export interface ConversationPaneProps {
+  /** The open conversation; undefined hides the pane (its parts stay, so typed text is kept). */
+  conversation: Conversation | undefined;
+  /** The message log (see message-list-view.ts). */
+  messages: TemplateResult;
+  /** The message box (see composer.ts). */
+  composer: TemplateResult;
+  /** Why the last message was not sent; undefined when it was. */
+  sendError: string | undefined;
+  onBack: () => void;
+  onEdit: () => void;
+}
+
+/** The open conversation: its title and members, the message log, the message box. */
+export function conversationPaneView({ conversation, messages, composer, sendError, onBack, onEdit }: ConversationPaneProps): TemplateResult {
+  const users = conversation?.users ?? [];
+  const membersLine = users.length > 0 ? `${users.length} ${users.length === 1 ? 'member' : 'members'}: ${users.join(', ')}` : '';
+  return html`<div class="conversation-pane" ?hidden=${conversation === undefined}>
+    <header class="conversation-head">
+      <button class="back-button" type="button" aria-label="Back to conversations" @click=${onBack}>‹</button>
+      <div class="conversation-head-text">
+        <h2 class="conversation-heading" id="conversation-heading">${conversation?.title ?? ''}</h2>
+        <p class="conversation-members-line">${membersLine}</p>
+      </div>
+      <button class="edit-conversation" type="button" @click=${onEdit}>Edit</button>
+    </header>
+    ${messages}
+    ${composer}
+    <p class="hint composer-hint" id="composer-hint">Enter sends · Shift+Enter adds a new line</p>
+    <p class="form-error send-error" role="alert" ?hidden=${sendError === undefined}>${sendError === undefined ? '' : `Not sent: ${sendError}`}</p>
+  </div>`;
+}
