@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the page: src/main.ts (and @chat/client, from its built dist/) into public/app.js with a
 // source map. index.html and styles.css in public/ are sources and are not touched.
-// Run after `tsc -b` (the root `npm run build` does both).
+// Run after the SDK is built (the root `npm run build` builds it, then runs this).
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ function fail(message) {
 }
 
 if (!existsSync(join(repoRoot, 'packages', 'client', 'dist', 'index.js'))) {
-  fail('packages/client is not built; run `npx tsc -b` first (or `npm run build`, which does both)');
+  fail('packages/client is not built; run `npm run build`, which builds the SDK and then the page');
 }
 for (const source of ['index.html', 'styles.css']) {
   if (!existsSync(join(publicDir, source))) fail(`web/public/${source} is missing`);
