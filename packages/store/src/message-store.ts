@@ -4,34 +4,25 @@ import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
-import { luaScript, runScript } from './run-script.js';
+import { luaCommand } from './lua-command.js';
 import { outboxEntry } from './outbox.js';
-import { RATE_HIT_LUA, retryAfterSeconds, type RateCharge } from './rate-limiter.js';
+import { retryAfterSeconds, type RateCharge } from './rate-limiter.js';
+
+type AppendKeys = [conversation: string, members: string, messages: string, outbox: string];
+type AppendReply = [outcome: 1 | 0 | -1, value: number];
+type AppendArgs = [author: string, messageHead: string, messageTail: string, entryHead: string, entryTail: string, acceptedAtMs: number, keep: number];
 
 /**
- * Accepts a message in one round trip: counts the author's rate-limit hit when given one (KEYS[5]),
- * checks membership, takes the next seq, stores the message and records it in the outbox,
- * atomically. The message JSON is assembled from a head and a tail around the seq so Lua never
- * re-encodes it (cjson would reorder keys and mangle numbers).
- * With a retention limit (ARGV[7] > 0) only the newest that many messages are kept.
- * Returns {1, seq}; {0, 0} when the author is not a member (or the conversation does not exist);
- * {-1, ms left in the window} when the limit is used up (nothing is stored then).
+ * Accepts a message in one round trip and one atomic step: checks membership, takes the next seq,
+ * stores the message and records it in the outbox (lua/append-message-4.lua); with a rate-limit
+ * charge, counts the author's hit first and stores nothing when the limit is used up
+ * (lua/append-charged-message-5.lua). Reply: {1, seq}; {0, 0} when the author is not a member (or
+ * the conversation does not exist); {-1, ms left in the window} when the limit is used up.
  */
-const APPEND_MESSAGE = luaScript(`${RATE_HIT_LUA}
-local conv, members, messages, outbox, rateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local author, head, tail, entryHead, entryTail, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local keep = tonumber(ARGV[7])
-if rateKey then
-  local count, ttl = rateHit(rateKey, tonumber(ARGV[9]))
-  if count > tonumber(ARGV[8]) then return { -1, ttl } end
-end
-if not redis.call('ZSCORE', members, author) then return { 0, 0 } end
-local seq = redis.call('HINCRBY', conv, 'seq', 1)
-redis.call('ZADD', messages, seq, head .. seq .. tail)
-if keep > 0 then redis.call('ZREMRANGEBYRANK', messages, 0, -keep - 1) end
-redis.call('ZADD', outbox, now, entryHead .. seq .. entryTail)
-return { 1, seq }
-`);
+const APPEND_MESSAGE = luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-4');
+const APPEND_CHARGED_MESSAGE = luaCommand<[...AppendKeys, counter: string], [...AppendArgs, limit: number, windowMs: number], AppendReply>(
+  'append-charged-message-5',
+);
 
 export function newMessageId(): string {
   return randomBytes(12).toString('base64url');
@@ -82,13 +73,13 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         `"seq":${SEQ}`,
       );
       const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ, messageId: id }), ` ${SEQ} `);
-      const scriptKeys = [keys.conversation(conversationId), keys.members(conversationId), keys.messages(conversationId), keys.outbox()];
-      const args: (string | number)[] = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit];
-      if (charge) {
-        scriptKeys.push(charge.key);
-        args.push(charge.limit, charge.windowMs);
-      }
-      const [outcome, value] = (await guardRedis(runScript(redis, APPEND_MESSAGE, scriptKeys, args))) as [number, number];
+      const scriptKeys: AppendKeys = [keys.conversation(conversationId), keys.members(conversationId), keys.messages(conversationId), keys.outbox()];
+      const args: AppendArgs = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit];
+      const [outcome, value] = await guardRedis(
+        charge
+          ? APPEND_CHARGED_MESSAGE.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs])
+          : APPEND_MESSAGE.run(redis, scriptKeys, args),
+      );
       if (outcome === -1) {
         throw new RateLimitedError('too many requests; slow down', retryAfterSeconds(value));
       }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ReplyError, type Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis, isRedisUnavailable } from './redis-failure.js';
-import { luaScript, runScript } from './run-script.js';
+import { luaCommand } from './lua-command.js';
 
 /**
  * The store's epoch names one unbroken history. It changes when history may have gone backwards:
@@ -10,19 +10,8 @@ import { luaScript, runScript } from './run-script.js';
  * not fsync every write, so the last second of accepted messages may be gone and their seqs may
  * be handed out again. Clients keep the epoch with their cursors; a resume under another epoch
  * is answered with `recovered: false` instead of silently skipping.
- *
- * KEYS[1] epoch hash; ARGV: run_id, "1" when every write is fsynced, a fresh epoch id.
  */
-const OBSERVE_EPOCH = luaScript(`
-local key, runId, durable, fresh = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
-local current = redis.call('HMGET', key, 'id', 'runId')
-local id, seenRunId = current[1], current[2]
-if not id or (seenRunId ~= runId and durable ~= '1') then
-  id = fresh
-end
-redis.call('HSET', key, 'id', id, 'runId', runId)
-return id
-`);
+const OBSERVE_EPOCH = luaCommand<[epoch: string], [runId: string, durable: '1' | '0', fresh: string], string>('observe-epoch-1');
 
 function field(info: string, name: string): string | undefined {
   const match = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
@@ -56,7 +45,7 @@ export async function observeStoreEpoch(redis: Redis, keys: Keys): Promise<strin
   const runId = field(info, 'run_id') ?? 'unknown';
   const durable = await guardRedis(fsyncsEveryWrite(redis));
   const id = await guardRedis(
-    runScript(redis, OBSERVE_EPOCH, [keys.epoch()], [runId, durable ? '1' : '0', randomBytes(8).toString('base64url')]),
+    OBSERVE_EPOCH.run(redis, [keys.epoch()], [runId, durable ? '1' : '0', randomBytes(8).toString('base64url')]),
   );
   return String(id);
 }
