@@ -9,7 +9,6 @@ export type LuaArgument = string | number;
  * itself the first time on each connection and after a NOSCRIPT (a Redis restart).
  */
 export interface LuaCommand<Keys extends readonly string[], Args extends readonly LuaArgument[], Reply> {
-  readonly name: string;
   run(redis: Redis, keys: Keys, args: Args): Promise<Reply>;
 }
 
@@ -26,7 +25,6 @@ export function luaCommand<Keys extends readonly string[], Args extends readonly
   const { name, numberOfKeys, lua } = loadLuaScript(file);
   const definedOn = new WeakSet<Redis>();
   return {
-    name,
     async run(redis, keys, args) {
       if (keys.length !== numberOfKeys) throw new Error(`${file}.lua takes ${numberOfKeys} keys, got ${keys.length}`);
       if (!definedOn.has(redis)) {
