@@ -4,17 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
-import { luaCommand } from './lua-command.js';
-
-/**
- * Changes title and members in one step, only if the caller is a member, keeping every member's
- * conversation index in step (lua/update-conversation-2.lua).
- */
-const UPDATE_CONVERSATION = luaCommand<
-  [conversation: string, members: string],
-  [caller: string, title: string, replaceMembers: '1' | '0', indexPrefix: string, indexSuffix: string, id: string, ...users: string[]],
-  0 | 1
->('update-conversation-2');
+import { STORE_SCRIPTS } from './store-scripts.js';
 
 export interface ConversationRecord {
   conversation: Conversation;
@@ -97,10 +87,10 @@ export function createConversationStore(redis: Redis, keys: Keys) {
       return conversations;
     },
 
-    /** Applies a title and/or a new member list; the caller always stays a member. */
+    /** Applies a title and/or a new member list; the caller always stays a member (lua/update-conversation-2.lua). */
     async update(id: string, caller: string, change: { title?: string; users?: readonly string[] }): Promise<Conversation> {
       const applied = await guardRedis(
-        UPDATE_CONVERSATION.run(
+        STORE_SCRIPTS.updateConversation.run(
           redis,
           [keys.conversation(id), keys.members(id)],
           [caller, change.title ?? '', change.users ? '1' : '0', indexPrefix, indexSuffix, id, ...(change.users ?? [])],

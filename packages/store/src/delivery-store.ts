@@ -2,15 +2,8 @@ import { deliveryEventParts, type DeliveryJob } from '@chat/contracts';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
-import { luaCommand } from './lua-command.js';
+import { STORE_SCRIPTS } from './store-scripts.js';
 import { outboxEntry } from './outbox.js';
-
-/** Publishes one accepted message to every current member, once: lua/deliver-message-4.lua. */
-const DELIVER_MESSAGE = luaCommand<
-  [messages: string, conversation: string, members: string, outbox: string],
-  [seq: number, entry: string, channelPrefix: string, head: string, beforeMessage: string, beforeTitle: string, after: string],
-  number
->('deliver-message-4');
 
 /** What delivering one job did. */
 export type DeliveryOutcome =
@@ -31,12 +24,12 @@ function outcomeOf(reply: number): DeliveryOutcome {
 
 export function createDeliveryStore(redis: Redis, keys: Keys) {
   return {
-    /** Publishes the message of `job` to every current member, once; see DELIVER_MESSAGE. */
+    /** Publishes the message of `job` to every current member, once (lua/deliver-message-4.lua). */
     async deliver(job: DeliveryJob): Promise<DeliveryOutcome> {
       const { conversationId, seq } = job;
       const { head, beforeMessage, beforeTitle, after } = deliveryEventParts(conversationId, seq);
       const reply = await guardRedis(
-        DELIVER_MESSAGE.run(
+        STORE_SCRIPTS.deliverMessage.run(
           redis,
           [keys.messages(conversationId), keys.conversation(conversationId), keys.members(conversationId), keys.outbox()],
           [seq, outboxEntry(job), keys.userChannelPrefix, head, beforeMessage, beforeTitle, after],

@@ -3,6 +3,7 @@ export * from './connect-redis.js';
 export * from './redis-failure.js';
 export * from './load-lua-script.js';
 export * from './lua-command.js';
+export * from './store-scripts.js';
 export * from './pipeline-results.js';
 export * from './user-store.js';
 export * from './conversation-store.js';

@@ -4,25 +4,9 @@ import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
-import { luaCommand } from './lua-command.js';
+import { STORE_SCRIPTS, type AppendArgs, type AppendKeys } from './store-scripts.js';
 import { outboxEntry } from './outbox.js';
 import { retryAfterSeconds, type RateCharge } from './rate-limiter.js';
-
-type AppendKeys = [conversation: string, members: string, messages: string, outbox: string];
-type AppendReply = [outcome: 1 | 0 | -1, value: number];
-type AppendArgs = [author: string, messageHead: string, messageTail: string, entryHead: string, entryTail: string, acceptedAtMs: number, keep: number];
-
-/**
- * Accepts a message in one round trip and one atomic step: checks membership, takes the next seq,
- * stores the message and records it in the outbox (lua/append-message-4.lua); with a rate-limit
- * charge, counts the author's hit first and stores nothing when the limit is used up
- * (lua/append-charged-message-5.lua). Reply: {1, seq}; {0, 0} when the author is not a member (or
- * the conversation does not exist); {-1, ms left in the window} when the limit is used up.
- */
-const APPEND_MESSAGE = luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-4');
-const APPEND_CHARGED_MESSAGE = luaCommand<[...AppendKeys, counter: string], [...AppendArgs, limit: number, windowMs: number], AppendReply>(
-  'append-charged-message-5',
-);
 
 export function newMessageId(): string {
   return randomBytes(12).toString('base64url');
@@ -75,10 +59,11 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
       const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ, messageId: id }), ` ${SEQ} `);
       const scriptKeys: AppendKeys = [keys.conversation(conversationId), keys.members(conversationId), keys.messages(conversationId), keys.outbox()];
       const args: AppendArgs = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit];
+      // Counts the author's rate-limit hit in the same atomic step when charged (lua/append-*.lua).
       const [outcome, value] = await guardRedis(
         charge
-          ? APPEND_CHARGED_MESSAGE.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs])
-          : APPEND_MESSAGE.run(redis, scriptKeys, args),
+          ? STORE_SCRIPTS.appendChargedMessage.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs])
+          : STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args),
       );
       if (outcome === -1) {
         throw new RateLimitedError('too many requests; slow down', retryAfterSeconds(value));

@@ -1,13 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
-import { luaCommand } from './lua-command.js';
-
-/**
- * Fixed-window counters in Redis, so a limit holds across every replica of a service. One round
- * trip: count the hit and read how long the window has left (lua/count-rate-hit-1.lua).
- */
-const COUNT_RATE_HIT = luaCommand<[counter: string], [windowMs: number], [count: number, ttlMs: number]>('count-rate-hit-1');
+import { STORE_SCRIPTS } from './store-scripts.js';
 
 export interface RateVerdict {
   allowed: boolean;
@@ -37,6 +31,10 @@ export function retryAfterSeconds(ttlMs: number): number {
   return Math.max(1, Math.ceil(ttlMs / 1000));
 }
 
+/**
+ * Fixed-window counters in Redis, so a limit holds across every replica of a service. One round
+ * trip: count the hit and read how long the window has left (lua/count-rate-hit-1.lua).
+ */
 export function createRateLimiter(redis: Redis, keys: Keys) {
   function charge(rule: RateLimit, subject: string): RateCharge {
     const safeSubject = SUBJECT.test(subject) ? subject : 'unknown';
@@ -46,7 +44,7 @@ export function createRateLimiter(redis: Redis, keys: Keys) {
     charge,
     async hit(rule: RateLimit, subject: string): Promise<RateVerdict> {
       const { key, limit, windowMs } = charge(rule, subject);
-      const [count, ttl] = await guardRedis(COUNT_RATE_HIT.run(redis, [key], [windowMs]));
+      const [count, ttl] = await guardRedis(STORE_SCRIPTS.countRateHit.run(redis, [key], [windowMs]));
       return { allowed: count <= limit, retryAfterSeconds: retryAfterSeconds(ttl) };
     },
   };

@@ -2,16 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ReplyError, type Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis, isRedisUnavailable } from './redis-failure.js';
-import { luaCommand } from './lua-command.js';
-
-/**
- * The store's epoch names one unbroken history. It changes when history may have gone backwards:
- * the epoch key is gone (Redis lost everything), or Redis restarted (a new run_id) while it does
- * not fsync every write, so the last second of accepted messages may be gone and their seqs may
- * be handed out again. Clients keep the epoch with their cursors; a resume under another epoch
- * is answered with `recovered: false` instead of silently skipping.
- */
-const OBSERVE_EPOCH = luaCommand<[epoch: string], [runId: string, durable: '1' | '0', fresh: string], string>('observe-epoch-1');
+import { STORE_SCRIPTS } from './store-scripts.js';
 
 function field(info: string, name: string): string | undefined {
   const match = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
@@ -39,13 +30,22 @@ async function fsyncsEveryWrite(redis: Redis): Promise<boolean> {
   return settings.get('appendonly') === 'yes' && settings.get('appendfsync') === 'always';
 }
 
-/** Reads (and when needed, starts) the current epoch. Call on every (re)connection. */
+/**
+ * The store's epoch names one unbroken history. It changes when history may have gone backwards:
+ * the epoch key is gone (Redis lost everything), or Redis restarted (a new run_id) while it does
+ * not fsync every write, so the last second of accepted messages may be gone and their seqs may
+ * be handed out again. Clients keep the epoch with their cursors; a resume under another epoch
+ * is answered with `recovered: false` instead of silently skipping.
+ *
+ * Reads (and when needed, starts) the current epoch (lua/observe-epoch-1.lua). Call on every
+ * (re)connection.
+ */
 export async function observeStoreEpoch(redis: Redis, keys: Keys): Promise<string> {
   const info = await guardRedis(redis.info('server'));
   const runId = field(info, 'run_id') ?? 'unknown';
   const durable = await guardRedis(fsyncsEveryWrite(redis));
   const id = await guardRedis(
-    OBSERVE_EPOCH.run(redis, [keys.epoch()], [runId, durable ? '1' : '0', randomBytes(8).toString('base64url')]),
+    STORE_SCRIPTS.observeEpoch.run(redis, [keys.epoch()], [runId, durable ? '1' : '0', randomBytes(8).toString('base64url')]),
   );
   return String(id);
 }

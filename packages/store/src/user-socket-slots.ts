@@ -1,29 +1,25 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
-import { luaCommand } from './lua-command.js';
-
-/**
- * How many sockets a user holds on all gateways together, so a per-user limit holds across
- * replicas. Each socket is a member of the user's sorted set, scored by when it expires; gateways
- * refresh their live sockets at every heartbeat, so the entries of a gateway that died without
- * cleaning up lapse on their own.
- */
-const CLAIM_SOCKET_SLOT = luaCommand<[sockets: string], [socketId: string, limit: number, nowMs: number, ttlMs: number], 0 | 1>(
-  'claim-socket-slot-1',
-);
+import { STORE_SCRIPTS } from './store-scripts.js';
 
 export interface SocketSlot {
   username: string;
   socketId: string;
 }
 
+/**
+ * How many sockets a user holds on all gateways together, so a per-user limit holds across
+ * replicas. Each socket is a member of the user's sorted set, scored by when it expires; gateways
+ * refresh their live sockets at every heartbeat, so the entries of a gateway that died without
+ * cleaning up lapse on their own (lua/claim-socket-slot-1.lua).
+ */
 export function createUserSocketSlots(redis: Redis, keys: Keys) {
   return {
     /** Takes a slot for a new socket; false when the user already has `limit` open. */
     async claim(slot: SocketSlot, limit: number, ttlMs: number): Promise<boolean> {
       const claimed = await guardRedis(
-        CLAIM_SOCKET_SLOT.run(redis, [keys.userSockets(slot.username)], [slot.socketId, limit, Date.now(), ttlMs]),
+        STORE_SCRIPTS.claimSocketSlot.run(redis, [keys.userSockets(slot.username)], [slot.socketId, limit, Date.now(), ttlMs]),
       );
       return claimed === 1;
     },
