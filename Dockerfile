@@ -36,12 +36,14 @@ RUN --mount=type=cache,target=/root/.npm npm ci
 COPY tsconfig.base.json tsconfig.json ./
 COPY packages/ packages/
 COPY services/ services/
-# Collect only the dist/ folders, keeping their paths, for the runtime stage.
+# Collect only the dist/ folders, keeping their paths, for the runtime stage, and the store's Lua
+# scripts, which its dist/ reads from ../lua at start-up (packages/store/src/load-lua-script.ts).
 RUN npx tsc -b \
     && mkdir /out \
     && for dir in packages/* services/*; do \
          if [ -d "$dir/dist" ]; then mkdir -p "/out/$dir" && cp -R "$dir/dist" "/out/$dir/dist"; fi; \
        done \
+    && cp -R packages/store/lua /out/packages/store/lua \
     && find /out -name '*.tsbuildinfo' -delete
 
 # ---- prod-deps: runtime dependencies of every workspace, no compiler, no test tools ----

@@ -77,6 +77,19 @@ describe('delivery script', () => {
     assert.equal(await redis.zcard(keys.outbox()), 0);
   });
 
+  test('publishes the header and frame bytes that contracts describe (frameOfStored, for a title cjson encodes alike)', async () => {
+    const title = 'plain title, ünïcode 💬 "quoted"';
+    const conversation = await conversations().create({ title, createdBy: 'ann', users: ['ann'] });
+    const { message, job } = await messages().append(conversation.id, 'ann', 'bytes / "exactly" ✓');
+    const [stored] = await redis.zrangebyscore(keys.messages(conversation.id), message.seq, message.seq);
+    const from = received.length;
+
+    assert.deepEqual(await deliveries().deliver(job), { kind: 'published', recipients: 1 });
+    const [event] = await eventsSince(from, 1);
+    const header = `${conversation.id} ${message.seq} ${Date.parse(message.createdAt)} `;
+    assert.equal(event?.payload.toString('utf8'), header + frameOfStored(stored!, title));
+  });
+
   test('a member removed before the script runs gets nothing; the title is read at delivery', async () => {
     const conversation = await conversations().create({ title: 'before', createdBy: 'ann', users: ['ann', 'bob'] });
     const { job } = await messages().append(conversation.id, 'ann', 'one');

@@ -28,7 +28,8 @@ export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
  * A pub/sub event on a user's channel: `<conversationId> <seq> <acceptedAtMs> <frame>`, where frame
  * is the exact WebSocket text `{"type":"message","data":Summary}`. The header lets a gateway order,
  * de-duplicate and time deliveries without parsing the frame, and the frame bytes go to every local
- * socket unchanged.
+ * socket unchanged. Encoded by the worker's delivery script from deliveryEventParts, decoded by
+ * decodeDeliveryEvent: the event's bytes are described here only.
  */
 export interface DeliveryEvent {
   conversationId: string;
@@ -38,36 +39,54 @@ export interface DeliveryEvent {
   frame: Buffer;
 }
 
-const SEPARATOR = 0x20; // ' ': never part of an id or a decimal number.
+const SEPARATOR = ' '; // never part of an id or a decimal number.
+const SEPARATOR_BYTE = SEPARATOR.charCodeAt(0);
 const DECIMAL = /^[1-9]\d{0,15}$/;
 
 /**
  * The pieces of a message frame (`{"type":"message","data":Summary}`) around a stored message's
  * JSON text and its title's JSON encoding: `before + stored-without-its-closing-brace +
  * beforeTitle + title + after`, the summary being the stored message plus `conversationTitle`.
- * Built without parsing or re-encoding the message. The worker's delivery script (Lua) and the
- * gateway's replay (frameOfStored) both build frames from these, so the frame's shape is written
- * down once.
+ * Built without parsing or re-encoding the message.
  */
-export const MESSAGE_FRAME_PARTS = {
+const MESSAGE_FRAME_PARTS = {
   before: '{"type":"message","data":',
   beforeTitle: ',"conversationTitle":',
   after: '}}',
 } as const;
 
-/** A message frame from a stored message's JSON text, by concatenation (see MESSAGE_FRAME_PARTS). */
+/** A message frame from a stored message's JSON text, by concatenation (see MESSAGE_FRAME_PARTS): the gateway's replay. */
 export function frameOfStored(storedMessage: string, conversationTitle: string): string {
   const { before, beforeTitle, after } = MESSAGE_FRAME_PARTS;
   return `${before}${storedMessage.slice(0, -1)}${beforeTitle}${JSON.stringify(conversationTitle)}${after}`;
 }
 
+/**
+ * A delivery event's bytes around what only the delivery script reads in Redis, in the atomic
+ * step that publishes it (the acceptance time, the stored message, the title):
+ * `head + acceptedAtMs + beforeMessage + stored-without-its-closing-brace + beforeTitle +
+ * JSON(title) + after`. The frame is frameOfStored's, except that the script encodes the title
+ * with Redis's cjson, which also escapes `/` and DEL: the same JSON value, other bytes.
+ */
+export interface DeliveryEventParts {
+  head: string;
+  beforeMessage: string;
+  beforeTitle: string;
+  after: string;
+}
+
+export function deliveryEventParts(conversationId: string, seq: number): DeliveryEventParts {
+  const { before, beforeTitle, after } = MESSAGE_FRAME_PARTS;
+  return { head: `${conversationId}${SEPARATOR}${seq}${SEPARATOR}`, beforeMessage: `${SEPARATOR}${before}`, beforeTitle, after };
+}
+
 /** Returns undefined for anything malformed; the caller logs and skips it. */
 export function decodeDeliveryEvent(payload: Buffer): DeliveryEvent | undefined {
-  const first = payload.indexOf(SEPARATOR);
+  const first = payload.indexOf(SEPARATOR_BYTE);
   if (first <= 0 || first > 64) return undefined;
-  const second = payload.indexOf(SEPARATOR, first + 1);
+  const second = payload.indexOf(SEPARATOR_BYTE, first + 1);
   if (second < 0 || second - first > 17) return undefined;
-  const third = payload.indexOf(SEPARATOR, second + 1);
+  const third = payload.indexOf(SEPARATOR_BYTE, second + 1);
   if (third < 0 || third - second > 17) return undefined;
   const conversationId = payload.toString('latin1', 0, first);
   const seqText = payload.toString('latin1', first + 1, second);

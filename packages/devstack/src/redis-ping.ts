@@ -1,5 +1,4 @@
-import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { Redis, ReplyError } from 'ioredis';
 
 export interface RedisEndpoint {
   host: string;
@@ -9,52 +8,56 @@ export interface RedisEndpoint {
   password?: string;
 }
 
-function encodeCommand(args: string[]): string {
-  return `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
+/** PING, after AUTH when there is a password; what AUTH answered does not matter, PING's does. */
+async function askPing(redis: Redis, endpoint: RedisEndpoint): Promise<string | undefined> {
+  try {
+    await redis.connect();
+  } catch {
+    return undefined; // nothing listens, or the TLS handshake failed: no answer
+  }
+  const { username, password } = endpoint;
+  if (password !== undefined && password !== '') {
+    // A password sent to a server that has none is refused, yet that server is reachable.
+    await (username ? redis.auth(username, password) : redis.auth(password)).catch(() => undefined);
+  }
+  try {
+    return `+${await redis.ping()}`;
+  } catch (error) {
+    return error instanceof Error && error instanceof ReplyError ? `-${error.message}` : undefined;
+  }
 }
 
 /**
- * Sends PING (after AUTH when a password is given) over a raw socket and resolves with the reply
- * line to PING (`+PONG`, `-NOAUTH …`, `-LOADING …`), or undefined when nothing answered within
- * the timeout. Never rejects.
+ * Sends PING (after AUTH when a password is given) on a short-lived connection that never retries,
+ * and resolves with the reply to PING as a RESP line (`+PONG`, `-NOAUTH …`, `-LOADING …`), or
+ * undefined when nothing answered within the timeout. Never rejects.
  */
-export function probeRedis(endpoint: RedisEndpoint, timeoutMs: number): Promise<string | undefined> {
-  const commands: string[][] = [];
-  if (endpoint.password !== undefined && endpoint.password !== '') {
-    commands.push(endpoint.username ? ['AUTH', endpoint.username, endpoint.password] : ['AUTH', endpoint.password]);
-  }
-  commands.push(['PING']);
-
-  return new Promise((resolve) => {
-    let settled = false;
-    let received = '';
-    const socket: Socket = endpoint.tls
-      ? connectTls({ host: endpoint.host, port: endpoint.port, servername: endpoint.host })
-      : connectTcp({ host: endpoint.host, port: endpoint.port });
-
-    const finish = (reply: string | undefined) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(reply);
-    };
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-
-    socket.setEncoding('utf8');
-    socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
-      socket.write(commands.map(encodeCommand).join(''));
-    });
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-      // Every reply to AUTH and PING is one line; only PING's matters, so a password sent to a
-      // server that has none (an AUTH error) still counts as reachable.
-      const replies = received.split('\r\n').slice(0, -1);
-      if (replies.length >= commands.length) finish(replies[commands.length - 1]);
-    });
-    socket.on('error', () => finish(undefined));
-    socket.on('close', () => finish(undefined));
+export async function probeRedis(endpoint: RedisEndpoint, timeoutMs: number): Promise<string | undefined> {
+  const redis = new Redis({
+    host: endpoint.host,
+    port: endpoint.port,
+    ...(endpoint.tls ? { tls: { servername: endpoint.host } } : {}),
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    // The answer to the probe is PING's reply: no INFO first (it waits out LOADING), no CLIENT SETINFO.
+    enableReadyCheck: false,
+    disableClientInfo: true,
   });
+  // A refused or dropped connection is the probe's answer (undefined), not an error to report.
+  redis.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([askPing(redis, endpoint), timeout]);
+  } finally {
+    clearTimeout(timer);
+    redis.disconnect();
+  }
 }
 
 /** Whether PING (after AUTH when a password is given) is answered +PONG within the timeout. */

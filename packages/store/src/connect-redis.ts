@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { defineStoreScripts } from './store-scripts.js';
 
 export type { Redis } from 'ioredis';
 
@@ -61,7 +62,10 @@ export function redisOptions(settings: RedisConnectionSettings): RedisOptions {
 }
 
 export function connectRedis(settings: RedisConnectionSettings): Redis {
-  return new Redis(settings.url, redisOptions(settings));
+  const redis = new Redis(settings.url, redisOptions(settings));
+  // Before its first command: it auto-pipelines (see defineStoreScripts).
+  if (settings.role === 'command') defineStoreScripts(redis);
+  return redis;
 }
 
 /** Resolves once the connection is ready, or rejects after `timeoutMs`. */

@@ -4,41 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
-import { luaScript, runScript } from './run-script.js';
-
-/**
- * Changes membership and title in one step, only if the caller is a member. Keeps every member's
- * conversation index in step with the member set. The index keys are derived in the script from
- * ARGV[4] because the member list is only known inside it (single-instance Redis, not Cluster).
- * Returns 0 when the caller is not a member (or the conversation does not exist), else 1.
- */
-const UPDATE_CONVERSATION = luaScript(`
-local conv, members = KEYS[1], KEYS[2]
-local caller, title, replaceMembers, indexPrefix, indexSuffix, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-if not redis.call('ZSCORE', members, caller) then return 0 end
-if title ~= '' then redis.call('HSET', conv, 'title', title) end
-if replaceMembers == '1' then
-  local score = redis.call('HGET', conv, 'createdAtMs')
-  local joinedAtSeq = redis.call('HGET', conv, 'seq')
-  local wanted = { [caller] = true }
-  for i = 7, #ARGV do wanted[ARGV[i]] = true end
-  local current = {}
-  for _, user in ipairs(redis.call('ZRANGE', members, 0, -1)) do
-    current[user] = true
-    if not wanted[user] then
-      redis.call('ZREM', members, user)
-      redis.call('ZREM', indexPrefix .. user .. indexSuffix, id)
-    end
-  end
-  for user in pairs(wanted) do
-    if not current[user] then
-      redis.call('ZADD', members, joinedAtSeq, user)
-      redis.call('ZADD', indexPrefix .. user .. indexSuffix, score, id)
-    end
-  end
-end
-return 1
-`);
+import { STORE_SCRIPTS } from './store-scripts.js';
 
 export interface ConversationRecord {
   conversation: Conversation;
@@ -121,12 +87,11 @@ export function createConversationStore(redis: Redis, keys: Keys) {
       return conversations;
     },
 
-    /** Applies a title and/or a new member list; the caller always stays a member. */
+    /** Applies a title and/or a new member list; the caller always stays a member (lua/update-conversation-2.lua). */
     async update(id: string, caller: string, change: { title?: string; users?: readonly string[] }): Promise<Conversation> {
       const applied = await guardRedis(
-        runScript(
+        STORE_SCRIPTS.updateConversation.run(
           redis,
-          UPDATE_CONVERSATION,
           [keys.conversation(id), keys.members(id)],
           [caller, change.title ?? '', change.users ? '1' : '0', indexPrefix, indexSuffix, id, ...(change.users ?? [])],
         ),

@@ -4,34 +4,9 @@ import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
-import { luaScript, runScript } from './run-script.js';
+import { STORE_SCRIPTS, type AppendArgs, type AppendKeys } from './store-scripts.js';
 import { outboxEntry } from './outbox.js';
-import { RATE_HIT_LUA, retryAfterSeconds, type RateCharge } from './rate-limiter.js';
-
-/**
- * Accepts a message in one round trip: counts the author's rate-limit hit when given one (KEYS[5]),
- * checks membership, takes the next seq, stores the message and records it in the outbox,
- * atomically. The message JSON is assembled from a head and a tail around the seq so Lua never
- * re-encodes it (cjson would reorder keys and mangle numbers).
- * With a retention limit (ARGV[7] > 0) only the newest that many messages are kept.
- * Returns {1, seq}; {0, 0} when the author is not a member (or the conversation does not exist);
- * {-1, ms left in the window} when the limit is used up (nothing is stored then).
- */
-const APPEND_MESSAGE = luaScript(`${RATE_HIT_LUA}
-local conv, members, messages, outbox, rateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local author, head, tail, entryHead, entryTail, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local keep = tonumber(ARGV[7])
-if rateKey then
-  local count, ttl = rateHit(rateKey, tonumber(ARGV[9]))
-  if count > tonumber(ARGV[8]) then return { -1, ttl } end
-end
-if not redis.call('ZSCORE', members, author) then return { 0, 0 } end
-local seq = redis.call('HINCRBY', conv, 'seq', 1)
-redis.call('ZADD', messages, seq, head .. seq .. tail)
-if keep > 0 then redis.call('ZREMRANGEBYRANK', messages, 0, -keep - 1) end
-redis.call('ZADD', outbox, now, entryHead .. seq .. entryTail)
-return { 1, seq }
-`);
+import { retryAfterSeconds, type RateCharge } from './rate-limiter.js';
 
 export function newMessageId(): string {
   return randomBytes(12).toString('base64url');
@@ -82,13 +57,14 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         `"seq":${SEQ}`,
       );
       const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ, messageId: id }), ` ${SEQ} `);
-      const scriptKeys = [keys.conversation(conversationId), keys.members(conversationId), keys.messages(conversationId), keys.outbox()];
-      const args: (string | number)[] = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit];
-      if (charge) {
-        scriptKeys.push(charge.key);
-        args.push(charge.limit, charge.windowMs);
-      }
-      const [outcome, value] = (await guardRedis(runScript(redis, APPEND_MESSAGE, scriptKeys, args))) as [number, number];
+      const scriptKeys: AppendKeys = [keys.conversation(conversationId), keys.members(conversationId), keys.messages(conversationId), keys.outbox()];
+      const args: AppendArgs = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit];
+      // Counts the author's rate-limit hit in the same atomic step when charged (lua/append-*.lua).
+      const [outcome, value] = await guardRedis(
+        charge
+          ? STORE_SCRIPTS.appendChargedMessage.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs])
+          : STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args),
+      );
       if (outcome === -1) {
         throw new RateLimitedError('too many requests; slow down', retryAfterSeconds(value));
       }

@@ -1,33 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
-import { luaScript, runScript } from './run-script.js';
-
-/**
- * Counts one hit on a fixed-window counter and returns the count and the window's remaining ms.
- * A Lua function, so a script that writes (the message append) can charge a limit in the same
- * round trip and atomic step as its write.
- */
-export const RATE_HIT_LUA = `
-local function rateHit(key, windowMs)
-  local count = redis.call('INCR', key)
-  if count == 1 then redis.call('PEXPIRE', key, windowMs) end
-  local ttl = redis.call('PTTL', key)
-  if ttl < 0 then
-    redis.call('PEXPIRE', key, windowMs)
-    ttl = windowMs
-  end
-  return count, ttl
-end
-`;
-
-/**
- * Fixed-window counters in Redis, so a limit holds across every replica of a service. One round
- * trip: count the hit and read how long the window has left.
- */
-const HIT = luaScript(`${RATE_HIT_LUA}
-return { rateHit(KEYS[1], tonumber(ARGV[1])) }
-`);
+import { STORE_SCRIPTS } from './store-scripts.js';
 
 export interface RateVerdict {
   allowed: boolean;
@@ -42,7 +16,7 @@ export interface RateLimit {
   windowMs: number;
 }
 
-/** One hit of a limit on one subject, for a script to count along with its own work (RATE_HIT_LUA). */
+/** One hit of a limit on one subject, for a script to count along with its own work (lua/includes/rate-hit.lua). */
 export interface RateCharge {
   key: string;
   limit: number;
@@ -57,6 +31,10 @@ export function retryAfterSeconds(ttlMs: number): number {
   return Math.max(1, Math.ceil(ttlMs / 1000));
 }
 
+/**
+ * Fixed-window counters in Redis, so a limit holds across every replica of a service. One round
+ * trip: count the hit and read how long the window has left (lua/count-rate-hit-1.lua).
+ */
 export function createRateLimiter(redis: Redis, keys: Keys) {
   function charge(rule: RateLimit, subject: string): RateCharge {
     const safeSubject = SUBJECT.test(subject) ? subject : 'unknown';
@@ -66,7 +44,7 @@ export function createRateLimiter(redis: Redis, keys: Keys) {
     charge,
     async hit(rule: RateLimit, subject: string): Promise<RateVerdict> {
       const { key, limit, windowMs } = charge(rule, subject);
-      const [count, ttl] = (await guardRedis(runScript(redis, HIT, [key], [windowMs]))) as [number, number];
+      const [count, ttl] = await guardRedis(STORE_SCRIPTS.countRateHit.run(redis, [key], [windowMs]));
       return { allowed: count <= limit, retryAfterSeconds: retryAfterSeconds(ttl) };
     },
   };

@@ -2,27 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ReplyError, type Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis, isRedisUnavailable } from './redis-failure.js';
-import { luaScript, runScript } from './run-script.js';
-
-/**
- * The store's epoch names one unbroken history. It changes when history may have gone backwards:
- * the epoch key is gone (Redis lost everything), or Redis restarted (a new run_id) while it does
- * not fsync every write, so the last second of accepted messages may be gone and their seqs may
- * be handed out again. Clients keep the epoch with their cursors; a resume under another epoch
- * is answered with `recovered: false` instead of silently skipping.
- *
- * KEYS[1] epoch hash; ARGV: run_id, "1" when every write is fsynced, a fresh epoch id.
- */
-const OBSERVE_EPOCH = luaScript(`
-local key, runId, durable, fresh = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
-local current = redis.call('HMGET', key, 'id', 'runId')
-local id, seenRunId = current[1], current[2]
-if not id or (seenRunId ~= runId and durable ~= '1') then
-  id = fresh
-end
-redis.call('HSET', key, 'id', id, 'runId', runId)
-return id
-`);
+import { STORE_SCRIPTS } from './store-scripts.js';
 
 function field(info: string, name: string): string | undefined {
   const match = new RegExp(`^${name}:(.*)$`, 'm').exec(info);
@@ -50,13 +30,22 @@ async function fsyncsEveryWrite(redis: Redis): Promise<boolean> {
   return settings.get('appendonly') === 'yes' && settings.get('appendfsync') === 'always';
 }
 
-/** Reads (and when needed, starts) the current epoch. Call on every (re)connection. */
+/**
+ * The store's epoch names one unbroken history. It changes when history may have gone backwards:
+ * the epoch key is gone (Redis lost everything), or Redis restarted (a new run_id) while it does
+ * not fsync every write, so the last second of accepted messages may be gone and their seqs may
+ * be handed out again. Clients keep the epoch with their cursors; a resume under another epoch
+ * is answered with `recovered: false` instead of silently skipping.
+ *
+ * Reads (and when needed, starts) the current epoch (lua/observe-epoch-1.lua). Call on every
+ * (re)connection.
+ */
 export async function observeStoreEpoch(redis: Redis, keys: Keys): Promise<string> {
   const info = await guardRedis(redis.info('server'));
   const runId = field(info, 'run_id') ?? 'unknown';
   const durable = await guardRedis(fsyncsEveryWrite(redis));
   const id = await guardRedis(
-    runScript(redis, OBSERVE_EPOCH, [keys.epoch()], [runId, durable ? '1' : '0', randomBytes(8).toString('base64url')]),
+    STORE_SCRIPTS.observeEpoch.run(redis, [keys.epoch()], [runId, durable ? '1' : '0', randomBytes(8).toString('base64url')]),
   );
   return String(id);
 }

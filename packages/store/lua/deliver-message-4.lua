@@ -1,0 +1,47 @@
+--[[
+  Delivers one accepted message in one atomic step (delivery-store.ts):
+  - its outbox entry says it is still owed, and its score is when the api accepted it;
+  - the stored message and the conversation's current title make the event, by concatenation
+    with the parts that @chat/contracts describes (deliveryEventParts; the stored JSON is never
+    decoded);
+  - the event is published on the channel of every *current* member: reading the members here
+    orders the publish with membership changes (a member removed before it runs gets nothing;
+    one added before it gets the message);
+  - the outbox entry is cleared, so a job that runs again (stalled, retried, or re-enqueued by the
+    sweeper) publishes nothing twice.
+  The channel names are built here from the members read here (channelPrefix .. username).
+
+  Input:
+    KEYS[1] messages        sorted set of message JSON scored by seq
+    KEYS[2] conversation    hash, its 'title' field goes into the frame
+    KEYS[3] members         sorted set of member usernames
+    KEYS[4] outbox          sorted set of owed deliveries scored by acceptance time
+
+    ARGV[1] seq             the message's seq
+    ARGV[2] entry           its outbox entry
+    ARGV[3] channelPrefix   a user's channel is channelPrefix .. username
+    ARGV[4] head            the event up to the acceptance time
+    ARGV[5] beforeMessage   the event from the acceptance time to the stored message
+    ARGV[6] beforeTitle     the event from the stored message (less its closing brace) to the title
+    ARGV[7] after           the event after the title's JSON
+
+  Output:
+    n    published to n members
+    -1   the outbox entry was already cleared: an earlier run published it
+    -2   the message (trimmed from history) or its conversation no longer exists
+]]
+local messages, conv, members, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local seq, entry, channelPrefix = ARGV[1], ARGV[2], ARGV[3]
+local head, beforeMessage, beforeTitle, after = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local acceptedAt = redis.call('ZSCORE', outbox, entry)
+if not acceptedAt then return -1 end
+redis.call('ZREM', outbox, entry)
+local stored = redis.call('ZRANGEBYSCORE', messages, seq, seq)[1]
+local title = redis.call('HGET', conv, 'title')
+if not stored or not title then return -2 end
+local event = head .. acceptedAt .. beforeMessage .. string.sub(stored, 1, -2) .. beforeTitle .. cjson.encode(title) .. after
+local users = redis.call('ZRANGE', members, 0, -1)
+for _, user in ipairs(users) do
+  redis.call('PUBLISH', channelPrefix .. user, event)
+end
+return #users

@@ -1,0 +1,44 @@
+import type { Redis } from 'ioredis';
+import { luaCommand } from './lua-command.js';
+
+/**
+ * Every Lua script of the store (packages/store/lua), typed as its header states it: KEYS, ARGV,
+ * reply. The stores run them; connectRedis defines them all on each command connection.
+ */
+
+export type AppendKeys = [conversation: string, members: string, messages: string, outbox: string];
+export type AppendArgs = [author: string, messageHead: string, messageTail: string, entryHead: string, entryTail: string, acceptedAtMs: number, keep: number];
+/** {1, seq}; {0, 0} when the author is not a member (or no such conversation); {-1, ms left in the window} when rate-limited. */
+type AppendReply = [outcome: 1 | 0 | -1, value: number];
+
+export const STORE_SCRIPTS = {
+  appendMessage: luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-4'),
+  appendChargedMessage: luaCommand<[...AppendKeys, counter: string], [...AppendArgs, limit: number, windowMs: number], AppendReply>(
+    'append-charged-message-5',
+  ),
+  /** Members published to, -1 when already delivered, -2 when the message or conversation is gone. */
+  deliverMessage: luaCommand<
+    [messages: string, conversation: string, members: string, outbox: string],
+    [seq: number, entry: string, channelPrefix: string, head: string, beforeMessage: string, beforeTitle: string, after: string],
+    number
+  >('deliver-message-4'),
+  countRateHit: luaCommand<[counter: string], [windowMs: number], [count: number, ttlMs: number]>('count-rate-hit-1'),
+  observeEpoch: luaCommand<[epoch: string], [runId: string, durable: '1' | '0', fresh: string], string>('observe-epoch-1'),
+  claimSocketSlot: luaCommand<[sockets: string], [socketId: string, limit: number, nowMs: number, ttlMs: number], 0 | 1>(
+    'claim-socket-slot-1',
+  ),
+  updateConversation: luaCommand<
+    [conversation: string, members: string],
+    [caller: string, title: string, replaceMembers: '1' | '0', indexPrefix: string, indexSuffix: string, id: string, ...users: string[]],
+    0 | 1
+  >('update-conversation-2'),
+};
+
+/**
+ * Defines every store script on `redis`. Call it before the connection sends anything when it
+ * auto-pipelines (connectRedis does): an auto-pipeline only has the scripts defined when it was
+ * created, and a script called into one created earlier fails inside ioredis.
+ */
+export function defineStoreScripts(redis: Redis): void {
+  for (const script of Object.values(STORE_SCRIPTS)) script.define(redis);
+}
