@@ -89,7 +89,7 @@ function errorFromBody(status: number, text: string, retryAfter: number | undefi
 }
 
 /**
- * The REST api (CONTRACT.md, "api service"). Every method resolves with the contract's success
+ * The REST api (docs/protocol.md, "The api (HTTP)"). Every method resolves with the contract's success
  * body, or rejects with ChatApiError (an error answer, with its status and code) or
  * ChatNetworkError (no answer).
  */

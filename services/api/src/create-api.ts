@@ -6,6 +6,7 @@ import type { Logger, ProcessIdentity } from '@chat/logger';
 import { watchRedis, type Service } from '@chat/runtime';
 import { createMetricsRegistry, type Registry } from '@chat/metrics';
 import {
+  closeRedis,
   connectRedis,
   createConversationStore,
   createKeys,
@@ -109,7 +110,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
     }
     jwt.stop();
     await deliveries.close();
-    await Promise.allSettled([redis.quit(), queueRedis.quit()]);
+    await Promise.all([redis, queueRedis].map(closeRedis));
   }
 
   let stopping: Promise<void> | undefined;
