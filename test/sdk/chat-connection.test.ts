@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { WebSocket } from 'ws';
@@ -78,6 +79,34 @@ describe('SDK live connection (real stack)', () => {
     assert.equal(first?.author, alice.username);
     assert.deepEqual(recorder.states, ['connecting', 'connected']);
     assert.deepEqual(recorder.errors, []);
+  });
+
+  it('leaves nothing running when a ready listener closes the connection (a Node process can exit)', async () => {
+    const { bob } = await pair();
+    // Its own process: a heartbeat interval left behind would keep it alive for the default 25 s.
+    const script = `
+      import { WebSocket } from 'ws';
+      import { ChatConnection } from '@chat/client';
+      const connection = new ChatConnection({ url: process.env.WS_URL, token: process.env.TOKEN, WebSocket });
+      connection.on('ready', () => {
+        void connection.close().then(() => console.log('closed'));
+      });
+      connection.connect();
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, WS_URL: stack.wsUrls[0], TOKEN: bob.token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = await Promise.race([
+      new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000)),
+    ]);
+    if (exited === 'still running') child.kill('SIGKILL');
+    assert.equal(exited, 0, `the process did not exit by itself within 10 s: ${output}`);
+    assert.match(output, /closed/);
   });
 
   it('does not deliver again below its cursor, even when told to resume from an older one', async () => {

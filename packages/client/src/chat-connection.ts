@@ -226,6 +226,9 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
     this.lastUser = user;
     this.setState('connected');
     this.emit('ready', { user, epoch, url: session.url });
+    // A 'ready' listener may have closed or replaced the connection: nothing more to start then,
+    // or the heartbeat's interval would outlive the socket (and keep a Node process alive).
+    if (!this.isCurrent(session)) return;
     session.tokenRefresher.start();
     session.heartbeat.start();
   }

@@ -15,7 +15,9 @@ export class Heartbeat {
 
   constructor(private readonly options: HeartbeatOptions) {}
 
+  /** Starts pinging; a second start (a second `ready` on one socket) replaces the first. */
   start(): void {
+    this.stop();
     const { intervalMs, timeoutMs } = this.options;
     if (intervalMs <= 0) return;
     this.interval = setInterval(() => {
