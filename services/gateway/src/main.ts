@@ -1,7 +1,7 @@
 import { tokensFromEnv } from '@chat/auth';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
-import { configOrExit, onShutdownSignal, watchRedis } from '@chat/runtime';
+import { configOrExit, runService, watchRedis } from '@chat/runtime';
 import { connectRedis, createConversationStore, createKeys, createMessageStore, createUserSocketSlots, observeStoreEpoch, redisAnswers } from '@chat/store';
 import { loadGatewayConfig } from './config.js';
 import { createGateway } from './create-gateway.js';
@@ -45,8 +45,4 @@ const gateway = createGateway({
   },
 });
 
-await gateway.start().catch((error: unknown) => {
-  logger.fatal({ err: error }, 'gateway could not start (JWT keys or listening address)');
-  process.exit(1);
-});
-onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, () => gateway.stop());
+await runService('gateway', gateway, logger, config.SHUTDOWN_TIMEOUT_MS);

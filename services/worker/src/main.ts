@@ -1,6 +1,6 @@
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
-import { configOrExit, onShutdownSignal, watchRedis } from '@chat/runtime';
+import { configOrExit, runService, watchRedis } from '@chat/runtime';
 import { connectRedis, createDeliveryStore, createKeys, createOutbox, redisAnswers } from '@chat/store';
 import { loadWorkerConfig } from './config.js';
 import { createWorker } from './create-worker.js';
@@ -37,8 +37,4 @@ const worker = createWorker({
   },
 });
 
-await worker.start().catch((error: unknown) => {
-  logger.fatal({ err: error }, 'worker could not start');
-  process.exit(1);
-});
-onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, () => worker.stop());
+await runService('worker', worker, logger, config.SHUTDOWN_TIMEOUT_MS);
