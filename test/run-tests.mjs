@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Runs the test suite: every *.test.ts under test/ (sorted), or only those whose path contains
 // one of the words given as arguments (`node test/run-tests.mjs api gateway`).
+// The tests import the workspace packages' sources, not their dist/: every package's exports map
+// has a `chat-source` condition pointing at src/, which only this runner turns on (tsx runs the .ts).
+// The services a test starts as processes still run their built dist/main.js, as users run them.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -31,7 +34,7 @@ if (files.length === 0) {
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  ['--conditions=chat-source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
   { cwd: repoRoot, stdio: 'inherit' },
 );
 
