@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { commonEnv, envPort, jwtVerifyEnv, loadConfig, positiveInt, requireJwtKey } from '@chat/config';
 
-export const gatewayEnvSchema = z
+const gatewayEnvSchema = z
   .object({
     ...commonEnv,
     ...jwtVerifyEnv,

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { bearerToken, type TokenService, type VerifiedToken } from '@chat/auth';
 import { ChatError, type ErrorBody } from '@chat/contracts';
 
-export const WS_PATH = '/ws';
+const WS_PATH = '/ws';
 
 export type UpgradeCheck = { ok: true; token: VerifiedToken } | { ok: false; status: number; body: ErrorBody };
 
