@@ -23,6 +23,8 @@ export interface DevEdgeOptions {
 /** The edge's http.Server; `shutdown()` also ends the WebSocket tunnels, which close() alone waits for. */
 export interface DevEdgeServer extends Server {
   shutdown(): Promise<void>;
+  /** Asks every replica's /healthz now instead of at the next interval (tests). */
+  checkReplicas(): Promise<void>;
 }
 
 interface Replica {
@@ -140,11 +142,11 @@ export function createDevEdge(options: DevEdgeOptions): DevEdgeServer {
     );
   }
   let checking: Promise<void> | undefined;
-  const healthChecks = setInterval(() => {
-    checking ??= checkReplicas().finally(() => {
+  const checkNow = (): Promise<void> =>
+    (checking ??= checkReplicas().finally(() => {
       checking = undefined;
-    });
-  }, healthCheckIntervalMs);
+    }));
+  const healthChecks = setInterval(() => void checkNow(), healthCheckIntervalMs);
   healthChecks.unref();
 
   const server = createServer((req, res) => {
@@ -195,6 +197,8 @@ export function createDevEdge(options: DevEdgeOptions): DevEdgeServer {
     clearInterval(healthChecks);
     agent.destroy();
   });
+
+  server.checkReplicas = checkNow;
 
   let closing: Promise<void> | undefined;
   server.shutdown = () => {
