@@ -11,11 +11,13 @@ export interface RawAnswer {
  * Requests that no HTTP client library will send, for the parser-refusal tests: the bytes go out
  * as given on a fresh connection, and the first answer is read until the server closes (or
  * `timeoutMs` passes, which fails the test). `Connection: close` belongs in the request.
+ * The client does not half-close its side: nginx takes that for a client gone (499) and drops a
+ * request it is proxying.
  */
 export function rawHttpRequest(url: string, request: Buffer | string, timeoutMs = 5_000): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(request));
+    const socket = connect(Number(port), hostname, () => socket.write(request));
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();

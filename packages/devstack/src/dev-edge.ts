@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { createProxyServer } from 'http-proxy-3';
 import serveStatic from 'serve-static';
 import type { Logger } from '@chat/logger';
+import { answerClientErrors } from '@chat/metrics';
 import { answers200 } from './answers-200.js';
 
 export interface DevEdgeOptions {
@@ -175,6 +176,7 @@ export function createDevEdge(options: DevEdgeOptions): DevEdgeServer {
     }
     sendError(res, 404, 'not_found', `no route for ${req.method} ${path}`);
   }) as DevEdgeServer;
+  answerClientErrors(server);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (error) => logger?.debug({ err: { message: error.message } }, 'client socket error'));

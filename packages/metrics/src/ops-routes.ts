@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { answerClientErrors } from './answer-client-errors.js';
 
 export interface OpsRoutesDeps {
   registry: Registry;
@@ -72,7 +73,7 @@ export function sendNotFound(res: ServerResponse): void {
  */
 export function createOpsServer(deps: OpsRoutesDeps & { onError: (error: unknown) => void }): Server {
   const handleOps = createOpsRoutes(deps);
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     handleOps(req, res)
       .then((handled) => {
         if (!handled) sendNotFound(res);
@@ -82,4 +83,6 @@ export function createOpsServer(deps: OpsRoutesDeps & { onError: (error: unknown
         if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'internal error' } });
       });
   });
+  answerClientErrors(server);
+  return server;
 }

@@ -1,6 +1,7 @@
 import { IncomingMessage, ServerResponse, createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Express } from 'express';
+import { answerClientErrors } from '@chat/metrics';
 
 /**
  * An HTTP server for an express app whose request and response objects are born with express's
@@ -13,6 +14,8 @@ import type { Express } from 'express';
  * have the right prototype from the start and express's call changes nothing. Measured on a
  * minimal route at 2000 req/s on this project's 2-core machine: 0.195 → 0.106 ms of CPU per
  * request.
+ *
+ * Requests node's parser refuses before express runs are answered in the contract's error shape.
  */
 export function createExpressServer(app: Express, options: { keepAliveTimeout?: number } = {}): Server {
   function ExpressRequest(this: IncomingMessage, socket: Socket): void {
@@ -25,7 +28,7 @@ export function createExpressServer(app: Express, options: { keepAliveTimeout?: 
   }
   ExpressResponse.prototype = app.response;
 
-  return createServer(
+  const server = createServer(
     {
       ...options,
       IncomingMessage: ExpressRequest as unknown as typeof IncomingMessage,
@@ -33,4 +36,6 @@ export function createExpressServer(app: Express, options: { keepAliveTimeout?: 
     },
     app,
   );
+  answerClientErrors(server);
+  return server;
 }
