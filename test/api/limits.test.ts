@@ -58,20 +58,28 @@ describe('rate limits, client address and CORS', () => {
     assert.equal((await apiRequest(app.url, 'POST', `/api/conversations/${conversationId}/messages`, { token: bob.token, body: { text: 'hi' } })).status, 201);
   });
 
-  it('limits login attempts per username, whatever the address', async () => {
+  it('limits failed logins per username from one address (RATE_LIMIT_AUTH_PER_USERNAME, its former name), never from every address', async () => {
     const target = await registerUser(app.url, randomUsername(), 'the real password', { 'x-forwarded-for': '198.51.100.1' });
-    for (let i = 0; i < 2; i += 1) {
+    const attacker = '203.0.113.10';
+    for (let i = 0; i < 3; i += 1) {
       const wrong = await apiRequest(app.url, 'POST', '/api/auth/login', {
         body: { username: target.username, password: `guess number ${i}` },
-        headers: { 'x-forwarded-for': `203.0.113.${i + 10}` },
+        headers: { 'x-forwarded-for': attacker },
       });
       assertErrorShape(wrong, 401, 'unauthenticated');
     }
     const limited = await apiRequest(app.url, 'POST', '/api/auth/login', {
       body: { username: target.username, password: 'the real password' },
-      headers: { 'x-forwarded-for': '203.0.113.99' },
+      headers: { 'x-forwarded-for': attacker },
     });
     assertErrorShape(limited, 429, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1, `Retry-After ${limited.headers.get('retry-after')}`);
+    // The owner, elsewhere, is not locked out by a stranger's failures.
+    const owner = await apiRequest(app.url, 'POST', '/api/auth/login', {
+      body: { username: target.username, password: 'the real password' },
+      headers: { 'x-forwarded-for': '203.0.113.99' },
+    });
+    assert.equal(owner.status, 200, owner.text);
   });
 
   it('limits register/login per client address, taken from X-Forwarded-For behind a trusted proxy', async () => {

@@ -49,7 +49,7 @@ describe('hostile HTTP input (property)', () => {
   }
 
   before(async () => {
-    app = await startApiInProcess({ env: { RATE_LIMIT_PER_USER: '100000', RATE_LIMIT_AUTH_PER_IP: '100000', RATE_LIMIT_AUTH_PER_USERNAME: '100000' } });
+    app = await startApiInProcess({ env: { RATE_LIMIT_PER_USER: '100000', RATE_LIMIT_AUTH_PER_IP: '100000', RATE_LIMIT_LOGIN_FAILURES_PER_USERNAME_IP: '100000', RATE_LIMIT_LOGIN_FAILURES_PER_IP: '100000' } });
     const [alice, bob] = [await registerUser(app.url), await registerUser(app.url)];
     const conversation = await createConversation(app.url, alice.token, [], 'alice only');
     await postMessage(app.url, alice.token, conversation.id, 'secret');

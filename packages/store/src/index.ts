@@ -14,3 +14,4 @@ export * from './store-epoch.js';
 export * from './rate-limiter.js';
 export * from './user-socket-slots.js';
 export * from './close-redis.js';
+export * from './login-failure-guard.js';

@@ -21,6 +21,12 @@ export interface Keys {
   epoch(): string;
   /** String counter of one rate-limit window (rate-limiter.ts). */
   rateCounter(scope: string, subject: string): string;
+  /**
+   * String counter of failed logins from one client address, or of those for one username from it
+   * (login-failure-guard.ts). Both carry the address as their hash tag, so one script can count
+   * them together; the address is validated (rate-limiter.ts) before it reaches here.
+   */
+  loginFailures(address: string, username?: string): string;
   /** Sorted set: one user's open sockets on every gateway, scored by when they expire. */
   userSockets(username: string): string;
   /** Pub/sub channel of one user: every delivery event for that user's sockets. */
@@ -43,6 +49,7 @@ export function createKeys(prefix: string): Keys {
     outbox: () => `${prefix}:outbox`,
     epoch: () => `${prefix}:epoch`,
     rateCounter: (scope, subject) => `${prefix}:rate:${scope}:${subject}`,
+    loginFailures: (address, username) => `${prefix}:rate:login-fail:{${address}}${username === undefined ? '' : `:${username}`}`,
     userSockets: (username) => `${prefix}:user:${username}:sockets`,
     userChannel: (username) => `${userChannelPrefix}${username}`,
     userChannelPrefix,

@@ -23,6 +23,14 @@ export const STORE_SCRIPTS = {
     number
   >('deliver-message-4'),
   countRateHit: luaCommand<[counter: string], [windowMs: number], [count: number, ttlMs: number]>('count-rate-hit-1'),
+  /** {1, 0} when counted on both; {0, ms until the full counter resets} when counted on neither. */
+  countRateHitsIfRoom: luaCommand<
+    [first: string, second: string],
+    [firstLimit: number, firstWindowMs: number, secondLimit: number, secondWindowMs: number],
+    [counted: 1 | 0, waitMs: number]
+  >('count-rate-hits-if-room-2'),
+  /** The hits taken back from the total. */
+  forgetRateHits: luaCommand<[counter: string, total: string], [], number>('forget-rate-hits-2'),
   observeEpoch: luaCommand<[epoch: string], [runId: string, durable: '1' | '0', fresh: string], string>('observe-epoch-1'),
   claimSocketSlot: luaCommand<[sockets: string], [socketId: string, limit: number, nowMs: number, ttlMs: number], 0 | 1>(
     'claim-socket-slot-1',

@@ -7,7 +7,7 @@ import { rememberRouteBase, requestContext } from './http/request-context.js';
 import { requireJson } from './http/require-json.js';
 import { authenticate } from './http/authenticate.js';
 import { errorMiddleware, notFoundRoute } from './http/error-middleware.js';
-import { claimedUsername, clientAddress, rateLimit } from './http/rate-limit.js';
+import { clientAddress, rateLimit } from './http/rate-limit.js';
 import { buildOpenApiDocument } from './openapi/build-openapi-document.js';
 import { ROUTE_TABLE } from './routes/route-table.js';
 import type { Access, ApiRoute, RouteDeps } from './routes/route-definition.js';
@@ -16,14 +16,12 @@ export interface ApiLimits {
   windowMs: number;
   /** Requests per window per authenticated user. */
   perUser: number;
-  /** register/login requests per window per client address. */
+  /** register/login requests per window per client address (failed logins: the loginFailures guard). */
   authPerIp: number;
-  /** register/login attempts per window per username (against password guessing). */
-  authPerUsername: number;
 }
 
 /** The stores and services the routes use, plus what the app around them needs. */
-export interface AppDeps extends Pick<RouteDeps, 'users' | 'conversations' | 'messages' | 'deliveries' | 'passwords' | 'tokens' | 'limiter'> {
+export interface AppDeps extends Pick<RouteDeps, 'users' | 'conversations' | 'messages' | 'deliveries' | 'passwords' | 'tokens' | 'limiter' | 'loginFailures'> {
   logger: Logger;
   registry: Registry;
   limits: ApiLimits;
@@ -82,6 +80,7 @@ export function createApp(deps: AppDeps): Express {
     passwords: deps.passwords,
     tokens: deps.tokens,
     limiter,
+    loginFailures: deps.loginFailures,
     perUser,
     accepted,
     ops: createOpsHandlers({ registry: deps.registry, isReady: deps.isReady }),
@@ -116,15 +115,14 @@ export function createApp(deps: AppDeps): Express {
   }
   api.use(requireJson);
   api.use(express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' }));
-  // Unauthenticated routes are limited per client address and per account being tried; the
-  // address only counts there, so many users behind one NAT are not throttled as one.
+  // Unauthenticated routes are limited per client address, generously: it bounds the scrypt work
+  // one address can ask for. The address only counts there, so many users behind one NAT are not
+  // throttled as one. Password guessing is limited by the login route itself, which alone knows
+  // which attempts failed (loginFailures); nothing is limited per username from every address, as
+  // that would let anyone lock its owner out.
   const signIn = routesWith('sign-in');
   const signInPrefixes = prefixesOf(signIn);
-  api.use(
-    signInPrefixes,
-    rateLimit(limiter, { scope: 'auth-ip', limit: limits.authPerIp, windowMs: window }, clientAddress),
-    rateLimit(limiter, { scope: 'auth-user', limit: limits.authPerUsername, windowMs: window }, claimedUsername),
-  );
+  api.use(signInPrefixes, rateLimit(limiter, { scope: 'auth-ip', limit: limits.authPerIp, windowMs: window }, clientAddress));
   // With tokens from an external identity provider (no signing key here) users sign in there.
   if (deps.tokens.canSign) register(api, API_BASE, signIn, routeDeps);
   else api.use(signInPrefixes, notFoundRoute);

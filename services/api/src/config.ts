@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { commonEnv, envPort, jwtVerifyEnv, loadConfig, positiveInt, requireJwtKey } from '@chat/config';
 
+const DEFAULT_LOGIN_FAILURES_PER_USERNAME_IP = 10;
+
 export const apiEnvSchema = z
   .object({
     ...commonEnv,
@@ -28,10 +30,23 @@ export const apiEnvSchema = z
     RATE_LIMIT_WINDOW_S: positiveInt(60),
     /** Requests per window per authenticated user. */
     RATE_LIMIT_PER_USER: positiveInt(1200),
-    /** register/login requests per window per client address. */
+    /** register/login requests per window per client address (bounds the scrypt work one address can ask for). */
     RATE_LIMIT_AUTH_PER_IP: positiveInt(300),
-    /** register/login attempts per window per username. */
-    RATE_LIMIT_AUTH_PER_USERNAME: positiveInt(20),
+    /**
+     * Failed logins in a row for one username from one client address (a success resets it); 10
+     * when neither this nor RATE_LIMIT_AUTH_PER_USERNAME is set.
+     */
+    RATE_LIMIT_LOGIN_FAILURES_PER_USERNAME_IP: z.coerce.number().int().positive().optional(),
+    /**
+     * The former name of RATE_LIMIT_LOGIN_FAILURES_PER_USERNAME_IP, still read when that is unset.
+     * It used to count every attempt for a username from anywhere, which let a stranger lock its
+     * owner out; it now means the per-(username, address) failures.
+     */
+    RATE_LIMIT_AUTH_PER_USERNAME: z.coerce.number().int().positive().optional(),
+    /** Failed logins from one client address, whatever the username. */
+    RATE_LIMIT_LOGIN_FAILURES_PER_IP: positiveInt(100),
+    /** Length of a login-failure window, in seconds, from an address's (or pair's) first failure. */
+    RATE_LIMIT_LOGIN_FAILURE_WINDOW_S: positiveInt(3600),
     /**
      * Whose X-Forwarded-For to believe for the client address (express's "trust proxy"):
      * `false` (the socket's address), `true`, a hop count, or addresses/subnets such as
@@ -54,7 +69,11 @@ export const apiEnvSchema = z
     /** Milliseconds a delivery job may take to enqueue before the outbox sweeper is left to do it. */
     ENQUEUE_TIMEOUT_MS: positiveInt(1000),
   })
-  .superRefine(requireJwtKey);
+  .superRefine(requireJwtKey)
+  .transform(({ RATE_LIMIT_AUTH_PER_USERNAME: formerName, RATE_LIMIT_LOGIN_FAILURES_PER_USERNAME_IP: current, ...config }) => ({
+    ...config,
+    RATE_LIMIT_LOGIN_FAILURES_PER_USERNAME_IP: current ?? formerName ?? DEFAULT_LOGIN_FAILURES_PER_USERNAME_IP,
+  }));
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
 

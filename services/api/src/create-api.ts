@@ -10,6 +10,7 @@ import {
   connectRedis,
   createConversationStore,
   createKeys,
+  createLoginFailureGuard,
   createMessageStore,
   createRateLimiter,
   createUserStore,
@@ -68,6 +69,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
   const queueRedis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:producer`, role: 'producer' });
   watchRedis({ command: redis, producer: queueRedis }, logger, registry);
   const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);
+  const limiter = createRateLimiter(redis, keys);
   const app = createApp({
     logger,
     registry,
@@ -77,12 +79,16 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
     deliveries,
     passwords: createPasswordHasher({ cost: config.PASSWORD_HASH_COST }),
     tokens,
-    limiter: createRateLimiter(redis, keys),
+    limiter,
+    loginFailures: createLoginFailureGuard(limiter, keys, {
+      perUsernameAndAddress: config.RATE_LIMIT_LOGIN_FAILURES_PER_USERNAME_IP,
+      perAddress: config.RATE_LIMIT_LOGIN_FAILURES_PER_IP,
+      windowMs: config.RATE_LIMIT_LOGIN_FAILURE_WINDOW_S * 1000,
+    }),
     limits: {
       windowMs: config.RATE_LIMIT_WINDOW_S * 1000,
       perUser: config.RATE_LIMIT_PER_USER,
       authPerIp: config.RATE_LIMIT_AUTH_PER_IP,
-      authPerUsername: config.RATE_LIMIT_AUTH_PER_USERNAME,
     },
     corsOrigins: config.CORS_ORIGINS,
     trustProxy: config.TRUST_PROXY,

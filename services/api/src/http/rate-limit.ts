@@ -3,8 +3,8 @@ import { RateLimitedError } from '@chat/contracts';
 import type { RateLimit, RateLimiter } from '@chat/store';
 
 /**
- * Refuses a request with 429 and Retry-After once its subject (the user, the client address, the
- * username being logged into) has used up the window. Counters live in Redis, so the limit holds
+ * Refuses a request with 429 and Retry-After once its subject (the user, the client address) has
+ * used up the window. Counters live in Redis, so the limit holds
  * across every api replica.
  */
 export function rateLimit(limiter: RateLimiter, rule: RateLimit, subjectOf: (req: Request) => string | undefined): RequestHandler {
@@ -23,12 +23,4 @@ export function rateLimit(limiter: RateLimiter, rule: RateLimit, subjectOf: (req
 /** The client address: the socket's, or the forwarded one when `trust proxy` says so. */
 export function clientAddress(req: Request): string | undefined {
   return req.ip;
-}
-
-/** The username a login or register is for, when the body names one. */
-export function claimedUsername(req: Request): string | undefined {
-  const body: unknown = req.body;
-  if (typeof body !== 'object' || body === null) return undefined;
-  const username = (body as { username?: unknown }).username;
-  return typeof username === 'string' ? username.slice(0, 64) : undefined;
 }

@@ -20,9 +20,7 @@ const BY_ACCESS: Record<Access, Partial<Record<ErrorStatus, string>>> = {
   public: {},
   'sign-in': {
     404: 'This api only accepts tokens from an external identity provider (it has no signing key): sign in there.',
-    429:
-      'Too many register/login attempts from this client address or for this username in the window ' +
-      '(RATE_LIMIT_AUTH_PER_IP, RATE_LIMIT_AUTH_PER_USERNAME); `Retry-After` says when to try again.',
+    429: 'Too many register/login requests from this client address in the window (RATE_LIMIT_AUTH_PER_IP); `Retry-After` says when to try again.',
     503: UNAVAILABLE,
   },
   user: NEEDS_TOKEN,

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ContentObject, OpenAPIObject } from 'openapi3-ts/oas31';
 import type { PasswordHasher, TokenService } from '@chat/auth';
 import type { Counter, OpsHandler, OpsPath } from '@chat/metrics';
-import type { ConversationStore, MessageStore, RateLimit, RateLimiter, UserStore } from '@chat/store';
+import type { ConversationStore, LoginFailureGuard, MessageStore, RateLimit, RateLimiter, UserStore } from '@chat/store';
 import type { DeliveryEnqueuer } from '../delivery/delivery-enqueuer.js';
 import { validate } from '../http/validate.js';
 
@@ -16,7 +16,7 @@ export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 429 | 503;
  * Who may call a route. It decides which guards run ahead of the handler (app.ts mounts them) and
  * so which error statuses every such route documents (openapi/route-errors.ts):
  * - `public`: health, metrics and these docs; outside /api's body parsing, CORS and limits.
- * - `sign-in`: /api/auth; limited per client address and per username being tried, and present
+ * - `sign-in`: /api/auth; limited per client address (login also counts its failures), and present
  *   only when this api signs tokens (404 otherwise: users sign in at the identity provider).
  * - `user`: a bearer token and the per-user limit, checked for the whole path prefix ahead of it.
  * - `user-counted-in-script`: a bearer token checked by the route itself; the per-user limit is
@@ -48,6 +48,8 @@ export interface RouteDeps {
   passwords: PasswordHasher;
   tokens: TokenService;
   limiter: RateLimiter;
+  /** Failed logins per (username, client address) and per address. */
+  loginFailures: LoginFailureGuard;
   /** The per-user rule, for the route that counts it in its own write script. */
   perUser: RateLimit;
   /** Messages stored and handed to delivery. */
