@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NotFoundError, RateLimitedError, type DeliveryJob, type Message } from '@chat/contracts';
+import { NotFoundError, RateLimitedError, deliveryPartition, type DrainJob, type Message } from '@chat/contracts';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
@@ -30,6 +30,12 @@ function splitAround(template: string, marker: string): [string, string] {
   return [template.slice(0, at), template.slice(at + marker.length)];
 }
 
+/**
+ * How long a partition's wake flag outlives an append whose api never enqueued the drain (it died
+ * in between): after this the next message enqueues one (and the outbox sweeper catches the rest).
+ */
+const WAKE_TTL_MS = 2000;
+
 export interface MessageStoreSettings {
   /** Messages kept per conversation; 0 keeps everything. */
   historyLimit: number;
@@ -39,14 +45,15 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
   return {
     /**
      * Stores a message from a member. With `charge`, the author's rate-limit hit is counted in the
-     * same script, before anything is written: RateLimitedError when it is used up.
+     * same script, before anything is written: RateLimitedError when it is used up. `drain` is
+     * the job to enqueue when this message woke its partition; without it a pending drain carries it.
      */
     async append(
       conversationId: string,
       author: string,
       text: string,
       charge?: RateCharge,
-    ): Promise<{ message: Message; job: DeliveryJob }> {
+    ): Promise<{ message: Message; drain: DrainJob | undefined }> {
       const id = newMessageId();
       // One clock reading: the outbox entry's score (the event's acceptedAt) equals createdAt.
       const acceptedAtMs = Date.now();
@@ -57,10 +64,17 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         `"seq":${SEQ}`,
       );
       const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ, messageId: id }), ` ${SEQ} `);
-      const scriptKeys: AppendKeys = [keys.conversation(conversationId), keys.members(conversationId), keys.messages(conversationId), keys.outbox()];
-      const args: AppendArgs = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit];
+      const partition = deliveryPartition(conversationId);
+      const scriptKeys: AppendKeys = [
+        keys.conversation(conversationId),
+        keys.members(conversationId),
+        keys.messages(conversationId),
+        keys.outbox(partition),
+        keys.wake(partition),
+      ];
+      const args: AppendArgs = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit, WAKE_TTL_MS];
       // Counts the author's rate-limit hit in the same atomic step when charged (lua/append-*.lua).
-      const [outcome, value] = await guardRedis(
+      const [outcome, value, woke] = await guardRedis(
         charge
           ? STORE_SCRIPTS.appendChargedMessage.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs])
           : STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args),
@@ -72,7 +86,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
       const seq = value;
       return {
         message: { id, conversationId, seq, author, text, createdAt },
-        job: { conversationId, seq, messageId: id },
+        drain: woke === 1 ? { partition } : undefined,
       };
     },
 

@@ -30,6 +30,8 @@ const worker = createWorker({
     host: config.WORKER_HOST,
     port: config.WORKER_PORT,
     concurrency: config.WORKER_CONCURRENCY,
+    drainBatchSize: config.WORKER_DRAIN_BATCH,
+    drainMaxRounds: config.WORKER_DRAIN_MAX_ROUNDS,
     lockDurationMs: config.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     sweepIntervalMs: config.OUTBOX_SWEEP_INTERVAL_MS,
