@@ -183,6 +183,19 @@ describe('drain script', () => {
     for (const message of posted) assert.ok(delivered.includes(`bob ${message.conversationId} ${message.seq}`));
   });
 
+  test('entries far apart in seq (their neighbours already published) deliver exactly those messages', async () => {
+    const conversation = await conversations().create({ title: 'sparse', createdBy: 'ann', users: ['ann'] });
+    const appended = [];
+    for (let i = 0; i < 6; i += 1) appended.push((await messages().append(conversation.id, 'ann', `m${i}`)).message);
+    const outboxKey = keys.outbox(deliveryPartition(conversation.id));
+    for (const message of appended.slice(1, 5)) await redis.zrem(outboxKey, `${conversation.id} ${message.seq} ${message.id}`);
+    const from = received.length;
+
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 2, published: 2 });
+    const frames = (await eventsSince(from, 2)).map(({ payload }) => JSON.parse(decodeDeliveryEvent(payload)!.frame.toString()) as { data: Message });
+    assert.deepEqual(frames.map((f) => f.data.text), ['m0', 'm5']);
+  });
+
   test('a malformed outbox entry is dropped, not retried', async () => {
     await redis.zadd(keys.outbox(3), 1, 'not an entry');
     assert.deepEqual(await deliveries().drain(3, 256), { ...NOTHING, malformed: 1 });

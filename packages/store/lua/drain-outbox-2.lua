@@ -78,8 +78,8 @@ for _, id in ipairs(order) do
   if title then
     local messages = conv .. messagesSuffix
     local first, last = group[1].seq, group[#group].seq
-    if last - first < limit then
-      -- One read for the whole run of seqs (at most limit rows).
+    if last - first < 2 * #group then
+      -- Dense (the usual case under load): one read for the whole run of seqs, at most twice the entries.
       local found = redis.call('ZRANGEBYSCORE', messages, first, last, 'WITHSCORES')
       for j = 1, #found, 2 do stored[tonumber(found[j + 1])] = found[j] end
     else
