@@ -50,7 +50,7 @@ const conversations = () => createConversationStore(redis, keys);
 const messages = () => createMessageStore(redis, keys);
 const deliveries = () => createDeliveryStore(redis, keys);
 const drainOf = (conversationId: string, limit = 256) => deliveries().drain(deliveryPartition(conversationId), limit);
-const NOTHING = { delivered: 0, published: 0, gone: 0, malformed: 0, left: 0 };
+const NOTHING = { delivered: 0, published: 0, gone: 0, malformed: 0, left: 0, awake: false };
 
 /** Drains every partition, so each test starts with empty outboxes and no wake flag. */
 async function drainEverything(): Promise<void> {
@@ -220,6 +220,21 @@ describe('wake flag', () => {
     // An expired flag (an api that died before enqueueing) lets the next append ask again.
     await redis.del(keys.wake(partition));
     assert.deepEqual((await messages().append(conversation.id, 'ann', 'four')).drain, { partition });
+  });
+
+  test('a lingering drain keeps the flag while it took messages, so appends meanwhile ask for no job; an empty one clears it', async () => {
+    const conversation = await conversations().create({ title: 'linger', createdBy: 'ann', users: ['ann'] });
+    const partition = deliveryPartition(conversation.id);
+    await messages().append(conversation.id, 'ann', 'one');
+
+    assert.deepEqual(await deliveries().drain(partition, 256, true), { ...NOTHING, delivered: 1, published: 1, awake: true });
+    const ttl = await redis.pttl(keys.wake(partition));
+    assert.ok(ttl > 0 && ttl <= 2000, `kept with a TTL (pttl ${ttl})`);
+    assert.equal((await messages().append(conversation.id, 'ann', 'two')).drain, undefined, 'the lingering drain will carry it');
+    assert.deepEqual(await deliveries().drain(partition, 256, true), { ...NOTHING, delivered: 1, published: 1, awake: true });
+    assert.deepEqual(await deliveries().drain(partition, 256, true), NOTHING, 'nothing taken: the flag is cleared');
+    assert.equal(await redis.exists(keys.wake(partition)), 0);
+    assert.deepEqual((await messages().append(conversation.id, 'ann', 'three')).drain, { partition });
   });
 
   test('a refused append (not a member) neither stores, nor wakes', async () => {

@@ -91,6 +91,7 @@ function buildWorker(settings: Partial<WorkerSettings> = {}): BuiltWorker {
       concurrency: 2,
       drainBatchSize: 256,
       drainMaxRounds: 16,
+      drainLingerMs: 2,
       lockDurationMs: 30_000,
       stalledIntervalMs: 30_000,
       // Long by default, so a delivery comes from the job the test enqueued, not from the sweeper.
@@ -230,6 +231,24 @@ describe('createWorker', () => {
       const text = await (await fetch(`${opsUrl}/metrics`)).text();
       const sum = Number(/^chat_delivery_messages_per_job_sum(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
       assert.equal(sum, texts.length, 'the batch-size histogram counts every message');
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('a drain that found messages lingers: what arrives meanwhile rides on it, and the first empty drain ends it', async () => {
+    // A long linger, so the test's second post surely lands inside it.
+    const { worker, opsUrl } = await startWorker({ drainLingerMs: 1000 });
+    try {
+      const conversation = await newConversation('linger');
+      const completed = await metricValue(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"');
+      assert.equal(await postAsApi(conversation.id, 'one'), true, 'the first message enqueues a drain');
+      await framesFor(conversation.id, 2);
+      assert.equal(await postAsApi(conversation.id, 'two'), false, 'the lingering drain carries the second');
+      await framesFor(conversation.id, 4);
+      await untilMetric(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"', completed + 1);
+      assert.equal(await postAsApi(conversation.id, 'three'), true, 'once it ended, a message enqueues a new drain');
+      assert.equal((await framesFor(conversation.id, 6)).length, 6);
     } finally {
       await worker.stop();
     }

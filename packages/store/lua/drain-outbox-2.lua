@@ -7,8 +7,11 @@
   every *current* member, read here, so a member removed before this runs gets nothing; the entry
   is removed here, so a drain that runs again (a second job, a stalled or retried one, a sweeper's)
   publishes nothing twice.
-  - The wake flag is cleared first: a message appended after this script sets it again, and its
-    api enqueues a new drain. Every entry is thus either taken here or has a drain pending.
+  - The wake flag is cleared: a message appended after this script sets it again, and its api
+    enqueues a new drain. Every entry is thus either taken here or has a drain pending. With
+    awakeTtlMs > 0 and entries taken, the flag is kept (for awakeTtlMs) instead: the caller
+    promises to run this script again soon, and what is appended meanwhile waits for that run
+    rather than enqueueing a job of its own (a busy partition's drains linger).
   - Entries are grouped by conversation and published in seq order (acceptance times of one
     conversation can tie, or even go backwards across api clocks); a conversation's title and
     members are read once per batch.
@@ -30,23 +33,32 @@
     ARGV[7] beforeMessage          acceptedAt .. beforeMessage .. stored-without-its-closing-brace ..
     ARGV[8] beforeTitle            beforeTitle .. JSON(title) .. after
     ARGV[9] after
+    ARGV[10] awakeTtlMs          0: clear the wake flag; > 0: keep it that long when entries were taken
 
   Output:
-    { delivered, published, gone, malformed, left }
+    { delivered, published, gone, malformed, left, awake }
       delivered   messages published
       published   events published (one per member per message)
       gone        entries whose message (trimmed from history) or conversation no longer exists
       malformed   entries that were not `<conversationId> <seq> <messageId>`, dropped
       left        entries still in the outbox afterwards
+      awake       1 when the wake flag was kept: the caller must run the script again
 ]]
 local outbox, wake = KEYS[1], KEYS[2]
 local limit = tonumber(ARGV[1])
 local conversationPrefix, membersSuffix, messagesSuffix, channelPrefix = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local awakeTtlMs = tonumber(ARGV[10])
 
-redis.call('DEL', wake)
 local rows = redis.call('ZRANGE', outbox, 0, limit - 1, 'WITHSCORES')
-if #rows == 0 then return { 0, 0, 0, 0, 0 } end
+local awake = 0
+if #rows > 0 and awakeTtlMs > 0 then
+  redis.call('SET', wake, '1', 'PX', awakeTtlMs)
+  awake = 1
+else
+  redis.call('DEL', wake)
+end
+if #rows == 0 then return { 0, 0, 0, 0, 0, 0 } end
 
 local taken, order, groups = {}, {}, {}
 local delivered, published, gone, malformed = 0, 0, 0, 0
@@ -102,4 +114,4 @@ for _, id in ipairs(order) do
     end
   end
 end
-return { delivered, published, gone, malformed, redis.call('ZCARD', outbox) }
+return { delivered, published, gone, malformed, redis.call('ZCARD', outbox), awake }

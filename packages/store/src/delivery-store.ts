@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
-import { outboxEntry } from './outbox.js';
+import { WAKE_TTL_MS, outboxEntry } from './outbox.js';
 
 /** What one drain of a partition's outbox did (lua/drain-outbox-2.lua). */
 export interface DrainOutcome {
@@ -17,6 +17,8 @@ export interface DrainOutcome {
   malformed: number;
   /** Entries still owed afterwards (beyond the batch, or appended since). */
   left: number;
+  /** The wake flag was kept (stayAwake and entries taken): the caller must drain again. */
+  awake: boolean;
 }
 
 /** What delivering one legacy per-message job did. */
@@ -42,17 +44,19 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
   return {
     /**
      * Publishes up to `limit` of the partition's oldest owed messages to their conversations'
-     * current members, each once, and clears the partition's wake flag first (lua/drain-outbox-2.lua).
+     * current members, each once, and clears the partition's wake flag (lua/drain-outbox-2.lua).
+     * With `stayAwake`, when it took entries it keeps the flag instead, and the caller MUST drain
+     * again: messages appended meanwhile enqueue no job of their own.
      */
-    async drain(partition: number, limit: number): Promise<DrainOutcome> {
-      const [delivered, published, gone, malformed, left] = await guardRedis(
+    async drain(partition: number, limit: number, stayAwake = false): Promise<DrainOutcome> {
+      const [delivered, published, gone, malformed, left, awake] = await guardRedis(
         STORE_SCRIPTS.drainOutbox.run(
           redis,
           [keys.outbox(partition), keys.wake(partition)],
-          [limit, prefix, membersSuffix, messagesSuffix, keys.userChannelPrefix, separator, beforeMessage, beforeTitle, after],
+          [limit, prefix, membersSuffix, messagesSuffix, keys.userChannelPrefix, separator, beforeMessage, beforeTitle, after, stayAwake ? WAKE_TTL_MS : 0],
         ),
       );
-      return { delivered, published, gone, malformed, left };
+      return { delivered, published, gone, malformed, left, awake: awake === 1 };
     },
 
     /**

@@ -5,7 +5,7 @@ import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
 import { STORE_SCRIPTS, type AppendArgs, type AppendKeys } from './store-scripts.js';
-import { outboxEntry } from './outbox.js';
+import { WAKE_TTL_MS, outboxEntry } from './outbox.js';
 import { retryAfterSeconds, type RateCharge } from './rate-limiter.js';
 
 export function newMessageId(): string {
@@ -29,12 +29,6 @@ function splitAround(template: string, marker: string): [string, string] {
   const at = template.indexOf(marker);
   return [template.slice(0, at), template.slice(at + marker.length)];
 }
-
-/**
- * How long a partition's wake flag outlives an append whose api never enqueued the drain (it died
- * in between): after this the next message enqueues one (and the outbox sweeper catches the rest).
- */
-const WAKE_TTL_MS = 2000;
 
 export interface MessageStoreSettings {
   /** Messages kept per conversation; 0 keeps everything. */

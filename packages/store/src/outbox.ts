@@ -11,6 +11,13 @@ import { pipelineValues } from './pipeline-results.js';
  * finds (it enqueues a drain of that partition, which publishes each entry once).
  * Entry format: `<conversationId> <seq> <messageId>`.
  */
+/**
+ * How long a partition's wake flag outlives an api that set it and died before enqueueing the
+ * drain, or a worker that kept it for a lingering drain and died: after this the next message
+ * enqueues a drain (and the outbox sweeper catches the rest).
+ */
+export const WAKE_TTL_MS = 2000;
+
 export function outboxEntry(job: DeliveryJob): string {
   return `${job.conversationId} ${job.seq} ${job.messageId}`;
 }

@@ -40,8 +40,9 @@ export const STORE_SCRIPTS = {
       beforeMessage: string,
       beforeTitle: string,
       after: string,
+      awakeTtlMs: number,
     ],
-    [delivered: number, published: number, gone: number, malformed: number, left: number]
+    [delivered: number, published: number, gone: number, malformed: number, left: number, awake: 0 | 1]
   >('drain-outbox-2'),
   /** Legacy per-message jobs: members published to, -1 when already delivered, -2 when the message or conversation is gone. */
   deliverMessage: luaCommand<

@@ -12,6 +12,12 @@ export const workerEnvSchema = z.object({
   WORKER_DRAIN_BATCH: z.coerce.number().int().min(1).max(4096).default(256),
   /** Drain scripts one job runs at most before it hands a flood's rest to a new job. */
   WORKER_DRAIN_MAX_ROUNDS: z.coerce.number().int().min(1).max(1000).default(16),
+  /**
+   * After a drain that found messages, how long the job waits to drain its partition again while
+   * messages arriving meanwhile enqueue no job (0: never). At most this much added latency, for
+   * messages of a busy partition only; fewer BullMQ jobs per message.
+   */
+  WORKER_DRAIN_LINGER_MS: z.coerce.number().int().min(0).max(100).default(2),
   /** How long a job's lock lasts; a worker that dies holding it loses the job after this. */
   WORKER_LOCK_DURATION_MS: positiveInt(30_000),
   /** How often workers look for jobs whose worker died (stalled) and take them back. */

@@ -21,6 +21,8 @@ export interface WorkerSettings {
   /** Outbox entries one drain script takes at most, and drain scripts one job runs at most. */
   drainBatchSize: number;
   drainMaxRounds: number;
+  /** How long a drain that found messages waits for more before it ends (0: never). */
+  drainLingerMs: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
   /** How often the outbox sweeper runs, and how old an entry must be for it to re-enqueue it. */
@@ -68,6 +70,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       logger,
       batchSize: settings.drainBatchSize,
       maxRounds: settings.drainMaxRounds,
+      lingerMs: settings.drainLingerMs,
       enqueueDrain: async (partition) => {
         await queue.add(DRAIN_JOB, { partition }, DELIVERY_JOB_OPTIONS);
       },

@@ -32,6 +32,7 @@ const worker = createWorker({
     concurrency: config.WORKER_CONCURRENCY,
     drainBatchSize: config.WORKER_DRAIN_BATCH,
     drainMaxRounds: config.WORKER_DRAIN_MAX_ROUNDS,
+    drainLingerMs: config.WORKER_DRAIN_LINGER_MS,
     lockDurationMs: config.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     sweepIntervalMs: config.OUTBOX_SWEEP_INTERVAL_MS,

@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import { UnrecoverableError } from 'bullmq';
 import { DELIVERY_JOB, DRAIN_JOB, deliveryJobSchema, drainJobSchema } from '@chat/contracts';
 import type { DeliveryStore, DrainOutcome } from '@chat/store';
@@ -13,6 +14,12 @@ export interface ProcessDeliveryJobDeps {
    * to a new job, so a job under a flood still ends (and a closing worker is not held up).
    */
   maxRounds: number;
+  /**
+   * After a drain that found messages, how long the job waits to drain again, holding the wake
+   * flag so that what arrives meanwhile rides on this job; 0: never. It ends at the first empty
+   * drain, so a message on an idle partition is published at once and costs one more script.
+   */
+  lingerMs: number;
   /** Enqueues a new drain of the partition (the rest of a flood). */
   enqueueDrain: (partition: number) => Promise<void>;
   onPublished: (events: number) => void;
@@ -29,17 +36,25 @@ export interface ProcessDeliveryJobDeps {
 export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
   async function drain(partition: number): Promise<number> {
     let delivered = 0;
-    let last: DrainOutcome | undefined;
-    for (let round = 0; round < deps.maxRounds && (last === undefined || last.left > 0); round += 1) {
-      last = await deps.deliveries.drain(partition, deps.batchSize);
+    let last: DrainOutcome;
+    for (let round = 1; ; round += 1) {
+      // The last round always clears the flag: a job never ends holding it.
+      const final = round >= deps.maxRounds;
+      last = await deps.deliveries.drain(partition, deps.batchSize, deps.lingerMs > 0 && !final);
       delivered += last.delivered;
       deps.onPublished(last.published);
       if (last.gone + last.malformed > 0) {
         deps.logger.debug({ partition, gone: last.gone, malformed: last.malformed }, 'outbox entries with nothing to publish');
       }
+      if (last.awake) {
+        // Promised another round: messages appended from now on wait for it, not for a job.
+        if (last.left === 0) await setTimeout(deps.lingerMs);
+        continue;
+      }
+      if (final || last.left === 0) break;
     }
     // Entries left behind were taken from under the wake flag this job cleared: nobody else enqueues for them.
-    if (last && last.left > 0) await deps.enqueueDrain(partition);
+    if (last.left > 0) await deps.enqueueDrain(partition);
     deps.onDrained(delivered);
     return delivered;
   }
