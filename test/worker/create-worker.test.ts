@@ -7,6 +7,7 @@ import {
   DELIVERY_JOB,
   DELIVERY_JOB_OPTIONS,
   DELIVERY_QUEUE,
+  DELIVERY_PARTITIONS,
   DRAIN_JOB,
   decodeDeliveryEvent,
   deliveryPartition,
@@ -130,6 +131,15 @@ async function storedMessage(text: string) {
   return createMessageStore(setup, keys).append((await newConversation()).id, 'ann', text);
 }
 
+/**
+ * No job waiting and no wake flag set, as after every drain ran: a test that counts jobs is not
+ * disturbed by a drain an earlier test enqueued but did not need (its messages went with another).
+ */
+async function quietQueue(): Promise<void> {
+  await queue.drain(true);
+  await setup.del(...Array.from({ length: DELIVERY_PARTITIONS }, (_, partition) => keys.wake(partition)));
+}
+
 /** Appends as the api does: the drain is enqueued only when the message woke its partition. Returns whether it was. */
 async function postAsApi(conversationId: string, text: string): Promise<boolean> {
   const { drain } = await createMessageStore(setup, keys).append(conversationId, 'ann', text);
@@ -196,6 +206,7 @@ describe('createWorker', () => {
   });
 
   test('an idle single message is delivered by its own drain job at once', async () => {
+    await quietQueue();
     const { worker, opsUrl } = await startWorker();
     try {
       const conversation = await newConversation('idle');
@@ -212,6 +223,7 @@ describe('createWorker', () => {
   });
 
   test('a burst of messages across conversations is delivered, once each, by far fewer jobs than messages', async () => {
+    await quietQueue();
     const { worker, opsUrl } = await startWorker();
     try {
       const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => newConversation(`burst ${i}`)));
@@ -238,6 +250,7 @@ describe('createWorker', () => {
 
   test('a drain that found messages lingers: what arrives meanwhile rides on it, and the first empty drain ends it', async () => {
     // A long linger, so the test's second post surely lands inside it.
+    await quietQueue();
     const { worker, opsUrl } = await startWorker({ drainLingerMs: 1000 });
     try {
       const conversation = await newConversation('linger');
