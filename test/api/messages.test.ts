@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { DELIVERY_JOB, DELIVERY_QUEUE, type DeliveryJob } from '@chat/contracts';
+import { DELIVERY_QUEUE, DRAIN_JOB, deliveryPartition, type DrainJob } from '@chat/contracts';
 import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
 import {
   ISO_UTC,
@@ -16,12 +16,12 @@ import {
 } from '../support/api-client.js';
 
 let app: ApiInProcess;
-let deliveries: Queue<DeliveryJob>;
+let deliveries: Queue<DrainJob>;
 
 before(async () => {
   app = await startApiInProcess();
   // The queue the api enqueues to, read through the test's own connection (no worker runs here).
-  deliveries = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: app.redis, prefix: app.keys.queuePrefix });
+  deliveries = new Queue<DrainJob>(DELIVERY_QUEUE, { connection: app.redis, prefix: app.keys.queuePrefix });
 });
 
 after(async () => {
@@ -102,7 +102,8 @@ describe('POST /api/conversations/:id/messages', () => {
     const { alice, conversation } = await memberPair();
     const mallory = await registerUser(app.url);
     await postMessage(app.url, alice.token, conversation.id, 'first');
-    const outboxBefore = await app.redis.zcard(app.keys.outbox());
+    const outboxKey = app.keys.outbox(deliveryPartition(conversation.id));
+    const outboxBefore = await app.redis.zcard(outboxKey);
     const jobsBefore = await deliveries.count();
 
     const response = await apiRequest(app.url, 'POST', `/api/conversations/${conversation.id}/messages`, {
@@ -113,7 +114,7 @@ describe('POST /api/conversations/:id/messages', () => {
     const history = await page(alice.token, conversation.id);
     assert.deepEqual(history.items.map((m) => m.text), ['first']);
     assert.equal(await app.redis.hget(app.keys.conversation(conversation.id), 'seq'), '1', 'no seq taken');
-    assert.equal(await app.redis.zcard(app.keys.outbox()), outboxBefore);
+    assert.equal(await app.redis.zcard(outboxKey), outboxBefore);
     assert.equal(await deliveries.count(), jobsBefore);
   });
 
@@ -137,28 +138,35 @@ describe('POST /api/conversations/:id/messages', () => {
     assertErrorShape(await listMessages(bob.token, conversation.id), 404, 'not_found');
   });
 
-  test('every accepted message enqueues exactly one delivery job, with the message id as job id', async () => {
+  test('a message that wakes its partition enqueues one drain job; the next ones ride on it until it runs', async () => {
     const { alice, bob, conversation } = await memberPair();
+    const partition = deliveryPartition(conversation.id);
+    // No worker runs here: clear a flag left by an earlier test, as a drain would.
+    await app.redis.del(app.keys.wake(partition));
     const jobsBefore = await deliveries.count();
-    const posted = [
-      await postMessage(app.url, alice.token, conversation.id, 'one'),
-      await postMessage(app.url, bob.token, conversation.id, 'two'),
-      await postMessage(app.url, alice.token, conversation.id, 'three'),
-    ];
-    assert.equal(await deliveries.count(), jobsBefore + 3, 'one job per message');
-    for (const message of posted) {
-      const job = await deliveries.getJob(message.id);
-      assert.ok(job, `job ${message.id} exists`);
-      assert.equal(job.name, DELIVERY_JOB);
-      assert.deepEqual(job.data, { conversationId: conversation.id, seq: message.seq, messageId: message.id });
-    }
-    // Each message is also in the outbox until a worker publishes it (none runs here).
-    const outbox = await app.redis.zrange(app.keys.outbox(), 0, -1);
+    const posted = [await postMessage(app.url, alice.token, conversation.id, 'one')];
+    assert.equal(await deliveries.count(), jobsBefore + 1, 'the first message enqueues a drain');
+    const [job] = (await deliveries.getJobs(['waiting'], 0, -1)).filter((j) => j.timestamp >= Date.parse(posted[0]!.createdAt));
+    assert.equal(job?.name, DRAIN_JOB);
+    assert.deepEqual(job?.data, { partition });
+
+    posted.push(await postMessage(app.url, bob.token, conversation.id, 'two'));
+    posted.push(await postMessage(app.url, alice.token, conversation.id, 'three'));
+    assert.equal(await deliveries.count(), jobsBefore + 1, 'the pending drain carries them');
+    // Once a drain has run (it clears the flag), the next message enqueues a new one.
+    await app.redis.del(app.keys.wake(partition));
+    posted.push(await postMessage(app.url, bob.token, conversation.id, 'four'));
+    assert.equal(await deliveries.count(), jobsBefore + 2);
+
+    // Each message is in its partition's outbox until a worker publishes it (none runs here).
+    const outbox = await app.redis.zrange(app.keys.outbox(partition), 0, -1);
     for (const message of posted) assert.ok(outbox.includes(`${conversation.id} ${message.seq} ${message.id}`), 'outbox entry');
   });
 
-  test('50 concurrent posts to one conversation get seq 1..50, no gaps, no repeats, one job each', async () => {
+  test('50 concurrent posts to one conversation get seq 1..50, no gaps, no repeats, one drain job, 50 outbox entries', async () => {
     const { alice, bob, conversation } = await memberPair();
+    const partition = deliveryPartition(conversation.id);
+    await app.redis.del(app.keys.wake(partition));
     const jobsBefore = await deliveries.count();
     const posted = await Promise.all(
       Array.from({ length: 50 }, (_, i) => postMessage(app.url, i % 2 === 0 ? alice.token : bob.token, conversation.id, `m${i}`)),
@@ -176,11 +184,9 @@ describe('POST /api/conversations/:id/messages', () => {
       [...posted].sort((a, b) => a.id.localeCompare(b.id)),
       'history holds exactly the accepted messages',
     );
-    assert.equal(await deliveries.count(), jobsBefore + 50);
-    const jobs = await Promise.all(posted.map((m) => deliveries.getJob(m.id)));
-    for (const [i, job] of jobs.entries()) {
-      assert.deepEqual(job?.data, { conversationId: conversation.id, seq: posted[i]?.seq, messageId: posted[i]?.id });
-    }
+    assert.equal(await deliveries.count(), jobsBefore + 1, 'only the first append woke the partition');
+    const outbox = new Set(await app.redis.zrange(app.keys.outbox(partition), 0, -1));
+    for (const message of posted) assert.ok(outbox.has(`${conversation.id} ${message.seq} ${message.id}`), `outbox entry of seq ${message.seq}`);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { DELIVERY_QUEUE, type DeliveryJob } from '@chat/contracts';
+import { DELIVERY_QUEUE, DRAIN_JOB, deliveryPartition, type DrainJob } from '@chat/contracts';
 import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
 import {
   apiRequest,
@@ -96,13 +96,13 @@ describe('health, readiness and metrics', () => {
 describe('Redis down', () => {
   let alice: RegisteredUser;
   let conversation: ConversationBody;
-  let deliveries: Queue<DeliveryJob>;
+  let deliveries: Queue<DrainJob>;
 
   before(async () => {
     alice = await registerUser(app.url);
     conversation = await createConversation(app.url, alice.token, [], 'outage');
     await postMessage(app.url, alice.token, conversation.id, 'before the outage');
-    deliveries = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: app.redis, prefix: app.keys.queuePrefix });
+    deliveries = new Queue<DrainJob>(DELIVERY_QUEUE, { connection: app.redis, prefix: app.keys.queuePrefix });
   });
 
   after(async () => {
@@ -147,6 +147,10 @@ describe('Redis down', () => {
     await eventually('/readyz answers 200 again', async () => (await apiRequest(app.url, 'GET', '/readyz')).status === 200);
 
     // Nothing was half-written during the outage: the next message follows the one before it.
+    // As if a worker had drained the partition: the next message enqueues a drain.
+    const partition = deliveryPartition(conversation.id);
+    await app.redis.del(app.keys.wake(partition));
+    const jobsBefore = await deliveries.count();
     const next = await postMessage(app.url, alice.token, conversation.id, 'after the outage');
     assert.equal(next.seq, 2);
     const history = await apiRequest(app.url, 'GET', `/api/conversations/${conversation.id}/messages`, { token: alice.token });
@@ -159,8 +163,10 @@ describe('Redis down', () => {
     assert.equal((fetched.body as ConversationBody).title, 'outage', 'the PATCH during the outage changed nothing');
 
     // The delivery queue works again too (its connection reconnected).
-    const job = await deliveries.getJob(next.id);
-    assert.deepEqual(job?.data, { conversationId: conversation.id, seq: 2, messageId: next.id });
+    assert.equal(await deliveries.count(), jobsBefore + 1);
+    const [job] = await deliveries.getJobs(['waiting'], 0, 0, false);
+    assert.equal(job?.name, DRAIN_JOB);
+    assert.deepEqual(job?.data, { partition });
 
     // Fresh writes and logins work after the restart (scripts are reloaded after NOSCRIPT).
     const bob = await registerUser(app.url);

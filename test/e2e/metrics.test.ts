@@ -38,8 +38,10 @@ describe('operator metrics after a short run', () => {
     ['api', /^http_request_duration_seconds_bucket\{[^}]*route="\/api\/conversations\/:id\/messages"[^}]*status="201"/m],
     ['api', /^chat_messages_accepted_total\{[^}]*\} 5$/m],
     ['api', /^# TYPE chat_redis_reconnects_total counter$/m],
-    ['worker', /^chat_delivery_jobs_total\{[^}]*outcome="completed"[^}]*\} 5$/m],
-    ['worker', /^chat_delivery_job_duration_seconds_count\{[^}]*\} 5$/m],
+    // One drain job carries every message its partition accepted until it ran: 1 to 5 jobs, 5 messages.
+    ['worker', /^chat_delivery_jobs_total\{[^}]*outcome="completed"[^}]*\} [1-5]$/m],
+    ['worker', /^chat_delivery_job_duration_seconds_count\{[^}]*\} [1-5]$/m],
+    ['worker', /^chat_delivery_messages_per_job_sum\{[^}]*\} 5$/m],
     ['worker', /^chat_delivery_queue_jobs\{[^}]*state="waiting"[^}]*\} \d+$/m],
     ['worker', /^chat_delivery_queue_jobs\{[^}]*state="active"[^}]*\} \d+$/m],
     ['worker', /^chat_delivery_queue_jobs\{[^}]*state="failed"[^}]*\} \d+$/m],

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createTokenService } from '@chat/auth';
-import { CloseCode } from '@chat/contracts';
+import { CloseCode, deliveryPartition } from '@chat/contracts';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
@@ -106,8 +106,9 @@ describe('createGateway', () => {
     const bob = await connectClient(`ws://127.0.0.1:${port}/ws`, tokens.sign('bob').token);
     try {
       assert.equal(gateway.connections.size, 1);
-      const { message, job } = await createMessageStore(setup, keys).append(conversation.id, 'ann', 'hello, socket');
-      assert.deepEqual(await createDeliveryStore(setup, keys).deliver(job), { kind: 'published', recipients: 2 });
+      const { message } = await createMessageStore(setup, keys).append(conversation.id, 'ann', 'hello, socket');
+      const drained = await createDeliveryStore(setup, keys).drain(deliveryPartition(conversation.id), 256);
+      assert.deepEqual([drained.delivered, drained.published], [1, 2]);
       await bob.waitForMessages(1, conversation.id);
       assert.deepEqual(bob.messages(conversation.id), [{ ...message, conversationTitle: 'in-process' }]);
     } finally {

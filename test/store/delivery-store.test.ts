@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { decodeDeliveryEvent, frameOfStored, type Message } from '@chat/contracts';
+import { DELIVERY_PARTITIONS, decodeDeliveryEvent, deliveryPartition, frameOfStored, type Message } from '@chat/contracts';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import {
   connectRedis,
@@ -9,6 +9,7 @@ import {
   createDeliveryStore,
   createKeys,
   createMessageStore,
+  createOutbox,
   waitForRedis,
   type Redis,
 } from '@chat/store';
@@ -48,15 +49,25 @@ async function eventsSince(from: number, count: number): Promise<{ user: string;
 const conversations = () => createConversationStore(redis, keys);
 const messages = () => createMessageStore(redis, keys);
 const deliveries = () => createDeliveryStore(redis, keys);
+const drainOf = (conversationId: string, limit = 256) => deliveries().drain(deliveryPartition(conversationId), limit);
+const NOTHING = { delivered: 0, published: 0, gone: 0, malformed: 0, left: 0, awake: false };
 
-describe('delivery script', () => {
+/** Drains every partition, so each test starts with empty outboxes and no wake flag. */
+async function drainEverything(): Promise<void> {
+  for (let partition = 0; partition < DELIVERY_PARTITIONS; partition += 1) {
+    while ((await deliveries().drain(partition, 1000)).left > 0);
+  }
+}
+beforeEach(drainEverything);
+
+describe('drain script', () => {
   test('publishes the frame of the stored message, under the current title, to every member once', async () => {
     const title = 'Quotes " back\\slash / slash, ünïcode 💬, new\nline \u0001 ctl';
     const conversation = await conversations().create({ title, createdBy: 'ann', users: ['ann', 'bob', 'cy'] });
-    const { message, job } = await messages().append(conversation.id, 'ann', 'hello / "world" ✓');
+    const { message } = await messages().append(conversation.id, 'ann', 'hello / "world" ✓');
     const from = received.length;
 
-    assert.deepEqual(await deliveries().deliver(job), { kind: 'published', recipients: 3 });
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, published: 3 });
     const events = await eventsSince(from, 3);
     assert.deepEqual(events.map((e) => e.user).sort(), ['ann', 'bob', 'cy']);
     for (const { payload } of events) {
@@ -71,20 +82,20 @@ describe('delivery script', () => {
       });
     }
 
-    // Published once: the outbox entry is gone, so a repeated job (retry, stall, sweeper) is a no-op.
-    assert.deepEqual(await deliveries().deliver(job), { kind: 'already_delivered' });
+    // Published once: the outbox entry is gone, so a repeated drain (retry, stall, sweeper) is a no-op.
+    assert.deepEqual(await drainOf(conversation.id), NOTHING);
     assert.equal((await eventsSince(from, 4)).length, 3);
-    assert.equal(await redis.zcard(keys.outbox()), 0);
+    assert.equal(await createOutbox(redis, keys).size(), 0);
   });
 
   test('publishes the header and frame bytes that contracts describe (frameOfStored, for a title cjson encodes alike)', async () => {
     const title = 'plain title, ünïcode 💬 "quoted"';
     const conversation = await conversations().create({ title, createdBy: 'ann', users: ['ann'] });
-    const { message, job } = await messages().append(conversation.id, 'ann', 'bytes / "exactly" ✓');
+    const { message } = await messages().append(conversation.id, 'ann', 'bytes / "exactly" ✓');
     const [stored] = await redis.zrangebyscore(keys.messages(conversation.id), message.seq, message.seq);
     const from = received.length;
 
-    assert.deepEqual(await deliveries().deliver(job), { kind: 'published', recipients: 1 });
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, published: 1 });
     const [event] = await eventsSince(from, 1);
     const header = `${conversation.id} ${message.seq} ${Date.parse(message.createdAt)} `;
     assert.equal(event?.payload.toString('utf8'), header + frameOfStored(stored!, title));
@@ -92,26 +103,197 @@ describe('delivery script', () => {
 
   test('a member removed before the script runs gets nothing; the title is read at delivery', async () => {
     const conversation = await conversations().create({ title: 'before', createdBy: 'ann', users: ['ann', 'bob'] });
-    const { job } = await messages().append(conversation.id, 'ann', 'one');
+    await messages().append(conversation.id, 'ann', 'one');
+    await messages().append(conversation.id, 'ann', 'two');
     await conversations().update(conversation.id, 'ann', { title: 'after', users: ['ann'] });
     const from = received.length;
 
-    assert.deepEqual(await deliveries().deliver(job), { kind: 'published', recipients: 1 });
-    const events = await eventsSince(from, 1);
-    assert.deepEqual(events.map((e) => e.user), ['ann']);
-    const frame = JSON.parse(decodeDeliveryEvent(events[0]!.payload)!.frame.toString()) as { data: { conversationTitle: string } };
-    assert.equal(frame.data.conversationTitle, 'after');
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 2, published: 2 });
+    const events = await eventsSince(from, 2);
+    assert.deepEqual(events.map((e) => e.user), ['ann', 'ann']);
+    for (const { payload } of events) {
+      const frame = JSON.parse(decodeDeliveryEvent(payload)!.frame.toString()) as { data: { conversationTitle: string } };
+      assert.equal(frame.data.conversationTitle, 'after');
+    }
   });
 
   test('a message no longer stored is not published, and its outbox entry is cleared', async () => {
     const conversation = await conversations().create({ title: 't', createdBy: 'ann', users: ['ann'] });
-    const { job } = await messages().append(conversation.id, 'ann', 'gone soon');
+    await messages().append(conversation.id, 'ann', 'gone soon');
     await redis.del(keys.messages(conversation.id));
     const from = received.length;
 
-    assert.deepEqual(await deliveries().deliver(job), { kind: 'gone' });
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, gone: 1 });
     assert.equal((await eventsSince(from, 1)).length, 0);
-    assert.deepEqual(await deliveries().deliver(job), { kind: 'already_delivered' });
+    assert.deepEqual(await drainOf(conversation.id), NOTHING);
+  });
+
+  test("publishes each conversation's messages in seq order, even when acceptance times tie or run backwards", async () => {
+    const conversation = await conversations().create({ title: 'order', createdBy: 'ann', users: ['ann'] });
+    const partition = deliveryPartition(conversation.id);
+    const appended = [];
+    for (let i = 0; i < 12; i += 1) appended.push((await messages().append(conversation.id, 'ann', `m${i}`)).message);
+    // As two api replicas with skewed clocks would score them: later seqs accepted "earlier", and
+    // ties, where the entry text orders "c 10 x" before "c 9 y".
+    for (const [i, message] of appended.entries()) {
+      await redis.zadd(keys.outbox(partition), 1000 - Math.floor(i / 3), `${conversation.id} ${message.seq} ${message.id}`);
+    }
+    const from = received.length;
+
+    assert.deepEqual(await deliveries().drain(partition, 256), { ...NOTHING, delivered: 12, published: 12 });
+    const seqs = (await eventsSince(from, 12)).map(({ payload }) => decodeDeliveryEvent(payload)!.seq);
+    assert.deepEqual(seqs, appended.map((m) => m.seq));
+  });
+
+  test('takes at most `limit` entries, oldest first, and says how many are left', async () => {
+    const conversation = await conversations().create({ title: 'limit', createdBy: 'ann', users: ['ann', 'bob'] });
+    for (let i = 0; i < 7; i += 1) await messages().append(conversation.id, 'ann', `m${i}`);
+    const from = received.length;
+
+    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 3, published: 6, left: 4 });
+    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 3, published: 6, left: 1 });
+    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 1, published: 2, left: 0 });
+    const seqs = (await eventsSince(from, 14)).filter((e) => e.user === 'bob').map(({ payload }) => decodeDeliveryEvent(payload)!.seq);
+    assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  test('concurrent drains of one partition publish every message exactly once', async () => {
+    const conversationsOfTest = await Promise.all(
+      ['a', 'b', 'c'].map((title) => conversations().create({ title, createdBy: 'ann', users: ['ann', 'bob'] })),
+    );
+    const posted = [];
+    for (let i = 0; i < 60; i += 1) {
+      const conversation = conversationsOfTest[i % 3]!;
+      posted.push((await messages().append(conversation.id, 'ann', `m${i}`)).message);
+    }
+    const from = received.length;
+
+    const partitions = [...new Set(conversationsOfTest.map((c) => deliveryPartition(c.id)))];
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => deliveries().drain(partitions[i % partitions.length]!, 4)),
+    );
+    await drainEverything();
+    const delivered = (await eventsSince(from, 120)).map(({ user, payload }) => {
+      const event = decodeDeliveryEvent(payload)!;
+      return `${user} ${event.conversationId} ${event.seq}`;
+    });
+    assert.equal(delivered.length, 120, 'two members, sixty messages');
+    assert.equal(new Set(delivered).size, 120, 'none twice');
+    assert.ok(outcomes.reduce((sum, o) => sum + o.delivered, 0) <= 60);
+    for (const message of posted) assert.ok(delivered.includes(`bob ${message.conversationId} ${message.seq}`));
+  });
+
+  test('entries far apart in seq (their neighbours already published) deliver exactly those messages', async () => {
+    const conversation = await conversations().create({ title: 'sparse', createdBy: 'ann', users: ['ann'] });
+    const appended = [];
+    for (let i = 0; i < 6; i += 1) appended.push((await messages().append(conversation.id, 'ann', `m${i}`)).message);
+    const outboxKey = keys.outbox(deliveryPartition(conversation.id));
+    for (const message of appended.slice(1, 5)) await redis.zrem(outboxKey, `${conversation.id} ${message.seq} ${message.id}`);
+    const from = received.length;
+
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 2, published: 2 });
+    const frames = (await eventsSince(from, 2)).map(({ payload }) => JSON.parse(decodeDeliveryEvent(payload)!.frame.toString()) as { data: Message });
+    assert.deepEqual(frames.map((f) => f.data.text), ['m0', 'm5']);
+  });
+
+  test('a malformed outbox entry is dropped, not retried', async () => {
+    await redis.zadd(keys.outbox(3), 1, 'not an entry');
+    assert.deepEqual(await deliveries().drain(3, 256), { ...NOTHING, malformed: 1 });
+    assert.equal(await redis.zcard(keys.outbox(3)), 0);
+  });
+});
+
+describe('wake flag', () => {
+  test('only the append that sets it asks for a drain; the drain clears it, so the next append asks again', async () => {
+    const conversation = await conversations().create({ title: 'wake', createdBy: 'ann', users: ['ann'] });
+    const partition = deliveryPartition(conversation.id);
+
+    const first = await messages().append(conversation.id, 'ann', 'one');
+    assert.deepEqual(first.drain, { partition });
+    const ttl = await redis.pttl(keys.wake(partition));
+    assert.ok(ttl > 0 && ttl <= 2000, `the flag expires (pttl ${ttl})`);
+    assert.equal((await messages().append(conversation.id, 'ann', 'two')).drain, undefined, 'a drain is pending');
+
+    assert.equal((await drainOf(conversation.id)).delivered, 2, 'the pending drain carries both');
+    assert.equal(await redis.exists(keys.wake(partition)), 0);
+    assert.deepEqual((await messages().append(conversation.id, 'ann', 'three')).drain, { partition });
+    // An expired flag (an api that died before enqueueing) lets the next append ask again.
+    await redis.del(keys.wake(partition));
+    assert.deepEqual((await messages().append(conversation.id, 'ann', 'four')).drain, { partition });
+  });
+
+  test('a lingering drain keeps the flag while it took messages, so appends meanwhile ask for no job; an empty one clears it', async () => {
+    const conversation = await conversations().create({ title: 'linger', createdBy: 'ann', users: ['ann'] });
+    const partition = deliveryPartition(conversation.id);
+    await messages().append(conversation.id, 'ann', 'one');
+
+    assert.deepEqual(await deliveries().drain(partition, 256, true), { ...NOTHING, delivered: 1, published: 1, awake: true });
+    const ttl = await redis.pttl(keys.wake(partition));
+    assert.ok(ttl > 0 && ttl <= 2000, `kept with a TTL (pttl ${ttl})`);
+    assert.equal((await messages().append(conversation.id, 'ann', 'two')).drain, undefined, 'the lingering drain will carry it');
+    assert.deepEqual(await deliveries().drain(partition, 256, true), { ...NOTHING, delivered: 1, published: 1, awake: true });
+    assert.deepEqual(await deliveries().drain(partition, 256, true), NOTHING, 'nothing taken: the flag is cleared');
+    assert.equal(await redis.exists(keys.wake(partition)), 0);
+    assert.deepEqual((await messages().append(conversation.id, 'ann', 'three')).drain, { partition });
+  });
+
+  test('a refused append (not a member) neither stores, nor wakes', async () => {
+    const conversation = await conversations().create({ title: 'refused', createdBy: 'ann', users: ['ann'] });
+    await assert.rejects(messages().append(conversation.id, 'mallory', 'hi'));
+    assert.equal(await redis.exists(keys.wake(deliveryPartition(conversation.id))), 0);
+    assert.equal(await createOutbox(redis, keys).size(), 0);
+  });
+});
+
+describe('delivery partitions', () => {
+  test('a conversation maps to a fixed partition in range, and ids spread over all of them', () => {
+    // Fixed values: api, worker and sweeper of different releases must agree.
+    assert.deepEqual(
+      ['AAAAAAAAAAAAAAAAAAAAAAAA', 'conversation-1', 'conversation-2', 'Zm9vYmFyYmF6cXV4'].map(deliveryPartition),
+      [13, 0, 9, 15],
+    );
+    const seen = new Set<number>();
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/), (id) => {
+        const partition = deliveryPartition(id);
+        assert.ok(Number.isInteger(partition) && partition >= 0 && partition < DELIVERY_PARTITIONS);
+        assert.equal(deliveryPartition(id), partition);
+        seen.add(partition);
+      }),
+      { numRuns: 2000 },
+    );
+    assert.equal(seen.size, DELIVERY_PARTITIONS);
+  });
+
+  test('the outbox size and overdue partitions cover every partition', async () => {
+    const outbox = createOutbox(redis, keys);
+    await redis.zadd(keys.outbox(0), Date.now() - 60_000, 'c0 1 m0');
+    await redis.zadd(keys.outbox(DELIVERY_PARTITIONS - 1), Date.now() - 60_000, 'c1 1 m1');
+    await redis.zadd(keys.outbox(5), Date.now(), 'c2 1 m2');
+    assert.equal(await outbox.size(), 3);
+    assert.deepEqual(await outbox.overduePartitions(30_000), [0, DELIVERY_PARTITIONS - 1]);
+    await redis.del(keys.outbox(0), keys.outbox(5), keys.outbox(DELIVERY_PARTITIONS - 1));
+  });
+});
+
+describe('legacy per-message jobs', () => {
+  test('a message in the pre-partition outbox is delivered once by its per-message job', async () => {
+    const conversation = await conversations().create({ title: 'old', createdBy: 'ann', users: ['ann', 'bob'] });
+    const { message } = await messages().append(conversation.id, 'ann', 'from before the upgrade');
+    // Where the previous release kept it: move the entry to the single outbox.
+    const partition = deliveryPartition(conversation.id);
+    const entry = `${conversation.id} ${message.seq} ${message.id}`;
+    const score = await redis.zscore(keys.outbox(partition), entry);
+    await redis.zrem(keys.outbox(partition), entry);
+    await redis.zadd(keys.legacyOutbox(), score!, entry);
+    const job = { conversationId: conversation.id, seq: message.seq, messageId: message.id };
+    const from = received.length;
+
+    assert.deepEqual(await deliveries().deliverLegacy(job), { kind: 'published', recipients: 2 });
+    assert.deepEqual(await deliveries().deliverLegacy(job), { kind: 'already_delivered' });
+    const events = await eventsSince(from, 2);
+    assert.equal(events.length, 2);
+    assert.equal(decodeDeliveryEvent(events[0]!.payload)?.acceptedAtMs, Date.parse(message.createdAt));
   });
 });
 

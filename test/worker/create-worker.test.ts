@@ -3,7 +3,17 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { DELIVERY_JOB, DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE, decodeDeliveryEvent, type DeliveryJob } from '@chat/contracts';
+import {
+  DELIVERY_JOB,
+  DELIVERY_JOB_OPTIONS,
+  DELIVERY_QUEUE,
+  DELIVERY_PARTITIONS,
+  DRAIN_JOB,
+  decodeDeliveryEvent,
+  deliveryPartition,
+  type DeliveryJob,
+  type DrainJob,
+} from '@chat/contracts';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
@@ -30,7 +40,7 @@ let server: RedisServerHandle;
 /** The test's own connections: setup, enqueueing and listening on the members' channels. */
 let setup: Redis;
 let listener: Redis;
-let queue: Queue<DeliveryJob>;
+let queue: Queue<DrainJob | DeliveryJob>;
 const keys: Keys = createKeys(`t${randomBytes(6).toString('hex')}`);
 const received: { user: string; payload: Buffer }[] = [];
 
@@ -43,7 +53,7 @@ before(async () => {
   listener.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, payload: Buffer) => {
     received.push({ user: channel.toString().slice(keys.userChannelPrefix.length), payload });
   });
-  queue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: setup, prefix: keys.queuePrefix });
+  queue = new Queue<DrainJob | DeliveryJob>(DELIVERY_QUEUE, { connection: setup, prefix: keys.queuePrefix });
 });
 
 after(async () => {
@@ -80,6 +90,9 @@ function buildWorker(settings: Partial<WorkerSettings> = {}): BuiltWorker {
       host: '127.0.0.1',
       port: 0,
       concurrency: 2,
+      drainBatchSize: 256,
+      drainMaxRounds: 16,
+      drainLingerMs: 2,
       lockDurationMs: 30_000,
       stalledIntervalMs: 30_000,
       // Long by default, so a delivery comes from the job the test enqueued, not from the sweeper.
@@ -109,10 +122,29 @@ function allEnded(connections: Redis[]): Promise<void> {
   return waitFor(() => open().length === 0, 'the connections to close', 5000, () => open().map((c) => `${c.options.connectionName}: ${c.status}`).join(', '));
 }
 
+async function newConversation(title = 'in-process') {
+  return createConversationStore(setup, keys).create({ title, createdBy: 'ann', users: ['ann', 'bob'] });
+}
+
 /** A stored message (and its outbox entry) in a new conversation of ann and bob; not enqueued. */
 async function storedMessage(text: string) {
-  const conversation = await createConversationStore(setup, keys).create({ title: 'in-process', createdBy: 'ann', users: ['ann', 'bob'] });
-  return createMessageStore(setup, keys).append(conversation.id, 'ann', text);
+  return createMessageStore(setup, keys).append((await newConversation()).id, 'ann', text);
+}
+
+/**
+ * No job waiting and no wake flag set, as after every drain ran: a test that counts jobs is not
+ * disturbed by a drain an earlier test enqueued but did not need (its messages went with another).
+ */
+async function quietQueue(): Promise<void> {
+  await queue.drain(true);
+  await setup.del(...Array.from({ length: DELIVERY_PARTITIONS }, (_, partition) => keys.wake(partition)));
+}
+
+/** Appends as the api does: the drain is enqueued only when the message woke its partition. Returns whether it was. */
+async function postAsApi(conversationId: string, text: string): Promise<boolean> {
+  const { drain } = await createMessageStore(setup, keys).append(conversationId, 'ann', text);
+  if (drain) await queue.add(DRAIN_JOB, drain, DELIVERY_JOB_OPTIONS);
+  return drain !== undefined;
 }
 
 async function framesFor(conversationId: string, count: number) {
@@ -150,8 +182,9 @@ describe('createWorker', () => {
       assert.equal((await fetch(`${opsUrl}/healthz`)).status, 200);
       assert.equal((await fetch(`${opsUrl}/readyz`)).status, 200);
 
-      const { message, job } = await storedMessage('hello from the queue');
-      await queue.add(DELIVERY_JOB, job, { ...DELIVERY_JOB_OPTIONS, jobId: job.messageId });
+      const { message, drain } = await storedMessage('hello from the queue');
+      assert.ok(drain, 'the message woke its partition');
+      await queue.add(DRAIN_JOB, drain, DELIVERY_JOB_OPTIONS);
       const frames = await framesFor(message.conversationId, 2);
       assert.deepEqual(frames.map((f) => f.user).sort(), ['ann', 'bob']);
       for (const { event } of frames) {
@@ -170,6 +203,119 @@ describe('createWorker', () => {
     await allEnded(connections);
     await worker.stop();
     await assert.rejects(fetch(`${opsUrl}/healthz`));
+  });
+
+  test('an idle single message is delivered by its own drain job at once', async () => {
+    await quietQueue();
+    const { worker, opsUrl } = await startWorker();
+    try {
+      const conversation = await newConversation('idle');
+      const jobsBefore = await metricValue(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"');
+      assert.equal(await postAsApi(conversation.id, 'alone'), true, 'it woke its partition');
+      const [frame] = await framesFor(conversation.id, 1);
+      // Nothing waits for company: the delay is the job hop only (bounded loosely for busy machines).
+      const delayMs = Date.now() - frame!.event.acceptedAtMs;
+      assert.ok(delayMs < 500, `delivered ${delayMs} ms after acceptance`);
+      await untilMetric(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"', jobsBefore + 1);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('a burst of messages across conversations is delivered, once each, by far fewer jobs than messages', async () => {
+    await quietQueue();
+    const { worker, opsUrl } = await startWorker();
+    try {
+      const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => newConversation(`burst ${i}`)));
+      const texts = Array.from({ length: 200 }, (_, i) => ({ conversationId: burst[i % burst.length]!.id, text: `m${i}` }));
+      // Sent at once, as many api requests in flight: only the append that wakes a partition enqueues.
+      const woke = await Promise.all(texts.map(({ conversationId, text }) => postAsApi(conversationId, text)));
+      const jobs = woke.filter(Boolean).length;
+      assert.ok(jobs < texts.length / 4, `${jobs} drain jobs for ${texts.length} messages`);
+
+      for (const conversation of burst) {
+        const frames = await framesFor(conversation.id, 20);
+        const seen = frames.map(({ user, event }) => `${user} ${event.seq}`);
+        assert.equal(new Set(seen).size, 20, 'each member gets each of its 10 messages once');
+        const bobSeqs = frames.filter((f) => f.user === 'bob').map((f) => f.event.seq);
+        assert.deepEqual(bobSeqs, [...bobSeqs].sort((a, b) => a - b), 'in seq order');
+      }
+      const text = await (await fetch(`${opsUrl}/metrics`)).text();
+      const sum = Number(/^chat_delivery_messages_per_job_sum(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1]);
+      assert.equal(sum, texts.length, 'the batch-size histogram counts every message');
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('a drain that found messages lingers: what arrives meanwhile rides on it, and the first empty drain ends it', async () => {
+    // A long linger, so the test's second post surely lands inside it.
+    await quietQueue();
+    const { worker, opsUrl } = await startWorker({ drainLingerMs: 1000 });
+    try {
+      const conversation = await newConversation('linger');
+      const completed = await metricValue(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"');
+      assert.equal(await postAsApi(conversation.id, 'one'), true, 'the first message enqueues a drain');
+      await framesFor(conversation.id, 2);
+      assert.equal(await postAsApi(conversation.id, 'two'), false, 'the lingering drain carries the second');
+      await framesFor(conversation.id, 4);
+      await untilMetric(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"', completed + 1);
+      assert.equal(await postAsApi(conversation.id, 'three'), true, 'once it ended, a message enqueues a new drain');
+      assert.equal((await framesFor(conversation.id, 6)).length, 6);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('a drain that reaches its round limit hands the rest to a new job', async () => {
+    const { worker } = await startWorker({ drainBatchSize: 2, drainMaxRounds: 1 });
+    try {
+      const conversation = await newConversation('flood');
+      const messages = createMessageStore(setup, keys);
+      for (let i = 0; i < 7; i += 1) await messages.append(conversation.id, 'ann', `m${i}`);
+      await queue.add(DRAIN_JOB, { partition: deliveryPartition(conversation.id) }, DELIVERY_JOB_OPTIONS);
+      const frames = await framesFor(conversation.id, 14);
+      assert.equal(frames.length, 14);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('a per-message job of the previous release, left in the queue, is still delivered from the old outbox', async () => {
+    const { worker } = await startWorker();
+    try {
+      const conversation = await newConversation('legacy');
+      const { message } = await createMessageStore(setup, keys).append(conversation.id, 'ann', 'before the upgrade');
+      const partition = deliveryPartition(conversation.id);
+      const entry = `${conversation.id} ${message.seq} ${message.id}`;
+      await setup.zrem(keys.outbox(partition), entry);
+      await setup.del(keys.wake(partition));
+      await setup.zadd(keys.legacyOutbox(), Date.parse(message.createdAt), entry);
+      const job: DeliveryJob = { conversationId: conversation.id, seq: message.seq, messageId: message.id };
+      await queue.add(DELIVERY_JOB, job, { ...DELIVERY_JOB_OPTIONS, jobId: job.messageId });
+      const frames = await framesFor(conversation.id, 2);
+      assert.deepEqual(frames.map((f) => f.user).sort(), ['ann', 'bob']);
+      assert.equal(await setup.zcard(keys.legacyOutbox()), 0);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('a malformed job fails for good, without retries', async () => {
+    const { worker } = await startWorker();
+    try {
+      const job = await queue.add(DRAIN_JOB, { partition: 99 } as unknown as DrainJob, DELIVERY_JOB_OPTIONS);
+      let state = await job.getState();
+      const deadline = Date.now() + 10_000;
+      while (state !== 'failed' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        state = await job.getState();
+      }
+      assert.equal(state, 'failed');
+      assert.equal((await queue.getJob(job.id!))?.attemptsMade, 1);
+    } finally {
+      await worker.stop();
+    }
   });
 
   test('the outbox sweeper re-enqueues a stored message whose job never reached the queue', async () => {

@@ -6,9 +6,25 @@ import { ID_PATTERN, idSchema } from './identifiers.js';
  */
 
 export const DELIVERY_QUEUE = 'deliveries';
-export const DELIVERY_JOB = 'deliver';
 
-/** Options of every delivery job, whoever enqueues it (the api, or the outbox sweeper). */
+/**
+ * Conversations are spread over this many delivery partitions, each with its own outbox and wake
+ * flag, drained by one job at a time. Fixed (not configurable) so the api, the worker and its
+ * sweeper can never disagree on where a conversation's deliveries are owed.
+ */
+export const DELIVERY_PARTITIONS = 16;
+
+/** The partition of a conversation: FNV-1a (32-bit) of its id, mod DELIVERY_PARTITIONS. Stable across releases. */
+export function deliveryPartition(conversationId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < conversationId.length; i += 1) {
+    hash ^= conversationId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % DELIVERY_PARTITIONS;
+}
+
+/** Options of every delivery job, whoever enqueues it (the api, the worker, or the outbox sweeper). */
 export const DELIVERY_JOB_OPTIONS = {
   removeOnComplete: true,
   removeOnFail: 1000,
@@ -16,7 +32,22 @@ export const DELIVERY_JOB_OPTIONS = {
   backoff: { type: 'exponential', delay: 100 },
 } as const;
 
-/** The job the api enqueues for each accepted message (job id = message id). */
+/**
+ * The job that delivers what one partition's outbox owes, oldest first. The api enqueues one only
+ * when its message woke the partition (no drain pending); one drain carries every message accepted
+ * until it runs, so the job's cost is paid per batch under load and per message when idle.
+ */
+export const DRAIN_JOB = 'drain';
+export const drainJobSchema = z.strictObject({
+  partition: z.number().int().min(0).max(DELIVERY_PARTITIONS - 1),
+});
+export type DrainJob = z.infer<typeof drainJobSchema>;
+
+/**
+ * The per-message job of releases before partitioned drains (job id = message id). The worker
+ * still delivers those left in a queue after an upgrade, from the old outbox; nothing enqueues new ones.
+ */
+export const DELIVERY_JOB = 'deliver';
 export const deliveryJobSchema = z.strictObject({
   conversationId: idSchema,
   seq: z.number().int().positive(),
@@ -76,8 +107,17 @@ export interface DeliveryEventParts {
 }
 
 export function deliveryEventParts(conversationId: string, seq: number): DeliveryEventParts {
+  const { separator, beforeMessage, beforeTitle, after } = batchDeliveryEventParts();
+  return { head: `${conversationId}${separator}${seq}${separator}`, beforeMessage, beforeTitle, after };
+}
+
+/**
+ * deliveryEventParts for a script that delivers many messages: it writes the head itself as
+ * `conversationId + separator + seq + separator`.
+ */
+export function batchDeliveryEventParts(): Omit<DeliveryEventParts, 'head'> & { separator: string } {
   const { before, beforeTitle, after } = MESSAGE_FRAME_PARTS;
-  return { head: `${conversationId}${SEPARATOR}${seq}${SEPARATOR}`, beforeMessage: `${SEPARATOR}${before}`, beforeTitle, after };
+  return { separator: SEPARATOR, beforeMessage: `${SEPARATOR}${before}`, beforeTitle, after };
 }
 
 /** Returns undefined for anything malformed; the caller logs and skips it. */

@@ -1,5 +1,7 @@
 --[[
-  Delivers one accepted message in one atomic step (delivery-store.ts):
+  Delivers one message accepted by a release before partitioned outboxes, in one atomic step, for
+  a per-message job left in the queue after an upgrade (delivery-store.ts; drain-outbox-2.lua
+  delivers everything accepted since):
   - its outbox entry says it is still owed, and its score is when the api accepted it;
   - the stored message and the conversation's current title make the event, by concatenation
     with the parts that @chat/contracts describes (deliveryEventParts; the stored JSON is never
@@ -15,7 +17,7 @@
     KEYS[1] messages        sorted set of message JSON scored by seq
     KEYS[2] conversation    hash, its 'title' field goes into the frame
     KEYS[3] members         sorted set of member usernames
-    KEYS[4] outbox          sorted set of owed deliveries scored by acceptance time
+    KEYS[4] outbox          the old single outbox: sorted set of owed deliveries scored by acceptance time
 
     ARGV[1] seq             the message's seq
     ARGV[2] entry           its outbox entry

@@ -1,11 +1,27 @@
-import { deliveryEventParts, type DeliveryJob } from '@chat/contracts';
+import { batchDeliveryEventParts, deliveryEventParts, type DeliveryJob } from '@chat/contracts';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
-import { outboxEntry } from './outbox.js';
+import { WAKE_TTL_MS, outboxEntry } from './outbox.js';
 
-/** What delivering one job did. */
+/** What one drain of a partition's outbox did (lua/drain-outbox-2.lua). */
+export interface DrainOutcome {
+  /** Messages published. */
+  delivered: number;
+  /** Events published: one per member per message. */
+  published: number;
+  /** Entries whose message (trimmed from history) or conversation no longer exists. */
+  gone: number;
+  /** Entries that could not be read, dropped. */
+  malformed: number;
+  /** Entries still owed afterwards (beyond the batch, or appended since). */
+  left: number;
+  /** The wake flag was kept (stayAwake and entries taken): the caller must drain again. */
+  awake: boolean;
+}
+
+/** What delivering one legacy per-message job did. */
 export type DeliveryOutcome =
   | { kind: 'published'; recipients: number }
   /** Its outbox entry was already cleared: an earlier run of the job published it. */
@@ -23,16 +39,38 @@ function outcomeOf(reply: number): DeliveryOutcome {
 }
 
 export function createDeliveryStore(redis: Redis, keys: Keys) {
+  const { prefix, membersSuffix, messagesSuffix } = keys.conversationKeyParts;
+  const { separator, beforeMessage, beforeTitle, after } = batchDeliveryEventParts();
   return {
-    /** Publishes the message of `job` to every current member, once (lua/deliver-message-4.lua). */
-    async deliver(job: DeliveryJob): Promise<DeliveryOutcome> {
+    /**
+     * Publishes up to `limit` of the partition's oldest owed messages to their conversations'
+     * current members, each once, and clears the partition's wake flag (lua/drain-outbox-2.lua).
+     * With `stayAwake`, when it took entries it keeps the flag instead, and the caller MUST drain
+     * again: messages appended meanwhile enqueue no job of their own.
+     */
+    async drain(partition: number, limit: number, stayAwake = false): Promise<DrainOutcome> {
+      const [delivered, published, gone, malformed, left, awake] = await guardRedis(
+        STORE_SCRIPTS.drainOutbox.run(
+          redis,
+          [keys.outbox(partition), keys.wake(partition)],
+          [limit, prefix, membersSuffix, messagesSuffix, keys.userChannelPrefix, separator, beforeMessage, beforeTitle, after, stayAwake ? WAKE_TTL_MS : 0],
+        ),
+      );
+      return { delivered, published, gone, malformed, left, awake: awake === 1 };
+    },
+
+    /**
+     * Publishes the message of a legacy per-message `job` (accepted before partitioned outboxes)
+     * to every current member, once (lua/deliver-message-4.lua on the old outbox).
+     */
+    async deliverLegacy(job: DeliveryJob): Promise<DeliveryOutcome> {
       const { conversationId, seq } = job;
-      const { head, beforeMessage, beforeTitle, after } = deliveryEventParts(conversationId, seq);
+      const { head, beforeMessage: before, beforeTitle: title, after: tail } = deliveryEventParts(conversationId, seq);
       const reply = await guardRedis(
         STORE_SCRIPTS.deliverMessage.run(
           redis,
-          [keys.messages(conversationId), keys.conversation(conversationId), keys.members(conversationId), keys.outbox()],
-          [seq, outboxEntry(job), keys.userChannelPrefix, head, beforeMessage, beforeTitle, after],
+          [keys.messages(conversationId), keys.conversation(conversationId), keys.members(conversationId), keys.legacyOutbox()],
+          [seq, outboxEntry(job), keys.userChannelPrefix, head, before, title, tail],
         ),
       );
       return outcomeOf(reply);

@@ -15,8 +15,17 @@ export interface Keys {
   members(id: string): string;
   /** Sorted set: message JSON scored by seq. */
   messages(id: string): string;
-  /** Sorted set: deliveries accepted but not yet published, scored by acceptance time. */
-  outbox(): string;
+  /** Sorted set: one delivery partition's deliveries accepted but not yet published, scored by acceptance time. */
+  outbox(partition: number): string;
+  /** String with a TTL: set while a drain job of the partition is pending (append scripts, drain script). */
+  wake(partition: number): string;
+  /** The single outbox of releases before partitions: only legacy per-message jobs read it. */
+  legacyOutbox(): string;
+  /**
+   * What conversation(), members() and messages() are made of, for the drain script, which
+   * builds the keys of the conversations it finds in an outbox: prefix + id (+ suffix).
+   */
+  readonly conversationKeyParts: { prefix: string; membersSuffix: string; messagesSuffix: string };
   /** Hash: the store epoch's id and the Redis run_id it was last seen with (store-epoch.ts). */
   epoch(): string;
   /** String counter of one rate-limit window (rate-limiter.ts). */
@@ -39,14 +48,18 @@ export interface Keys {
 
 export function createKeys(prefix: string): Keys {
   const userChannelPrefix = `${prefix}:u:`;
+  const conversationKeyParts = { prefix: `${prefix}:conv:`, membersSuffix: ':members', messagesSuffix: ':messages' };
   return {
     prefix,
     user: (username) => `${prefix}:user:${username}`,
     userConversations: (username) => `${prefix}:user:${username}:conversations`,
-    conversation: (id) => `${prefix}:conv:${id}`,
-    members: (id) => `${prefix}:conv:${id}:members`,
-    messages: (id) => `${prefix}:conv:${id}:messages`,
-    outbox: () => `${prefix}:outbox`,
+    conversation: (id) => `${conversationKeyParts.prefix}${id}`,
+    members: (id) => `${conversationKeyParts.prefix}${id}${conversationKeyParts.membersSuffix}`,
+    messages: (id) => `${conversationKeyParts.prefix}${id}${conversationKeyParts.messagesSuffix}`,
+    conversationKeyParts,
+    outbox: (partition) => `${prefix}:outbox:${partition}`,
+    wake: (partition) => `${prefix}:wake:${partition}`,
+    legacyOutbox: () => `${prefix}:outbox`,
     epoch: () => `${prefix}:epoch`,
     rateCounter: (scope, subject) => `${prefix}:rate:${scope}:${subject}`,
     loginFailures: (address, username) => `${prefix}:rate:login-fail:{${address}}${username === undefined ? '' : `:${username}`}`,

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { NotFoundError, RateLimitedError, type DeliveryJob, type Message } from '@chat/contracts';
+import { NotFoundError, RateLimitedError, deliveryPartition, type DrainJob, type Message } from '@chat/contracts';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
 import { STORE_SCRIPTS, type AppendArgs, type AppendKeys } from './store-scripts.js';
-import { outboxEntry } from './outbox.js';
+import { WAKE_TTL_MS, outboxEntry } from './outbox.js';
 import { retryAfterSeconds, type RateCharge } from './rate-limiter.js';
 
 export function newMessageId(): string {
@@ -39,14 +39,15 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
   return {
     /**
      * Stores a message from a member. With `charge`, the author's rate-limit hit is counted in the
-     * same script, before anything is written: RateLimitedError when it is used up.
+     * same script, before anything is written: RateLimitedError when it is used up. `drain` is
+     * the job to enqueue when this message woke its partition; without it a pending drain carries it.
      */
     async append(
       conversationId: string,
       author: string,
       text: string,
       charge?: RateCharge,
-    ): Promise<{ message: Message; job: DeliveryJob }> {
+    ): Promise<{ message: Message; drain: DrainJob | undefined }> {
       const id = newMessageId();
       // One clock reading: the outbox entry's score (the event's acceptedAt) equals createdAt.
       const acceptedAtMs = Date.now();
@@ -57,10 +58,17 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         `"seq":${SEQ}`,
       );
       const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ, messageId: id }), ` ${SEQ} `);
-      const scriptKeys: AppendKeys = [keys.conversation(conversationId), keys.members(conversationId), keys.messages(conversationId), keys.outbox()];
-      const args: AppendArgs = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit];
+      const partition = deliveryPartition(conversationId);
+      const scriptKeys: AppendKeys = [
+        keys.conversation(conversationId),
+        keys.members(conversationId),
+        keys.messages(conversationId),
+        keys.outbox(partition),
+        keys.wake(partition),
+      ];
+      const args: AppendArgs = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit, WAKE_TTL_MS];
       // Counts the author's rate-limit hit in the same atomic step when charged (lua/append-*.lua).
-      const [outcome, value] = await guardRedis(
+      const [outcome, value, woke] = await guardRedis(
         charge
           ? STORE_SCRIPTS.appendChargedMessage.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs])
           : STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args),
@@ -72,7 +80,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
       const seq = value;
       return {
         message: { id, conversationId, seq, author, text, createdAt },
-        job: { conversationId, seq, messageId: id },
+        drain: woke === 1 ? { partition } : undefined,
       };
     },
 

@@ -1,14 +1,23 @@
-import type { DeliveryJob } from '@chat/contracts';
+import { DELIVERY_PARTITIONS, type DeliveryJob } from '@chat/contracts';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
+import { pipelineValues } from './pipeline-results.js';
 
 /**
- * The outbox holds every accepted message until the worker has published it. The api writes the
- * entry in the same script that stores the message, so a crash between storing and enqueueing
- * leaves an entry that a sweeper re-enqueues (job id = message id, so nothing doubles).
+ * The outbox holds every accepted message until the worker has published it: one sorted set per
+ * delivery partition, scored by acceptance time. The api writes the entry in the same script that
+ * stores the message, so a crash between storing and enqueueing leaves an entry that the sweeper
+ * finds (it enqueues a drain of that partition, which publishes each entry once).
  * Entry format: `<conversationId> <seq> <messageId>`.
  */
+/**
+ * How long a partition's wake flag outlives an api that set it and died before enqueueing the
+ * drain, or a worker that kept it for a lingering drain and died: after this the next message
+ * enqueues a drain (and the outbox sweeper catches the rest).
+ */
+export const WAKE_TTL_MS = 2000;
+
 export function outboxEntry(job: DeliveryJob): string {
   return `${job.conversationId} ${job.seq} ${job.messageId}`;
 }
@@ -20,18 +29,36 @@ export function parseOutboxEntry(entry: string): DeliveryJob | undefined {
   return { conversationId, seq, messageId };
 }
 
+const PARTITIONS = Array.from({ length: DELIVERY_PARTITIONS }, (_, partition) => partition);
+
 export function createOutbox(redis: Redis, keys: Keys) {
   return {
-    /** Entries accepted before `olderThanMs` ago and still not published. */
-    async overdue(olderThanMs: number, limit: number): Promise<{ entry: string; job: DeliveryJob | undefined }[]> {
+    /** Deliveries accepted and not yet published, across every partition. */
+    async size(): Promise<number> {
+      const pipeline = redis.pipeline();
+      for (const partition of PARTITIONS) pipeline.zcard(keys.outbox(partition));
+      const counts = pipelineValues(await guardRedis(pipeline.exec())) as number[];
+      return counts.reduce((sum, count) => sum + count, 0);
+    },
+
+    /** The partitions whose oldest entry was accepted before `olderThanMs` ago. */
+    async overduePartitions(olderThanMs: number): Promise<number[]> {
+      const pipeline = redis.pipeline();
+      for (const partition of PARTITIONS) pipeline.zrangebyscore(keys.outbox(partition), '-inf', Date.now() - olderThanMs, 'LIMIT', 0, 1);
+      const oldest = pipelineValues(await guardRedis(pipeline.exec())) as string[][];
+      return PARTITIONS.filter((partition) => (oldest[partition]?.length ?? 0) > 0);
+    },
+
+    /** Entries of the pre-partition outbox accepted before `olderThanMs` ago (legacy per-message jobs). */
+    async overdueLegacy(olderThanMs: number, limit: number): Promise<{ entry: string; job: DeliveryJob | undefined }[]> {
       const entries = await guardRedis(
-        redis.zrangebyscore(keys.outbox(), '-inf', Date.now() - olderThanMs, 'LIMIT', 0, limit),
+        redis.zrangebyscore(keys.legacyOutbox(), '-inf', Date.now() - olderThanMs, 'LIMIT', 0, limit),
       );
       return entries.map((entry) => ({ entry, job: parseOutboxEntry(entry) }));
     },
 
-    async remove(entry: string): Promise<void> {
-      await guardRedis(redis.zrem(keys.outbox(), entry));
+    async removeLegacy(entry: string): Promise<void> {
+      await guardRedis(redis.zrem(keys.legacyOutbox(), entry));
     },
   };
 }

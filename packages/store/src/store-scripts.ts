@@ -6,17 +6,45 @@ import { luaCommand } from './lua-command.js';
  * reply. The stores run them; connectRedis defines them all on each command connection.
  */
 
-export type AppendKeys = [conversation: string, members: string, messages: string, outbox: string];
-export type AppendArgs = [author: string, messageHead: string, messageTail: string, entryHead: string, entryTail: string, acceptedAtMs: number, keep: number];
-/** {1, seq}; {0, 0} when the author is not a member (or no such conversation); {-1, ms left in the window} when rate-limited. */
-type AppendReply = [outcome: 1 | 0 | -1, value: number];
+export type AppendKeys = [conversation: string, members: string, messages: string, outbox: string, wake: string];
+export type AppendArgs = [
+  author: string,
+  messageHead: string,
+  messageTail: string,
+  entryHead: string,
+  entryTail: string,
+  acceptedAtMs: number,
+  keep: number,
+  wakeTtlMs: number,
+];
+/**
+ * {1, seq, woke (1: enqueue a drain)}; {0, 0, 0} when the author is not a member (or no such
+ * conversation); {-1, ms left in the window, 0} when rate-limited.
+ */
+type AppendReply = [outcome: 1 | 0 | -1, value: number, woke: 0 | 1];
 
 export const STORE_SCRIPTS = {
-  appendMessage: luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-4'),
+  appendMessage: luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-5'),
   appendChargedMessage: luaCommand<[...AppendKeys, counter: string], [...AppendArgs, limit: number, windowMs: number], AppendReply>(
-    'append-charged-message-5',
+    'append-charged-message-6',
   ),
-  /** Members published to, -1 when already delivered, -2 when the message or conversation is gone. */
+  drainOutbox: luaCommand<
+    [outbox: string, wake: string],
+    [
+      limit: number,
+      conversationPrefix: string,
+      membersSuffix: string,
+      messagesSuffix: string,
+      channelPrefix: string,
+      separator: string,
+      beforeMessage: string,
+      beforeTitle: string,
+      after: string,
+      awakeTtlMs: number,
+    ],
+    [delivered: number, published: number, gone: number, malformed: number, left: number, awake: 0 | 1]
+  >('drain-outbox-2'),
+  /** Legacy per-message jobs: members published to, -1 when already delivered, -2 when the message or conversation is gone. */
   deliverMessage: luaCommand<
     [messages: string, conversation: string, members: string, outbox: string],
     [seq: number, entry: string, channelPrefix: string, head: string, beforeMessage: string, beforeTitle: string, after: string],

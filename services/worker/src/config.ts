@@ -8,13 +8,23 @@ export const workerEnvSchema = z.object({
   WORKER_PORT: envPort(3001),
   /** Jobs processed at once. Gateways restore per-conversation order, so more than 1 is safe. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Outbox entries one drain script delivers at most (one atomic step: bounds how long Redis is busy). */
+  WORKER_DRAIN_BATCH: z.coerce.number().int().min(1).max(4096).default(256),
+  /** Drain scripts one job runs at most before it hands a flood's rest to a new job. */
+  WORKER_DRAIN_MAX_ROUNDS: z.coerce.number().int().min(1).max(1000).default(16),
+  /**
+   * After a drain that found messages, how long the job waits to drain its partition again while
+   * messages arriving meanwhile enqueue no job (0: never). At most this much added latency, for
+   * messages of a busy partition only; fewer BullMQ jobs per message.
+   */
+  WORKER_DRAIN_LINGER_MS: z.coerce.number().int().min(0).max(100).default(2),
   /** How long a job's lock lasts; a worker that dies holding it loses the job after this. */
   WORKER_LOCK_DURATION_MS: positiveInt(30_000),
   /** How often workers look for jobs whose worker died (stalled) and take them back. */
   WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
   /** How often the outbox sweeper looks for accepted messages that were never enqueued. */
   OUTBOX_SWEEP_INTERVAL_MS: positiveInt(5000),
-  /** How long an outbox entry may wait before the sweeper re-enqueues it. */
+  /** How long an outbox entry may wait before the sweeper enqueues a drain of its partition. */
   OUTBOX_GRACE_MS: positiveInt(15_000),
 });
 

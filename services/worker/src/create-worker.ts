@@ -2,14 +2,14 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
-import { DELIVERY_QUEUE, type DeliveryJob } from '@chat/contracts';
+import { DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE, DRAIN_JOB, type DeliveryJob, type DrainJob } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { Service } from '@chat/runtime';
 import { closeRedis, type DeliveryStore, type Keys, type Outbox, type Redis } from '@chat/store';
-import { createDeliverMessage } from './deliver-message.js';
 import { createDeliveryConsumer } from './delivery-consumer.js';
 import { startOutboxSweeper } from './outbox-sweeper.js';
+import { createProcessDeliveryJob } from './process-delivery-job.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
 export interface WorkerSettings {
@@ -18,6 +18,11 @@ export interface WorkerSettings {
   port: number;
   /** Jobs processed at once. */
   concurrency: number;
+  /** Outbox entries one drain script takes at most, and drain scripts one job runs at most. */
+  drainBatchSize: number;
+  drainMaxRounds: number;
+  /** How long a drain that found messages waits for more before it ends (0: never). */
+  drainLingerMs: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
   /** How often the outbox sweeper runs, and how old an entry must be for it to re-enqueue it. */
@@ -47,22 +52,30 @@ export interface DeliveryWorker extends Service {
 }
 
 /**
- * The delivery worker: consumes the delivery queue (one script per job publishes the frame to the
- * members' channels), re-enqueues what the outbox says was never enqueued, and serves the ops
+ * The delivery worker: consumes the delivery queue (a drain job publishes what its partition's
+ * outbox owes to the members' channels, one script per batch), enqueues drains for what the outbox
+ * says waited too long, and serves the ops
  * routes. start() resolves once its loop runs and the ops routes listen; stop() lets the jobs in hand finish
  * (anything unfinished is picked up again as stalled), then closes its connections.
  */
 export function createWorker(deps: WorkerDeps): DeliveryWorker {
   const { logger, settings } = deps;
-  const queue = new Queue<DeliveryJob>(DELIVERY_QUEUE, { connection: deps.queueRedis, prefix: deps.keys.queuePrefix });
+  const queue = new Queue<DrainJob | DeliveryJob>(DELIVERY_QUEUE, { connection: deps.queueRedis, prefix: deps.keys.queuePrefix });
   const metrics = createWorkerMetrics(deps.registry, queue);
   const consumer = createDeliveryConsumer({
     connection: deps.consumerRedis,
     queuePrefix: deps.keys.queuePrefix,
-    process: createDeliverMessage({
+    process: createProcessDeliveryJob({
       deliveries: deps.deliveries,
       logger,
-      onPublished: (recipients) => metrics.published.inc(recipients),
+      batchSize: settings.drainBatchSize,
+      maxRounds: settings.drainMaxRounds,
+      lingerMs: settings.drainLingerMs,
+      enqueueDrain: async (partition) => {
+        await queue.add(DRAIN_JOB, { partition }, DELIVERY_JOB_OPTIONS);
+      },
+      onPublished: (events) => metrics.published.inc(events),
+      onDrained: (messages) => metrics.drained.observe(messages),
     }),
     metrics,
     logger,

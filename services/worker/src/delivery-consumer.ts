@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import { DELIVERY_QUEUE, type DeliveryJob } from '@chat/contracts';
+import { DELIVERY_QUEUE, type DeliveryJob, type DrainJob } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import type { Redis } from '@chat/store';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -8,7 +8,7 @@ export interface DeliveryConsumerDeps {
   /** The consumer's own connection; BullMQ duplicates it for its blocking reads. */
   connection: Redis;
   queuePrefix: string;
-  process: (data: unknown) => Promise<number>;
+  process: (name: string, data: unknown) => Promise<number>;
   metrics: WorkerMetrics;
   logger: Logger;
   concurrency: number;
@@ -20,14 +20,14 @@ export interface DeliveryConsumerDeps {
  * The BullMQ consumer of the delivery queue, timed and counted; not running until `run()`. A job
  * whose worker was killed is taken back, not failed: it has done nothing harmful.
  */
-export function createDeliveryConsumer(deps: DeliveryConsumerDeps): Worker<DeliveryJob> {
+export function createDeliveryConsumer(deps: DeliveryConsumerDeps): Worker<DrainJob | DeliveryJob> {
   const { metrics, logger } = deps;
-  const consumer = new Worker<DeliveryJob>(
+  const consumer = new Worker<DrainJob | DeliveryJob>(
     DELIVERY_QUEUE,
     async (job) => {
       const stopTimer = metrics.duration.startTimer();
       try {
-        return await deps.process(job.data);
+        return await deps.process(job.name, job.data);
       } finally {
         stopTimer();
       }

@@ -1,42 +1,49 @@
 import type { Queue } from 'bullmq';
-import { DELIVERY_JOB, DELIVERY_JOB_OPTIONS, type DeliveryJob } from '@chat/contracts';
+import { DELIVERY_JOB, DELIVERY_JOB_OPTIONS, DRAIN_JOB, type DeliveryJob, type DrainJob } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import type { Outbox } from '@chat/store';
 
 export interface OutboxSweeperDeps {
   outbox: Outbox;
-  queue: Queue<DeliveryJob>;
+  queue: Queue<DrainJob | DeliveryJob>;
   logger: Logger;
   intervalMs: number;
   graceMs: number;
   onRequeued: (count: number) => void;
 }
 
-const BATCH = 500;
+const LEGACY_BATCH = 500;
 
 /**
- * Re-enqueues messages that were stored but whose job never made it into the queue (an api crash
- * or a Redis hiccup between the two). Adding a job whose id still exists is a no-op in BullMQ, and
- * gateways drop seqs a socket already has, so a re-enqueue never doubles a delivery.
+ * Enqueues a drain for every partition whose oldest outbox entry has waited longer than the grace
+ * period: its api died (or Redis hiccuped) between storing a message and enqueueing the drain, or
+ * the drain failed for good. A drain publishes each entry once however many run, and the job id
+ * names the partition and the grace period, so sweeps in a row while the job waits add no more.
+ * Entries of the pre-partition outbox get their legacy per-message job (job id = message id).
  */
 export function startOutboxSweeper(deps: OutboxSweeperDeps): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   let stopped = false;
 
   async function sweep(): Promise<void> {
-    const overdue = await deps.outbox.overdue(deps.graceMs, BATCH);
-    let requeued = 0;
-    for (const { entry, job } of overdue) {
+    const period = Math.floor(Date.now() / deps.graceMs);
+    const partitions = await deps.outbox.overduePartitions(deps.graceMs);
+    for (const partition of partitions) {
+      await deps.queue.add(DRAIN_JOB, { partition }, { ...DELIVERY_JOB_OPTIONS, jobId: `sweep-${partition}-${period}` });
+    }
+    let legacy = 0;
+    for (const { entry, job } of await deps.outbox.overdueLegacy(deps.graceMs, LEGACY_BATCH)) {
       if (!job) {
         deps.logger.warn({ entry }, 'dropping malformed outbox entry');
-        await deps.outbox.remove(entry);
+        await deps.outbox.removeLegacy(entry);
         continue;
       }
       await deps.queue.add(DELIVERY_JOB, job, { ...DELIVERY_JOB_OPTIONS, jobId: job.messageId });
-      requeued += 1;
+      legacy += 1;
     }
+    const requeued = partitions.length + legacy;
     if (requeued > 0) {
-      deps.logger.info({ requeued }, 'outbox sweeper re-enqueued deliveries');
+      deps.logger.info({ partitions, legacy }, 'outbox sweeper enqueued overdue deliveries');
       deps.onRequeued(requeued);
     }
   }

@@ -12,7 +12,7 @@ export function createWorkerMetrics(registry: Registry, queue: Queue) {
   });
   const duration = new Histogram({
     name: 'chat_delivery_job_duration_seconds',
-    help: 'Time to read, summarize and publish one message',
+    help: 'Time to run one delivery job (a drain: every message its partition owed)',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers,
   });
@@ -21,9 +21,15 @@ export function createWorkerMetrics(registry: Registry, queue: Queue) {
     help: 'Per-member events published on user channels',
     registers,
   });
+  const drained = new Histogram({
+    name: 'chat_delivery_messages_per_job',
+    help: 'Messages one drain job delivered: about 1 when idle, more under load (0: an earlier drain took them)',
+    buckets: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 1024],
+    registers,
+  });
   const requeued = new Counter({
     name: 'chat_outbox_requeued_total',
-    help: 'Deliveries the outbox sweeper had to enqueue again',
+    help: 'Drain jobs (and legacy per-message jobs) the outbox sweeper had to enqueue for overdue entries',
     registers,
   });
   new Gauge({
@@ -37,7 +43,7 @@ export function createWorkerMetrics(registry: Registry, queue: Queue) {
       for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
     },
   });
-  return { jobs, duration, published, requeued };
+  return { jobs, duration, published, drained, requeued };
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

@@ -56,10 +56,11 @@ export const messageRoutes = [
     errors: { 400: `${BAD_BODY} Also when the id is malformed.`, 404: NOT_A_MEMBER },
     async handle({ req, res, params, body }, deps) {
       const author = currentUser(req);
-      const { message, job } = await deps.messages.append(params.id, author, body.text, deps.limiter.charge(deps.perUser, author));
+      const { message, drain } = await deps.messages.append(params.id, author, body.text, deps.limiter.charge(deps.perUser, author));
       deps.accepted.inc();
-      // Stored and in the outbox: the message will be delivered even if this enqueue fails.
-      await deps.deliveries.enqueue(job, req.log);
+      // Stored and in the outbox: the message will be delivered even if this enqueue fails. No
+      // drain means one is already pending for its partition and will carry it.
+      if (drain) await deps.deliveries.enqueue(drain, req.log);
       res.status(201).json(message);
     },
   }),

@@ -1,0 +1,117 @@
+--[[
+  Delivers the oldest messages one delivery partition owes, in one atomic step (delivery-store.ts).
+  For each message it does what deliver-message-4.lua does for one: the outbox entry says it is
+  still owed (its score is when the api accepted it); the event is made from the stored message
+  and the conversation's current title by concatenation with the parts @chat/contracts describes
+  (batchDeliveryEventParts; the stored JSON is never decoded); it is published on the channel of
+  every *current* member, read here, so a member removed before this runs gets nothing; the entry
+  is removed here, so a drain that runs again (a second job, a stalled or retried one, a sweeper's)
+  publishes nothing twice.
+  - The wake flag is cleared: a message appended after this script sets it again, and its api
+    enqueues a new drain. Every entry is thus either taken here or has a drain pending. With
+    awakeTtlMs > 0 and entries taken, the flag is kept (for awakeTtlMs) instead: the caller
+    promises to run this script again soon, and what is appended meanwhile waits for that run
+    rather than enqueueing a job of its own (a busy partition's drains linger).
+  - Entries are grouped by conversation and published in seq order (acceptance times of one
+    conversation can tie, or even go backwards across api clocks); a conversation's title and
+    members are read once per batch.
+  Keys not in KEYS: each conversation's hash, members and messages (conversationPrefix .. id ..
+  suffix) and each member's channel (channelPrefix .. username) are only known from the entries
+  and members read here. Single-instance Redis; on Redis Cluster a partition's conversations must
+  share its hash slot.
+
+  Input:
+    KEYS[1] outbox               the partition's sorted set of owed deliveries scored by acceptance time
+    KEYS[2] wake                 the partition's wake flag
+
+    ARGV[1] limit                entries taken at most
+    ARGV[2] conversationPrefix   a conversation's hash is conversationPrefix .. id
+    ARGV[3] membersSuffix        its members: conversationPrefix .. id .. membersSuffix
+    ARGV[4] messagesSuffix       its messages: conversationPrefix .. id .. messagesSuffix
+    ARGV[5] channelPrefix        a user's channel is channelPrefix .. username
+    ARGV[6] separator            the event is conversationId .. separator .. seq .. separator ..
+    ARGV[7] beforeMessage          acceptedAt .. beforeMessage .. stored-without-its-closing-brace ..
+    ARGV[8] beforeTitle            beforeTitle .. JSON(title) .. after
+    ARGV[9] after
+    ARGV[10] awakeTtlMs          0: clear the wake flag; > 0: keep it that long when entries were taken
+
+  Output:
+    { delivered, published, gone, malformed, left, awake }
+      delivered   messages published
+      published   events published (one per member per message)
+      gone        entries whose message (trimmed from history) or conversation no longer exists
+      malformed   entries that were not `<conversationId> <seq> <messageId>`, dropped
+      left        entries still in the outbox afterwards
+      awake       1 when the wake flag was kept: the caller must run the script again
+]]
+local outbox, wake = KEYS[1], KEYS[2]
+local limit = tonumber(ARGV[1])
+local conversationPrefix, membersSuffix, messagesSuffix, channelPrefix = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local awakeTtlMs = tonumber(ARGV[10])
+
+local rows = redis.call('ZRANGE', outbox, 0, limit - 1, 'WITHSCORES')
+local awake = 0
+if #rows > 0 and awakeTtlMs > 0 then
+  redis.call('SET', wake, '1', 'PX', awakeTtlMs)
+  awake = 1
+else
+  redis.call('DEL', wake)
+end
+if #rows == 0 then return { 0, 0, 0, 0, 0, 0 } end
+
+local taken, order, groups = {}, {}, {}
+local delivered, published, gone, malformed = 0, 0, 0, 0
+for i = 1, #rows, 2 do
+  local entry = rows[i]
+  taken[#taken + 1] = entry
+  local id, seq = string.match(entry, '^(%S+) ([1-9]%d*) %S+$')
+  if id then
+    local group = groups[id]
+    if not group then
+      group = {}
+      groups[id] = group
+      order[#order + 1] = id
+    end
+    group[#group + 1] = { seq = tonumber(seq), seqText = seq, acceptedAt = rows[i + 1] }
+  else
+    malformed = malformed + 1
+  end
+end
+redis.call('ZREM', outbox, unpack(taken))
+
+local function bySeq(a, b) return a.seq < b.seq end
+for _, id in ipairs(order) do
+  local group = groups[id]
+  table.sort(group, bySeq)
+  local conv = conversationPrefix .. id
+  local title = redis.call('HGET', conv, 'title')
+  local stored = {}
+  if title then
+    local messages = conv .. messagesSuffix
+    local first, last = group[1].seq, group[#group].seq
+    if last - first < 2 * #group then
+      -- Dense (the usual case under load): one read for the whole run of seqs, at most twice the entries.
+      local found = redis.call('ZRANGEBYSCORE', messages, first, last, 'WITHSCORES')
+      for j = 1, #found, 2 do stored[tonumber(found[j + 1])] = found[j] end
+    else
+      for _, item in ipairs(group) do stored[item.seq] = redis.call('ZRANGEBYSCORE', messages, item.seq, item.seq)[1] end
+    end
+  end
+  local users = title and redis.call('ZRANGE', conv .. membersSuffix, 0, -1) or {}
+  local encodedTitle = title and cjson.encode(title)
+  for _, item in ipairs(group) do
+    local message = stored[item.seq]
+    if message then
+      local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. beforeMessage .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
+      for _, user in ipairs(users) do
+        redis.call('PUBLISH', channelPrefix .. user, event)
+      end
+      delivered = delivered + 1
+      published = published + #users
+    else
+      gone = gone + 1
+    end
+  end
+end
+return { delivered, published, gone, malformed, redis.call('ZCARD', outbox), awake }

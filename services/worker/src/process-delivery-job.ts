@@ -1,0 +1,79 @@
+import { setTimeout } from 'node:timers/promises';
+import { UnrecoverableError } from 'bullmq';
+import { DELIVERY_JOB, DRAIN_JOB, deliveryJobSchema, drainJobSchema } from '@chat/contracts';
+import type { DeliveryStore, DrainOutcome } from '@chat/store';
+import type { Logger } from '@chat/logger';
+
+export interface ProcessDeliveryJobDeps {
+  deliveries: DeliveryStore;
+  logger: Logger;
+  /** Outbox entries one drain script takes at most. */
+  batchSize: number;
+  /**
+   * Drain scripts one job runs at most while its partition still owes more; then it hands the rest
+   * to a new job, so a job under a flood still ends (and a closing worker is not held up).
+   */
+  maxRounds: number;
+  /**
+   * After a drain that found messages, how long the job waits to drain again, holding the wake
+   * flag so that what arrives meanwhile rides on this job; 0: never. It ends at the first empty
+   * drain, so a message on an idle partition is published at once and costs one more script.
+   */
+  lingerMs: number;
+  /** Enqueues a new drain of the partition (the rest of a flood). */
+  enqueueDrain: (partition: number) => Promise<void>;
+  onPublished: (events: number) => void;
+  /** Messages one drain job delivered (0: an earlier drain took them). */
+  onDrained: (messages: number) => void;
+}
+
+/**
+ * The job processor. A drain job delivers what its partition's outbox owes, one atomic script per
+ * batch (stored message + current title make the event, published on each current member's
+ * channel, entry removed), looping while entries remain. A legacy per-message job (left in the
+ * queue by a release before partitions) is delivered from the old outbox as before.
+ */
+export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
+  async function drain(partition: number): Promise<number> {
+    let delivered = 0;
+    let last: DrainOutcome;
+    for (let round = 1; ; round += 1) {
+      // The last round always clears the flag: a job never ends holding it.
+      const final = round >= deps.maxRounds;
+      last = await deps.deliveries.drain(partition, deps.batchSize, deps.lingerMs > 0 && !final);
+      delivered += last.delivered;
+      deps.onPublished(last.published);
+      if (last.gone + last.malformed > 0) {
+        deps.logger.debug({ partition, gone: last.gone, malformed: last.malformed }, 'outbox entries with nothing to publish');
+      }
+      if (last.awake) {
+        // Promised another round: messages appended from now on wait for it, not for a job.
+        if (last.left === 0) await setTimeout(deps.lingerMs);
+        continue;
+      }
+      if (final || last.left === 0) break;
+    }
+    // Entries left behind were taken from under the wake flag this job cleared: nobody else enqueues for them.
+    if (last.left > 0) await deps.enqueueDrain(partition);
+    deps.onDrained(delivered);
+    return delivered;
+  }
+
+  return async function processDeliveryJob(name: string, data: unknown): Promise<number> {
+    if (name === DRAIN_JOB) {
+      const parsed = drainJobSchema.safeParse(data);
+      // A payload that can never succeed is not retried.
+      if (!parsed.success) throw new UnrecoverableError('malformed drain job');
+      return drain(parsed.data.partition);
+    }
+    if (name === DELIVERY_JOB) {
+      const parsed = deliveryJobSchema.safeParse(data);
+      if (!parsed.success) throw new UnrecoverableError('malformed delivery job');
+      const outcome = await deps.deliveries.deliverLegacy(parsed.data);
+      if (outcome.kind !== 'published') return 0;
+      deps.onPublished(outcome.recipients);
+      return 1;
+    }
+    throw new UnrecoverableError(`unknown delivery job ${name}`);
+  };
+}
