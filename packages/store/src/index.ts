@@ -9,6 +9,7 @@ export * from './user-store.js';
 export * from './conversation-store.js';
 export * from './message-store.js';
 export * from './outbox.js';
+export * from './delivery-backlog.js';
 export * from './delivery-store.js';
 export * from './store-epoch.js';
 export * from './rate-limiter.js';

@@ -9,6 +9,7 @@ import {
   closeRedis,
   connectRedis,
   createConversationStore,
+  createDeliveryBacklog,
   createKeys,
   createMessageStore,
   createRateLimiter,
@@ -19,6 +20,7 @@ import {
 } from '@chat/store';
 import type { ApiConfig } from './config.js';
 import { createApp } from './app.js';
+import { createBacklogGuard } from './delivery/backlog-guard.js';
 import { createDeliveryEnqueuer } from './delivery/delivery-enqueuer.js';
 import { createExpressServer } from './http/express-server.js';
 
@@ -45,6 +47,10 @@ const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
 const REDIS_WAIT_MS = 30_000;
 /** Longer than a load balancer's idle timeout, so it never sends on a socket the api closed. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** How often the delivery backlog is read: a refusal verdict is at most this stale. */
+const BACKLOG_SAMPLE_MS = 100;
+/** A refused post is worth retrying after about this long: a backlog at the bound drains in under a second. */
+const SHED_RETRY_AFTER_S = 1;
 
 /**
  * The api service from its validated configuration: start() loads the JWT keys, waits for Redis
@@ -68,6 +74,15 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
   const queueRedis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:producer`, role: 'producer' });
   watchRedis({ command: redis, producer: queueRedis }, logger, registry);
   const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);
+  // Sampled on the command connection: no round trip is added to the POST path.
+  const backlog = createBacklogGuard({
+    backlog: createDeliveryBacklog(redis, keys),
+    limit: config.MAX_DELIVERY_BACKLOG,
+    intervalMs: BACKLOG_SAMPLE_MS,
+    retryAfterSeconds: SHED_RETRY_AFTER_S,
+    registry,
+    logger,
+  });
   const app = createApp({
     logger,
     registry,
@@ -75,6 +90,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
     conversations: createConversationStore(redis, keys),
     messages: createMessageStore(redis, keys, { historyLimit: config.HISTORY_LIMIT }),
     deliveries,
+    backlog,
     passwords: createPasswordHasher({ cost: config.PASSWORD_HASH_COST }),
     tokens,
     limiter: createRateLimiter(redis, keys),
@@ -109,6 +125,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
       });
     }
     jwt.stop();
+    backlog.stop();
     await deliveries.close();
     await Promise.all([redis, queueRedis].map(closeRedis));
   }
@@ -125,6 +142,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
       await waitForRedis(redis, REDIS_WAIT_MS).catch((error: Error) => {
         logger.warn({ err: { message: error.message } }, 'Redis not ready yet; serving 503 until it is');
       });
+      backlog.start();
       await listen();
       logger.info({ port: config.API_PORT, host: config.API_HOST }, 'api listening');
     },

@@ -45,7 +45,9 @@ export const errorMiddleware: ErrorRequestHandler = (error, req, res, _next) => 
   let known = error instanceof ChatError ? error : (fromBodyParser(error) ?? fromExpress(error));
   if (!known && isRedisUnavailable(error)) known = new UnavailableError('storage is unavailable, try again shortly');
   if (known) {
-    if (known instanceof RateLimitedError) res.setHeader('retry-after', String(known.retryAfterSeconds));
+    if ((known instanceof RateLimitedError || known instanceof UnavailableError) && known.retryAfterSeconds !== undefined) {
+      res.setHeader('retry-after', String(known.retryAfterSeconds));
+    }
     if (known.status >= 500) req.log.warn({ code: known.code }, known.message);
     res.status(known.status).json(known.toBody());
     return;
