@@ -27,6 +27,10 @@ export interface BenchTarget {
   readonly apiUrl: string;
   readonly gateways: GatewayEndpoint[];
   readonly redisUrl: string | undefined;
+  /** REDIS_PREFIX of the services (every key they write starts with it); undefined with --target. */
+  readonly redisPrefix: string | undefined;
+  /** Each service's /metrics (prom-client text, with nodejs heap figures), as far as known. */
+  readonly metricsUrls: Record<string, string>;
   /** api, worker, gateway-N, redis: whichever pids are known, running now. */
   processes(): WatchedProcess[];
   /** Every process started during the run, stopped ones included (to name CPU profiles). */
@@ -98,9 +102,10 @@ export async function startOwnStack(options: OwnStackOptions): Promise<BenchTarg
     );
     if (apiPort === undefined || workerPort === undefined) throw new Error('no free ports');
     if (options.cpuProfileDir !== undefined) await mkdir(options.cpuProfileDir, { recursive: true });
+    const redisPrefix = options.env.REDIS_PREFIX ?? `bench${randomBytes(4).toString('hex')}`;
     const sharedEnv: Record<string, string> = {
       REDIS_URL: redis.url,
-      REDIS_PREFIX: `bench${randomBytes(4).toString('hex')}`,
+      REDIS_PREFIX: redisPrefix,
       JWT_SECRET: randomBytes(36).toString('base64url'),
       PASSWORD_HASH_COST: '1024',
       LOG_LEVEL: 'warn',
@@ -147,6 +152,12 @@ export async function startOwnStack(options: OwnStackOptions): Promise<BenchTarg
       apiUrl: `http://127.0.0.1:${apiPort}`,
       gateways,
       redisUrl: redis.url,
+      redisPrefix,
+      metricsUrls: {
+        api: `http://127.0.0.1:${apiPort}/metrics`,
+        worker: `http://127.0.0.1:${workerPort}/metrics`,
+        ...Object.fromEntries(gateways.map((gateway, i) => [`gateway-${i}`, gateway.metricsUrl])),
+      },
       died,
       processes: () => [
         ...services.map((service) => ({ name: service.name, pid: service.pid })),
@@ -196,6 +207,8 @@ export function externalTarget(options: ExternalTargetOptions): BenchTarget {
     apiUrl: options.apiUrl,
     gateways: options.wsUrls.map((wsUrl, i) => ({ wsUrl, metricsUrl: metricsUrlOf(wsUrl), pid: options.pids[`gateway-${i}`] })),
     redisUrl: options.redisUrl,
+    redisPrefix: undefined,
+    metricsUrls: Object.fromEntries(options.wsUrls.map((wsUrl, i) => [`gateway-${i}`, metricsUrlOf(wsUrl)])),
     died: new Promise<never>(() => undefined),
     processes: () => Object.entries(options.pids).map(([name, pid]) => ({ name, pid })),
     everStarted: () => Object.entries(options.pids).map(([name, pid]) => ({ name, pid })),

@@ -1,6 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-export const WORKLOADS = ['chat', 'bigroom', 'idle', 'writes'] as const;
+/** What a run does unless --workloads says otherwise. */
+const DEFAULT_WORKLOADS = ['chat', 'bigroom', 'idle', 'writes'] as const;
+/** Every workload; the soak (long) only when asked for. */
+export const WORKLOADS = [...DEFAULT_WORKLOADS, 'soak'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export class UsageError extends Error {
@@ -104,7 +107,7 @@ function section<Specs extends Record<string, OptionSpec<unknown>>>(title: strin
 const OPTIONS = {
   ...section('', {
     smoke: option({ flag: 'smoke', help: 'a tiny run (< 40 s) that only checks the benchmark works', default: false, read: flag }),
-    workloads: option({ flag: 'workloads', arg: 'LIST', help: `which workloads to run, of ${WORKLOADS.join(',')}`, default: [...WORKLOADS], defaultText: 'all', read: workloads }),
+    workloads: option({ flag: 'workloads', arg: 'LIST', help: `which workloads to run, of ${WORKLOADS.join(',')}`, default: [...DEFAULT_WORKLOADS], defaultText: DEFAULT_WORKLOADS.join(','), read: workloads }),
     out: option<string | undefined>({ flag: 'out', arg: 'DIR', help: 'where to write the report', default: undefined, defaultText: 'bench-results/<ISO time>', read: text }),
     seed: option({ flag: 'seed', arg: 'N', help: 'random seed for conversation membership', default: 1, read: integer({ allowZero: true }) }),
     profile: option({ flag: 'profile', help: 'run the services with --cpu-prof; summarise the profiles at the end', default: false, read: flag }),
@@ -136,6 +139,12 @@ const OPTIONS = {
   ...section('writes', {
     writesSeconds: option({ flag: 'writes-seconds', arg: 'N', help: 'length of the run', default: 20, smoke: 2, read: number() }),
     writesConcurrency: option({ flag: 'writes-concurrency', arg: 'N', help: 'POSTs in flight', default: 64, read: integer() }),
+  }),
+  ...section('soak (opt-in: --workloads soak; uses the chat sizes --users, --conversations, --members)', {
+    soakMinutes: option({ flag: 'soak-minutes', arg: 'N', help: 'length of the run', default: 30, smoke: 0.5, read: number() }),
+    soakRate: option({ flag: 'soak-rate', arg: 'N', help: 'msg/s throughout (default: about half the sustainable chat rate of the reference machine)', default: 900, smoke: 50, read: number() }),
+    soakChurn: option({ flag: 'soak-churn', arg: 'N', help: 'sockets closed and reconnected per second', default: 5, smoke: 2, read: number({ allowZero: true }) }),
+    soakSampleSeconds: option({ flag: 'soak-sample-seconds', arg: 'N', help: 'interval between samples of memory and delivery', default: 60, smoke: 5, read: number() }),
   }),
   ...section('generator', {
     messageBytes: option({ flag: 'message-bytes', arg: 'N', help: 'text length', default: 64, read: integer() }),

@@ -11,6 +11,12 @@ interface TrackedConversation {
   lastSeq: Float64Array;
 }
 
+/** What a member position of a post is owed: its frame, which came, or nothing. */
+const OWED = 0;
+const RECEIVED = 1;
+/** Its socket was not open when the message was posted, or was closed by the run before the frame came. */
+const NOT_OWED = 2;
+
 /** One posted message, from just before its POST until its step is finished. */
 interface PostRecord {
   step: StepAccount;
@@ -19,7 +25,7 @@ interface PostRecord {
   postedAt: number;
   /** Member sockets open when it was posted. */
   expected: number;
-  /** Per member socket position: 1 once its frame arrived. */
+  /** Per member socket position: OWED, RECEIVED or NOT_OWED. */
   got: Uint8Array;
   received: number;
   /** undefined until the POST has settled. */
@@ -44,6 +50,11 @@ export interface PostCounts {
   attempted: number;
   /** Answered 201. */
   accepted: number;
+  /**
+   * Answered 503 `unavailable`: refused by the api (a delivery backlog over its bound, or Redis
+   * unable to store) with nothing stored. Shedding, not a failure of the run: kept out of `errors`.
+   */
+  refused: number;
   /** Posts that were due but not sent, because too many were already waiting for an answer. */
   shortfall: number;
   /** Failed POSTs by status and code, e.g. `429 rate_limited`, `0 ECONNRESET`. */
@@ -53,7 +64,7 @@ export interface PostCounts {
 
 /** Everything counted during one step (a posting window plus its drain). */
 export class StepAccount {
-  readonly posts: PostCounts = { attempted: 0, accepted: 0, shortfall: 0, errors: {}, errorCount: 0 };
+  readonly posts: PostCounts = { attempted: 0, accepted: 0, refused: 0, shortfall: 0, errors: {}, errorCount: 0 };
   readonly records: PostRecord[] = [];
   readonly postLatency = new LatencySamples();
   readonly deliveryLatency = new LatencySamples();
@@ -133,13 +144,17 @@ export class DeliveryTracker implements DeliverySink {
     const conversation = this.conversations.get(conversationId);
     if (!conversation) throw new Error(`posting to untracked conversation ${conversationId}`);
     let expected = 0;
-    for (const socket of conversation.sockets) if (socket.open) expected += 1;
+    const got = new Uint8Array(conversation.sockets.length);
+    for (const [position, socket] of conversation.sockets.entries()) {
+      if (socket.open) expected += 1;
+      else got[position] = NOT_OWED;
+    }
     const record: PostRecord = {
       step,
       conversation,
       postedAt: 0,
       expected,
-      got: new Uint8Array(conversation.sockets.length),
+      got,
       received: 0,
       accepted: undefined,
     };
@@ -159,6 +174,8 @@ export class DeliveryTracker implements DeliverySink {
     if (record.accepted) {
       step.posts.accepted += 1;
       step.missing += record.expected - record.received;
+    } else if (status === 503 && errorCode === 'unavailable') {
+      step.posts.refused += 1;
     } else {
       const key = `${status} ${errorCode ?? 'unknown'}`;
       step.posts.errors[key] = (step.posts.errors[key] ?? 0) + 1;
@@ -184,11 +201,13 @@ export class DeliveryTracker implements DeliverySink {
       step.unmatched += 1;
       return;
     }
-    if (record.got[position] === 1) {
+    if (record.got[position] === RECEIVED) {
       step.duplicated += 1;
       return;
     }
-    record.got[position] = 1;
+    // A frame for a socket that was not open at post time (or was replaced since): neither owed nor late.
+    if (record.got[position] === NOT_OWED) return;
+    record.got[position] = RECEIVED;
     record.received += 1;
     if (record.accepted) step.missing -= 1;
     if (seq < (conversation.lastSeq[position] as number)) step.outOfOrder += 1;
@@ -201,6 +220,33 @@ export class DeliveryTracker implements DeliverySink {
   finishStep(step: StepAccount): void {
     for (const [nonce, record] of this.records) if (record.step === step) this.records.delete(nonce);
     if (this.current === step) this.current = undefined;
+  }
+
+  /**
+   * `socket` is being closed by the run (socket churn): what it is still owed is forgiven rather
+   * than counted lost. A real client reads what it missed from history when it reconnects, which
+   * is not what this tracker measures.
+   */
+  forgive(socket: BenchSocket): void {
+    for (const record of this.records.values()) {
+      const position = record.conversation.positionOf.get(socket);
+      if (position === undefined || record.got[position] !== OWED) continue;
+      record.got[position] = NOT_OWED;
+      record.expected -= 1;
+      if (record.accepted) record.step.missing -= 1;
+    }
+  }
+
+  /** Puts `fresh` (the same user reconnected) in the place of `old` in every tracked conversation. */
+  replaceSocket(old: BenchSocket, fresh: BenchSocket): void {
+    for (const conversation of this.conversations.values()) {
+      const position = conversation.positionOf.get(old);
+      if (position === undefined) continue;
+      conversation.positionOf.delete(old);
+      conversation.positionOf.set(fresh, position);
+      conversation.sockets[position] = fresh;
+      conversation.lastSeq[position] = 0;
+    }
   }
 
   socketClosed(): void {

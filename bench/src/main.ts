@@ -27,6 +27,7 @@ import { UserPool } from './user-pool.js';
 import { runBigRoomWorkload } from './workloads/big-room.js';
 import { runChatWorkload } from './workloads/chat.js';
 import { runIdleSocketsWorkload } from './workloads/idle-sockets.js';
+import { runSoakWorkload } from './workloads/soak.js';
 import { runWritesWorkload } from './workloads/writes.js';
 
 function readOptions(): BenchOptions {
@@ -137,6 +138,7 @@ const runners: Record<WorkloadName, (context: RunContext) => Promise<unknown>> =
   bigroom: runBigRoomWorkload,
   idle: runIdleSocketsWorkload,
   writes: runWritesWorkload,
+  soak: runSoakWorkload,
 };
 
 const workloads: BenchReport['workloads'] = {};

@@ -91,7 +91,7 @@ export function drainStep(step: StepAccount, settings: DrainSettings): Promise<n
   return new Promise((resolve) => {
     const check = () => {
       const now = performance.now();
-      const seen = step.receivedTotal + step.posts.accepted + step.posts.errorCount;
+      const seen = step.receivedTotal + step.posts.accepted + step.posts.refused + step.posts.errorCount;
       if (seen !== lastSeen) {
         lastSeen = seen;
         lastChangeAt = now;

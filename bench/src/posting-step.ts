@@ -66,7 +66,8 @@ export async function runPostingStep(ctx: RunContext, tracker: DeliveryTracker, 
   loopDelay.enable();
   const line = (phase: string) =>
     `${spec.name}: ${phase} posted ${step.posts.attempted} accepted ${step.posts.accepted} waiting ${step.inFlight} ` +
-    `delivered ${step.receivedTotal} owed ${step.missing}${step.posts.errorCount ? ` errors ${step.posts.errorCount}` : ''}` +
+    `delivered ${step.receivedTotal} owed ${step.missing}${step.posts.refused ? ` refused ${step.posts.refused}` : ''}` +
+    `${step.posts.errorCount ? ` errors ${step.posts.errorCount}` : ''}` +
     `${step.posts.shortfall ? ` shortfall ${step.posts.shortfall}` : ''}`;
 
   const seconds = await runOpenLoop({
@@ -104,6 +105,7 @@ export async function runPostingStep(ctx: RunContext, tracker: DeliveryTracker, 
   const verdict: string[] = [];
   if (deliveries.lost > 0) verdict.push(`${deliveries.lost} lost`);
   if (latency.delivery.p99 > spec.p99LimitMs) verdict.push(`p99 ${latency.delivery.p99} ms > ${spec.p99LimitMs} ms`);
+  if (step.posts.refused > 0) verdict.push(`${step.posts.refused} refused (503)`);
   if (achievedRate < MIN_ACHIEVED_SHARE * spec.rate) verdict.push(`achieved ${Math.round(achievedRate)} msg/s < 95% of ${spec.rate}`);
   if (deliveries.received === 0) verdict.push('nothing delivered');
   if (ctx.signal.aborted) verdict.push('interrupted');
@@ -137,7 +139,7 @@ export function describeStep(result: StepResult): string {
   return (
     `${result.name}: ${result.achievedRate} msg/s accepted of ${result.targetRate} offered, ` +
     `${result.deliveredPerSecond} deliveries/s, p50 ${result.latency.p50} p99 ${result.latency.p99} max ${result.latency.max} ms, ` +
-    `lost ${d.lost} dup ${d.duplicated} ooo ${d.outOfOrder}, errors ${result.posts.errorCount} shortfall ${result.posts.shortfall}` +
+    `lost ${d.lost} dup ${d.duplicated} ooo ${d.outOfOrder}, refused ${result.posts.refused} errors ${result.posts.errorCount} shortfall ${result.posts.shortfall}` +
     ` → ${result.sustainable ? 'sustainable' : `not sustainable (${result.verdict.join('; ')})`}`
   );
 }

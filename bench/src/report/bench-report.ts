@@ -3,6 +3,7 @@ import type { WatchedProcess } from '../process-cpu.js';
 import type { RegistrationStats } from '../user-pool.js';
 import type { RampReport } from '../workloads/conversation-ramp.js';
 import type { IdleReport } from '../workloads/idle-sockets.js';
+import type { SoakReport } from '../workloads/soak.js';
 import type { WritesReport } from '../workloads/writes.js';
 
 export interface TargetCheck {
@@ -45,6 +46,7 @@ export interface BenchReport {
     bigroom?: RampReport;
     idle?: IdleReport;
     writes?: WritesReport;
+    soak?: SoakReport;
   };
   targets: TargetCheck[];
   /** Workloads that failed, with the reason. */

@@ -2,6 +2,7 @@ import type { StepResult } from '../posting-step.js';
 import type { CpuUsage } from '../process-cpu.js';
 import type { RedisPerMessage } from '../redis-stats.js';
 import type { RampReport } from '../workloads/conversation-ramp.js';
+import type { SoakReport } from '../workloads/soak.js';
 import type { BenchReport } from './bench-report.js';
 
 type Cell = string | number | null | undefined;
@@ -34,6 +35,41 @@ function orderedNames(records: Record<string, unknown>[]): string[] {
   const names = new Set<string>();
   for (const record of records) for (const name of Object.keys(record)) names.add(name);
   return [...names].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+}
+
+function soakSection(soak: SoakReport): string {
+  const names = orderedNames(soak.samples.map((sample) => sample.processes));
+  const megabytes = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? null : Math.round(bytes / 1024 / 102.4) / 10);
+  return [
+    '## Soak: memory over time',
+    '',
+    `${soak.rate} msg/s for ${soak.minutes} min over ${soak.setup.conversations} conversations of ${soak.setup.membersPerConversation} members ` +
+      `(${soak.setup.users} users, ${soak.setup.replicas} replica(s)), ${soak.churnPerSecond} socket(s) closed and reconnected per second; ` +
+      `a sample every ${soak.sampleSeconds} s. "B/msg" = growth of Redis used_memory since the start ÷ messages stored since: ` +
+      'stored history grows it by a steady amount per message, anything else that grows is a leak. Memory in MB (RSS / heap used).',
+    '',
+    table(
+      ['s', 'stored', 'msg/s', 'refused', 'lost', 'p99 ms', 'Redis MB', 'B/msg', 'BullMQ keys', 'keys', 'reconnects', ...names],
+      soak.samples.map((sample) => [
+        sample.atSeconds,
+        sample.acceptedTotal,
+        sample.interval?.achievedRate,
+        sample.interval?.refused,
+        sample.interval?.lost,
+        sample.interval?.p99Ms,
+        megabytes(sample.redisUsedBytes),
+        sample.redisBytesPerMessage,
+        sample.bullmqKeys,
+        sample.redisKeys,
+        sample.socketsReplaced,
+        ...names.map((name) => {
+          const usage = sample.processes[name];
+          return usage === undefined ? null : `${megabytes(usage.rssBytes) ?? '–'} / ${megabytes(usage.heapUsedBytes) ?? '–'}`;
+        }),
+      ]),
+    ),
+    ...(soak.problems.length > 0 ? ['', ...soak.problems.map((problem) => `- ${problem}`)] : []),
+  ].join('\n');
 }
 
 /** Every process that appears in any of the steps, in a stable order. */
@@ -132,6 +168,7 @@ function stepTable(steps: StepResult[]): string {
       'accepted',
       'achieved msg/s',
       'shortfall',
+      'refused (503)',
       'HTTP errors',
       'expected',
       'received',
@@ -154,6 +191,7 @@ function stepTable(steps: StepResult[]): string {
       step.posts.accepted,
       step.achievedRate,
       step.posts.shortfall,
+      step.posts.refused,
       errorsText(step.posts.errors),
       step.deliveries.expected,
       step.deliveries.received,
@@ -188,7 +226,9 @@ function rampSection(title: string, ramp: RampReport): string {
     '',
     'Latency is per delivery, from just before the POST to the frame at each member socket (same clock). ' +
       '"lost" = owed but not received by the end of the drain after the step (until all arrived, nothing arrived for the drain idle time, or the drain limit). ' +
-      '"shortfall" = posts due that were not sent because too many were already waiting for an answer.',
+      '"shortfall" = posts due that were not sent because too many were already waiting for an answer. ' +
+      '"refused (503)" = posts the api shed with 503 `unavailable` (delivery backlog over MAX_DELIVERY_BACKLOG): nothing stored, not in the latency; ' +
+      'latency is of accepted messages only.',
     '',
     stepTable(steps),
     '',
@@ -286,12 +326,13 @@ export function markdownSummary(report: BenchReport): string {
       `Closed loop, ${writes.concurrency} POSTs in flight for ${writes.seconds} s over ${writes.conversations} conversations.`,
       '',
       table(
-        ['accepted/s', 'attempted', 'accepted', 'HTTP errors', 'POST p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+        ['accepted/s', 'attempted', 'accepted', 'refused (503)', 'HTTP errors', 'POST p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
         [
           [
             writes.acceptedPerSecond,
             writes.posts.attempted,
             writes.posts.accepted,
+            writes.posts.refused,
             errorsText(writes.posts.errors),
             writes.postLatency.p50,
             writes.postLatency.p90,
@@ -307,6 +348,7 @@ export function markdownSummary(report: BenchReport): string {
       '',
     );
   }
+  if (workloads.soak) parts.push(soakSection(workloads.soak), '');
   if (report.errors.length > 0) {
     parts.push('## Errors', '', ...report.errors.map((error) => `- **${error.workload}**: ${error.message.split('\n')[0]}`), '');
   }

@@ -73,8 +73,16 @@ export class RateLimitedError extends ChatError {
   }
 }
 
-/** Redis (or another dependency) is unreachable. Nothing was half-written. */
+/** Redis (or another dependency) is unreachable, or the api sheds load. Nothing was half-written. */
 export class UnavailableError extends ChatError {
   readonly code = 'unavailable';
   readonly status = 503;
+
+  constructor(
+    message: string,
+    /** Seconds after which a retry is likely to succeed, when known; sent as Retry-After. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
 }

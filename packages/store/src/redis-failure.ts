@@ -22,10 +22,26 @@ export function isRedisUnavailable(error: unknown): boolean {
   return UNAVAILABLE_PATTERNS.some((pattern) => pattern.test(error.message) || pattern.test(text));
 }
 
+/**
+ * Redis refused a write because it is at `maxmemory` (it runs with `noeviction`): still a 503, and
+ * nothing was written (a script is refused at its first write), but reads keep working, so a
+ * caller may go on where only a write of bookkeeping was refused (rate-limit.ts does).
+ */
+export class StorageFullError extends UnavailableError {}
+
+/** An -OOM reply, also inside a script's error or a transaction's queued commands (EXECABORT). */
+function isOutOfMemory(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (/^OOM\b/.test(error.message)) return true;
+  const previous = (error as { previousErrors?: unknown }).previousErrors;
+  return Array.isArray(previous) && previous.some(isOutOfMemory);
+}
+
 export async function guardRedis<T>(operation: Promise<T>): Promise<T> {
   try {
     return await operation;
   } catch (error) {
+    if (isOutOfMemory(error)) throw new StorageFullError('storage is full, try again later');
     if (isRedisUnavailable(error)) throw new UnavailableError('storage is unavailable, try again shortly');
     throw error;
   }

@@ -68,6 +68,13 @@ export const apiEnvSchema = z
       .pipe(z.array(z.string().url())),
     /** Milliseconds a delivery job may take to enqueue before the outbox sweeper is left to do it. */
     ENQUEUE_TIMEOUT_MS: positiveInt(1000),
+    /**
+     * Messages accepted and not yet published (the delivery backlog) beyond which new messages are
+     * refused with 503 `unavailable` and Retry-After, instead of being accepted and delivered late.
+     * The default is about 0.5 s of what the reference machine delivers (~1800 msg/s, README):
+     * a burst is absorbed, a sustained overload is shed before latency reaches seconds.
+     */
+    MAX_DELIVERY_BACKLOG: positiveInt(1000),
   })
   .superRefine(requireJwtKey)
   .transform(({ RATE_LIMIT_AUTH_PER_USERNAME: formerName, RATE_LIMIT_LOGIN_FAILURES_PER_USERNAME_IP: current, ...config }) => ({

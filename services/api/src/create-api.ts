@@ -12,6 +12,7 @@ import {
   createKeys,
   createLoginFailureGuard,
   createMessageStore,
+  createOutbox,
   createRateLimiter,
   createUserStore,
   redisAnswers,
@@ -20,6 +21,7 @@ import {
 } from '@chat/store';
 import type { ApiConfig } from './config.js';
 import { createApp } from './app.js';
+import { createBacklogGuard } from './delivery/backlog-guard.js';
 import { createDeliveryEnqueuer } from './delivery/delivery-enqueuer.js';
 import { createExpressServer } from './http/express-server.js';
 
@@ -46,6 +48,10 @@ const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
 const REDIS_WAIT_MS = 30_000;
 /** Longer than a load balancer's idle timeout, so it never sends on a socket the api closed. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** How often the delivery backlog is read: a refusal verdict is at most this stale. */
+const BACKLOG_SAMPLE_MS = 100;
+/** A refused post is worth retrying after about this long: a backlog at the bound drains in under a second. */
+const SHED_RETRY_AFTER_S = 1;
 
 /**
  * The api service from its validated configuration: start() loads the JWT keys, waits for Redis
@@ -70,6 +76,15 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
   watchRedis({ command: redis, producer: queueRedis }, logger, registry);
   const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);
   const limiter = createRateLimiter(redis, keys);
+  // Sampled on the command connection: no round trip is added to the POST path.
+  const backlog = createBacklogGuard({
+    backlog: createOutbox(redis, keys),
+    limit: config.MAX_DELIVERY_BACKLOG,
+    intervalMs: BACKLOG_SAMPLE_MS,
+    retryAfterSeconds: SHED_RETRY_AFTER_S,
+    registry,
+    logger,
+  });
   const app = createApp({
     logger,
     registry,
@@ -77,6 +92,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
     conversations: createConversationStore(redis, keys),
     messages: createMessageStore(redis, keys, { historyLimit: config.HISTORY_LIMIT }),
     deliveries,
+    backlog,
     passwords: createPasswordHasher({ cost: config.PASSWORD_HASH_COST }),
     tokens,
     limiter,
@@ -115,6 +131,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
       });
     }
     jwt.stop();
+    backlog.stop();
     await deliveries.close();
     await Promise.all([redis, queueRedis].map(closeRedis));
   }
@@ -131,6 +148,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
       await waitForRedis(redis, REDIS_WAIT_MS).catch((error: Error) => {
         logger.warn({ err: { message: error.message } }, 'Redis not ready yet; serving 503 until it is');
       });
+      backlog.start();
       await listen();
       logger.info({ port: config.API_PORT, host: config.API_HOST }, 'api listening');
     },

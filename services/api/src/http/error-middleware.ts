@@ -45,8 +45,11 @@ export const errorMiddleware: ErrorRequestHandler = (error, req, res, _next) => 
   let known = error instanceof ChatError ? error : (fromBodyParser(error) ?? fromExpress(error));
   if (!known && isRedisUnavailable(error)) known = new UnavailableError('storage is unavailable, try again shortly');
   if (known) {
-    if (known instanceof RateLimitedError) res.setHeader('retry-after', String(known.retryAfterSeconds));
-    if (known.status >= 500) req.log.warn({ code: known.code }, known.message);
+    const retryAfter = known instanceof RateLimitedError || known instanceof UnavailableError ? known.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
+    // A 503 with Retry-After is load being shed (counted in metrics): a line per refusal would
+    // add work exactly when there is too much.
+    if (known.status >= 500 && retryAfter === undefined) req.log.warn({ code: known.code }, known.message);
     res.status(known.status).json(known.toBody());
     return;
   }

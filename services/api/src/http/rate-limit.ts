@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { RateLimitedError } from '@chat/contracts';
-import type { RateLimit, RateLimiter } from '@chat/store';
+import { StorageFullError, type RateLimit, type RateLimiter } from '@chat/store';
 
 /**
  * Refuses a request with 429 and Retry-After once its subject (the user, the client address) has
@@ -14,7 +14,12 @@ export function rateLimit(limiter: RateLimiter, rule: RateLimit, subjectOf: (req
       next();
       return;
     }
-    const verdict = await limiter.hit(rule, subject);
+    const verdict = await limiter.hit(rule, subject).catch((error: unknown) => {
+      // Redis at maxmemory refuses the counter, not the reads behind it: let them through (a
+      // write is refused by its own script anyway) rather than refuse everything.
+      if (error instanceof StorageFullError) return { allowed: true, retryAfterSeconds: 0 };
+      throw error;
+    });
     if (!verdict.allowed) throw new RateLimitedError('too many requests; slow down', verdict.retryAfterSeconds);
     next();
   };

@@ -53,8 +53,16 @@ export const messageRoutes = [
     params: conversationIdParam,
     body: postMessageSchema,
     success: { status: 201, description: 'The message was stored, with its `seq`.', body: messageSchema },
-    errors: { 400: `${BAD_BODY} Also when the id is malformed.`, 404: NOT_A_MEMBER },
+    errors: {
+      400: `${BAD_BODY} Also when the id is malformed.`,
+      404: NOT_A_MEMBER,
+      503:
+        'Redis is unreachable, or more messages wait for delivery than MAX_DELIVERY_BACKLOG (then with `Retry-After`). ' +
+        'Nothing was stored; retry later.',
+    },
     async handle({ req, res, params, body }, deps) {
+      // Before anything is stored or charged: a refused message leaves no trace.
+      deps.backlog.admit();
       const author = currentUser(req);
       const { message, drain } = await deps.messages.append(params.id, author, body.text, deps.limiter.charge(deps.perUser, author));
       deps.accepted.inc();

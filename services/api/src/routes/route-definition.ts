@@ -4,6 +4,7 @@ import type { ContentObject, OpenAPIObject } from 'openapi3-ts/oas31';
 import type { PasswordHasher, TokenService } from '@chat/auth';
 import type { Counter, OpsHandler, OpsPath } from '@chat/metrics';
 import type { ConversationStore, LoginFailureGuard, MessageStore, RateLimit, RateLimiter, UserStore } from '@chat/store';
+import type { BacklogGuard } from '../delivery/backlog-guard.js';
 import type { DeliveryEnqueuer } from '../delivery/delivery-enqueuer.js';
 import { validate } from '../http/validate.js';
 
@@ -45,6 +46,8 @@ export interface RouteDeps {
   conversations: ConversationStore;
   messages: MessageStore;
   deliveries: DeliveryEnqueuer;
+  /** Refuses new messages while the delivery backlog is over its bound. */
+  backlog: BacklogGuard;
   passwords: PasswordHasher;
   tokens: TokenService;
   limiter: RateLimiter;
