@@ -25,7 +25,7 @@ export interface Conversation {
 }
 
 /** The api failed a set-up call (register, create conversation): the run cannot go on. */
-export class ApiSetupError extends Error {
+class ApiSetupError extends Error {
   constructor(what: string, status: number, body: unknown) {
     super(`${what} answered ${status}: ${JSON.stringify(body).slice(0, 300)}`);
     this.name = this.constructor.name;

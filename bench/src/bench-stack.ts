@@ -76,7 +76,7 @@ export class ServiceDiedError extends Error {
   }
 }
 
-export function metricsUrlOf(wsUrl: string): string {
+function metricsUrlOf(wsUrl: string): string {
   const url = new URL(wsUrl);
   url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
   url.pathname = '/metrics';

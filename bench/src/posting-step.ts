@@ -134,7 +134,7 @@ export async function runPostingStep(ctx: RunContext, tracker: DeliveryTracker, 
 }
 
 /** One line per finished step for the console. */
-export function describeStep(result: StepResult): string {
+function describeStep(result: StepResult): string {
   const d = result.deliveries;
   return (
     `${result.name}: ${result.achievedRate} msg/s accepted of ${result.targetRate} offered, ` +

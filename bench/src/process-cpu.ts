@@ -47,7 +47,7 @@ function clockTicksPerSecond(): number {
 const CLK_TCK = clockTicksPerSecond();
 
 /** utime + stime of a process from /proc/<pid>/stat, in seconds. */
-export function processCpuSeconds(pid: number): number | undefined {
+function processCpuSeconds(pid: number): number | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

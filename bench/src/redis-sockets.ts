@@ -26,7 +26,7 @@ function counter(line: string, name: string): number {
 }
 
 /** Parses `ss -tinpH` output: a header line per socket (with users:((…pid=N…))), then its info line. */
-export function parseSs(output: string): Map<number, SocketCounters> {
+function parseSs(output: string): Map<number, SocketCounters> {
   const byPid = new Map<number, SocketCounters>();
   let pid: number | undefined;
   for (const line of output.split('\n')) {

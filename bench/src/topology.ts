@@ -15,7 +15,7 @@ const CREATE_CONCURRENCY = 16;
 export const SOCKET_READY_TIMEOUT_MS = 30_000;
 
 /** User i's socket goes to replica i mod R, so a conversation with members of both parities spans both. */
-export function replicaOf(userIndex: number, replicas: number): number {
+function replicaOf(userIndex: number, replicas: number): number {
   return userIndex % replicas;
 }
 

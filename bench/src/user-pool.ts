@@ -1,7 +1,7 @@
 import type { ApiClient, RegisteredUser } from './api-client.js';
 import { mapWithConcurrency } from './bounded-concurrency.js';
 
-export const BENCH_PASSWORD = 'bench-password-not-secret';
+const BENCH_PASSWORD = 'bench-password-not-secret';
 
 export interface RegistrationStats {
   users: number;

@@ -54,7 +54,7 @@ function randomPoster(ctx: RunContext, conversations: RampConversation[], users:
   };
 }
 
-export function highestSustainable(steps: StepResult[]): StepResult | undefined {
+function highestSustainable(steps: StepResult[]): StepResult | undefined {
   return steps.filter((step) => step.sustainable).sort((a, b) => b.targetRate - a.targetRate)[0];
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { commonEnv, envPort, loadConfig, positiveInt } from '@chat/config';
 
-export const workerEnvSchema = z.object({
+const workerEnvSchema = z.object({
   ...commonEnv,
   /** Interface and port of the worker's small HTTP server (/healthz, /readyz, /metrics). */
   WORKER_HOST: z.string().default('127.0.0.1'),
