@@ -4,6 +4,12 @@ import { createConversation, postMessage, registerUser } from '../support/api-cl
 import { startStack, type Stack } from '../support/stack.js';
 import { connectClient } from '../support/ws-client.js';
 
+/** Polls `check` every 20 ms until it holds; gives up after 10 s (the assertions below then say what is missing). */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && !(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 /** After a short run, every series operators rely on is exposed by the service that owns it. */
 describe('operator metrics after a short run', () => {
   let stack: Stack;
@@ -23,6 +29,8 @@ describe('operator metrics after a short run', () => {
     await again.nextFrame('resumed');
     await again.waitForMessages(2);
     await again.close();
+    // A drain job counts its messages when it ends, after its linger: possibly after the frames arrived.
+    await waitFor(async () => /^chat_delivery_messages_per_job_sum\{[^}]*\} 5$/m.test(await (await fetch(`${stack.workerUrl}/metrics`)).text()));
     for (const [name, url] of [['api', stack.apiUrl], ['worker', stack.workerUrl], ['gateway', stack.gatewayUrls[0] as string]] as const) {
       const response = await fetch(`${url}/metrics`);
       assert.equal(response.status, 200);
