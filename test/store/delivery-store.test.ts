@@ -13,22 +13,19 @@ import {
   waitForRedis,
   type Redis,
 } from '@chat/store';
+import { recordUserChannels, type ChannelEvent } from '../support/user-channel-recorder.js';
 
 let server: RedisServerHandle;
 let redis: Redis;
 let listener: Redis;
+let received: ChannelEvent[];
 const keys = createKeys('dstest');
-const received: { user: string; payload: Buffer }[] = [];
 
 before(async () => {
   server = await startRedisServer({});
   redis = connectRedis({ url: server.url, name: 'test:command', role: 'command' });
-  listener = connectRedis({ url: server.url, name: 'test:subscriber', role: 'subscriber' });
   await waitForRedis(redis, 10_000);
-  await listener.psubscribe(`${keys.userChannelPrefix}*`);
-  listener.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, payload: Buffer) => {
-    received.push({ user: channel.toString().slice(keys.userChannelPrefix.length), payload });
-  });
+  ({ received, connection: listener } = await recordUserChannels(server.url, keys));
 });
 
 after(async () => {

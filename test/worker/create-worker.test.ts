@@ -31,6 +31,7 @@ import {
 } from '@chat/store';
 import { createWorker, type DeliveryWorker, type WorkerSettings } from '../../services/worker/src/create-worker.js';
 import { waitFor } from '../support/wait-for.js';
+import { recordUserChannels, type ChannelEvent } from '../support/user-channel-recorder.js';
 
 // The worker started in-process as its main.ts starts it, against a private redis-server: a job on
 // the queue reaches the members' channels, the outbox sweeper re-enqueues what was never
@@ -40,19 +41,15 @@ let server: RedisServerHandle;
 /** The test's own connections: setup, enqueueing and listening on the members' channels. */
 let setup: Redis;
 let listener: Redis;
+let received: ChannelEvent[];
 let queue: Queue<DrainJob | DeliveryJob>;
 const keys: Keys = createKeys(`t${randomBytes(6).toString('hex')}`);
-const received: { user: string; payload: Buffer }[] = [];
 
 before(async () => {
   server = await startRedisServer({});
   setup = connectRedis({ url: server.url, name: 'test:setup', role: 'queue' });
-  listener = connectRedis({ url: server.url, name: 'test:listener', role: 'subscriber' });
   await waitForRedis(setup, 10_000);
-  await listener.psubscribe(`${keys.userChannelPrefix}*`);
-  listener.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, payload: Buffer) => {
-    received.push({ user: channel.toString().slice(keys.userChannelPrefix.length), payload });
-  });
+  ({ received, connection: listener } = await recordUserChannels(server.url, keys));
   queue = new Queue<DrainJob | DeliveryJob>(DELIVERY_QUEUE, { connection: setup, prefix: keys.queuePrefix });
 });
 
