@@ -94,9 +94,13 @@ export async function startApiInProcess(options: ApiInProcessOptions = {}): Prom
   };
 }
 
-/** Every data key the app has written under its prefix (KEYS is fine on a private test server). */
+/** Every lasting data key the app has written under its prefix (KEYS is fine on a private test server). */
 export async function keysOf(app: ApiInProcess): Promise<string[]> {
-  // Rate-limit counters are bookkeeping, not data: every request may touch one.
+  // Rate-limit counters are bookkeeping, not data: every request may touch one. Keys that expire by
+  // themselves are signals, not data: a partition's wake flag, set for 2 s by an accepted post, may
+  // lapse between two reads of a test that checks a refused request wrote nothing.
   const rateCounters = `${app.prefix}:rate:`;
-  return (await app.redis.keys(`${app.prefix}:*`)).filter((key) => !key.startsWith(rateCounters)).sort();
+  const keys = (await app.redis.keys(`${app.prefix}:*`)).filter((key) => !key.startsWith(rateCounters));
+  const ttls = await Promise.all(keys.map((key) => app.redis.pttl(key)));
+  return keys.filter((_, i) => ttls[i] === -1).sort();
 }
