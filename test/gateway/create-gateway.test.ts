@@ -108,7 +108,7 @@ describe('createGateway', () => {
       assert.equal(gateway.connections.size, 1);
       const { message } = await createMessageStore(setup, keys).append(conversation.id, 'ann', 'hello, socket');
       const drained = await createDeliveryStore(setup, keys).drain(deliveryPartition(conversation.id), 256);
-      assert.deepEqual([drained.delivered, drained.published], [1, 2]);
+      assert.deepEqual([drained.delivered, drained.recipients], [1, 2]);
       await bob.waitForMessages(1, conversation.id);
       assert.deepEqual(bob.messages(conversation.id), [{ ...message, conversationTitle: 'in-process' }]);
     } finally {

@@ -13,7 +13,7 @@ import {
   waitForRedis,
   type Redis,
 } from '@chat/store';
-import { recordUserChannels, type ChannelEvent } from '../support/user-channel-recorder.js';
+import { recordDeliveries, type ChannelEvent } from '../support/delivery-recorder.js';
 
 let server: RedisServerHandle;
 let redis: Redis;
@@ -25,7 +25,7 @@ before(async () => {
   server = await startRedisServer({});
   redis = connectRedis({ url: server.url, name: 'test:command', role: 'command' });
   await waitForRedis(redis, 10_000);
-  ({ received, connection: listener } = await recordUserChannels(server.url, keys));
+  ({ received, connection: listener } = await recordDeliveries(server.url, keys));
 });
 
 after(async () => {
@@ -47,7 +47,7 @@ const conversations = () => createConversationStore(redis, keys);
 const messages = () => createMessageStore(redis, keys);
 const deliveries = () => createDeliveryStore(redis, keys);
 const drainOf = (conversationId: string, limit = 256) => deliveries().drain(deliveryPartition(conversationId), limit);
-const NOTHING = { delivered: 0, published: 0, gone: 0, malformed: 0, left: 0, awake: false };
+const NOTHING = { delivered: 0, recipients: 0, gone: 0, malformed: 0, left: 0, awake: false };
 
 /** Drains every partition, so each test starts with empty outboxes and no wake flag. */
 async function drainEverything(): Promise<void> {
@@ -64,7 +64,7 @@ describe('drain script', () => {
     const { message } = await messages().append(conversation.id, 'ann', 'hello / "world" ✓');
     const from = received.length;
 
-    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, published: 3 });
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 3 });
     const events = await eventsSince(from, 3);
     assert.deepEqual(events.map((e) => e.user).sort(), ['ann', 'bob', 'cy']);
     for (const { payload } of events) {
@@ -87,14 +87,15 @@ describe('drain script', () => {
 
   test('publishes the header and frame bytes that contracts describe (frameOfStored, for a title cjson encodes alike)', async () => {
     const title = 'plain title, ünïcode 💬 "quoted"';
-    const conversation = await conversations().create({ title, createdBy: 'ann', users: ['ann'] });
+    const conversation = await conversations().create({ title, createdBy: 'ann', users: ['bob'] });
     const { message } = await messages().append(conversation.id, 'ann', 'bytes / "exactly" ✓');
     const [stored] = await redis.zrangebyscore(keys.messages(conversation.id), message.seq, message.seq);
     const from = received.length;
 
-    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, published: 1 });
-    const [event] = await eventsSince(from, 1);
-    const header = `${conversation.id} ${message.seq} ${Date.parse(message.createdAt)} `;
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 2 });
+    const [event] = await eventsSince(from, 2);
+    // One event for both members, naming them (in the members set's order).
+    const header = `${conversation.id} ${message.seq} ${Date.parse(message.createdAt)} ann,bob `;
     assert.equal(event?.payload.toString('utf8'), header + frameOfStored(stored!, title));
   });
 
@@ -105,7 +106,7 @@ describe('drain script', () => {
     await conversations().update(conversation.id, 'ann', { title: 'after', users: ['ann'] });
     const from = received.length;
 
-    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 2, published: 2 });
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 2, recipients: 2 });
     const events = await eventsSince(from, 2);
     assert.deepEqual(events.map((e) => e.user), ['ann', 'ann']);
     for (const { payload } of events) {
@@ -137,7 +138,7 @@ describe('drain script', () => {
     }
     const from = received.length;
 
-    assert.deepEqual(await deliveries().drain(partition, 256), { ...NOTHING, delivered: 12, published: 12 });
+    assert.deepEqual(await deliveries().drain(partition, 256), { ...NOTHING, delivered: 12, recipients: 12 });
     const seqs = (await eventsSince(from, 12)).map(({ payload }) => decodeDeliveryEvent(payload)!.seq);
     assert.deepEqual(seqs, appended.map((m) => m.seq));
   });
@@ -147,9 +148,9 @@ describe('drain script', () => {
     for (let i = 0; i < 7; i += 1) await messages().append(conversation.id, 'ann', `m${i}`);
     const from = received.length;
 
-    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 3, published: 6, left: 4 });
-    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 3, published: 6, left: 1 });
-    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 1, published: 2, left: 0 });
+    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 3, recipients: 6, left: 4 });
+    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 3, recipients: 6, left: 1 });
+    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 1, recipients: 2, left: 0 });
     const seqs = (await eventsSince(from, 14)).filter((e) => e.user === 'bob').map(({ payload }) => decodeDeliveryEvent(payload)!.seq);
     assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7]);
   });
@@ -188,7 +189,7 @@ describe('drain script', () => {
     for (const message of appended.slice(1, 5)) await redis.zrem(outboxKey, `${conversation.id} ${message.seq} ${message.id}`);
     const from = received.length;
 
-    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 2, published: 2 });
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 2, recipients: 2 });
     const frames = (await eventsSince(from, 2)).map(({ payload }) => JSON.parse(decodeDeliveryEvent(payload)!.frame.toString()) as { data: Message });
     assert.deepEqual(frames.map((f) => f.data.text), ['m0', 'm5']);
   });
@@ -224,11 +225,11 @@ describe('wake flag', () => {
     const partition = deliveryPartition(conversation.id);
     await messages().append(conversation.id, 'ann', 'one');
 
-    assert.deepEqual(await deliveries().drain(partition, 256, true), { ...NOTHING, delivered: 1, published: 1, awake: true });
+    assert.deepEqual(await deliveries().drain(partition, 256, true), { ...NOTHING, delivered: 1, recipients: 1, awake: true });
     const ttl = await redis.pttl(keys.wake(partition));
     assert.ok(ttl > 0 && ttl <= 2000, `kept with a TTL (pttl ${ttl})`);
     assert.equal((await messages().append(conversation.id, 'ann', 'two')).drain, undefined, 'the lingering drain will carry it');
-    assert.deepEqual(await deliveries().drain(partition, 256, true), { ...NOTHING, delivered: 1, published: 1, awake: true });
+    assert.deepEqual(await deliveries().drain(partition, 256, true), { ...NOTHING, delivered: 1, recipients: 1, awake: true });
     assert.deepEqual(await deliveries().drain(partition, 256, true), NOTHING, 'nothing taken: the flag is cleared');
     assert.equal(await redis.exists(keys.wake(partition)), 0);
     assert.deepEqual((await messages().append(conversation.id, 'ann', 'three')).drain, { partition });

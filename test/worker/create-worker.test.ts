@@ -31,7 +31,7 @@ import {
 } from '@chat/store';
 import { createWorker, type DeliveryWorker, type WorkerSettings } from '../../services/worker/src/create-worker.js';
 import { waitFor } from '../support/wait-for.js';
-import { recordUserChannels, type ChannelEvent } from '../support/user-channel-recorder.js';
+import { recordDeliveries, type ChannelEvent } from '../support/delivery-recorder.js';
 
 // The worker started in-process as its main.ts starts it, against a private redis-server: a job on
 // the queue reaches the members' channels, the outbox sweeper re-enqueues what was never
@@ -49,7 +49,7 @@ before(async () => {
   server = await startRedisServer({});
   setup = connectRedis({ url: server.url, name: 'test:setup', role: 'queue' });
   await waitForRedis(setup, 10_000);
-  ({ received, connection: listener } = await recordUserChannels(server.url, keys));
+  ({ received, connection: listener } = await recordDeliveries(server.url, keys));
   queue = new Queue<DrainJob | DeliveryJob>(DELIVERY_QUEUE, { connection: setup, prefix: keys.queuePrefix });
 });
 
@@ -189,7 +189,7 @@ describe('createWorker', () => {
         assert.deepEqual(JSON.parse(event.frame.toString('utf8')), { type: 'message', data: { ...message, conversationTitle: 'in-process' } });
       }
       await untilMetric(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"', 1);
-      await untilMetric(opsUrl, 'chat_delivery_events_published_total', '', 2);
+      await untilMetric(opsUrl, 'chat_deliveries_published_total', '', 2);
       assert.equal(await metricValue(opsUrl, 'chat_outbox_requeued_total'), 0, 'delivered from the queued job');
     } finally {
       await worker.stop();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ID_PATTERN, idSchema } from './identifiers.js';
+import { ID_PATTERN, idSchema, isUsername } from './identifiers.js';
 
 /**
  * The api → worker → gateway link. Neither service imports the other; both import this.
@@ -56,21 +56,28 @@ export const deliveryJobSchema = z.strictObject({
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 
 /**
- * A pub/sub event on a user's channel: `<conversationId> <seq> <acceptedAtMs> <frame>`, where frame
- * is the exact WebSocket text `{"type":"message","data":Summary}`. The header lets a gateway order,
- * de-duplicate and time deliveries without parsing the frame, and the frame bytes go to every local
- * socket unchanged. Encoded by the worker's delivery script from deliveryEventParts, decoded by
- * decodeDeliveryEvent: the event's bytes are described here only.
+ * A pub/sub event on a conversation's channel, published once per message whatever the number of
+ * members: `<conversationId> <seq> <acceptedAtMs> <member,member,…> <frame>`, where frame is the
+ * exact WebSocket text `{"type":"message","data":Summary}` and the members are those of the
+ * conversation when the delivery script published it (read in the same atomic step, so a member
+ * removed before it is not named, one added before it is). A gateway subscribes to the channels of
+ * its users' conversations and hands the frame to the local sockets of the members named, and to
+ * nobody else. The header lets it order, de-duplicate and time deliveries without parsing the
+ * frame, whose bytes go to every socket unchanged. Encoded by the worker's delivery script from
+ * batchDeliveryEventParts, decoded by decodeDeliveryEvent: the event's bytes are described here only.
  */
 export interface DeliveryEvent {
   conversationId: string;
   seq: number;
   /** When the api accepted the message (epoch ms): the start of the delivery latency. */
   acceptedAtMs: number;
+  /** The usernames owed this message. */
+  members: string[];
   frame: Buffer;
 }
 
-const SEPARATOR = ' '; // never part of an id or a decimal number.
+const SEPARATOR = ' '; // never part of an id, a username or a decimal number.
+const MEMBER_SEPARATOR = ','; // never part of a username.
 const SEPARATOR_BYTE = SEPARATOR.charCodeAt(0);
 const DECIMAL = /^[1-9]\d{0,15}$/;
 
@@ -94,30 +101,52 @@ export function frameOfStored(storedMessage: string, conversationTitle: string):
 
 /**
  * A delivery event's bytes around what only the delivery script reads in Redis, in the atomic
- * step that publishes it (the acceptance time, the stored message, the title):
- * `head + acceptedAtMs + beforeMessage + stored-without-its-closing-brace + beforeTitle +
- * JSON(title) + after`. The frame is frameOfStored's, except that the script encodes the title
+ * step that publishes it (the acceptance time, the members, the stored message, the title):
+ * `head + acceptedAtMs + separator + members joined by memberSeparator + beforeMessage +
+ * stored-without-its-closing-brace + beforeTitle + JSON(title) + after`. The frame is frameOfStored's, except that the script encodes the title
  * with Redis's cjson, which also escapes `/` and DEL: the same JSON value, other bytes.
  */
 export interface DeliveryEventParts {
   head: string;
+  separator: string;
+  memberSeparator: string;
   beforeMessage: string;
   beforeTitle: string;
   after: string;
 }
 
 export function deliveryEventParts(conversationId: string, seq: number): DeliveryEventParts {
-  const { separator, beforeMessage, beforeTitle, after } = batchDeliveryEventParts();
-  return { head: `${conversationId}${separator}${seq}${separator}`, beforeMessage, beforeTitle, after };
+  const parts = batchDeliveryEventParts();
+  return { head: `${conversationId}${parts.separator}${seq}${parts.separator}`, ...parts };
 }
 
 /**
  * deliveryEventParts for a script that delivers many messages: it writes the head itself as
  * `conversationId + separator + seq + separator`.
  */
-export function batchDeliveryEventParts(): Omit<DeliveryEventParts, 'head'> & { separator: string } {
+export function batchDeliveryEventParts(): Omit<DeliveryEventParts, 'head'> {
   const { before, beforeTitle, after } = MESSAGE_FRAME_PARTS;
-  return { separator: SEPARATOR, beforeMessage: `${SEPARATOR}${before}`, beforeTitle, after };
+  return { separator: SEPARATOR, memberSeparator: MEMBER_SEPARATOR, beforeMessage: `${SEPARATOR}${before}`, beforeTitle, after };
+}
+
+/**
+ * A notice on a user's own channel: they joined or left a conversation (created with them, members
+ * changed). Published in the same atomic step as the change, so a gateway holding the user's
+ * sockets subscribes to (or leaves) the conversation's channel and reads from the store what was
+ * published before its subscription took effect. Bytes: the mark, then the conversation id.
+ */
+export const MEMBERSHIP_MARKS = { joined: '+', left: '-' } as const;
+export interface MembershipNotice {
+  change: keyof typeof MEMBERSHIP_MARKS;
+  conversationId: string;
+}
+
+export function decodeMembershipNotice(payload: Buffer): MembershipNotice | undefined {
+  const mark = payload.toString('latin1', 0, 1);
+  const change = mark === MEMBERSHIP_MARKS.joined ? 'joined' : mark === MEMBERSHIP_MARKS.left ? 'left' : undefined;
+  const conversationId = payload.toString('latin1', 1);
+  if (!change || !ID_PATTERN.test(conversationId)) return undefined;
+  return { change, conversationId };
 }
 
 /** Returns undefined for anything malformed; the caller logs and skips it. */
@@ -128,11 +157,15 @@ export function decodeDeliveryEvent(payload: Buffer): DeliveryEvent | undefined 
   if (second < 0 || second - first > 17) return undefined;
   const third = payload.indexOf(SEPARATOR_BYTE, second + 1);
   if (third < 0 || third - second > 17) return undefined;
+  const fourth = payload.indexOf(SEPARATOR_BYTE, third + 1);
+  if (fourth < 0) return undefined;
   const conversationId = payload.toString('latin1', 0, first);
   const seqText = payload.toString('latin1', first + 1, second);
   const acceptedText = payload.toString('latin1', second + 1, third);
   if (!ID_PATTERN.test(conversationId) || !DECIMAL.test(seqText) || !DECIMAL.test(acceptedText)) return undefined;
-  const frame = payload.subarray(third + 1);
+  const members = payload.toString('latin1', third + 1, fourth).split(MEMBER_SEPARATOR);
+  if (!members.every(isUsername)) return undefined;
+  const frame = payload.subarray(fourth + 1);
   if (frame.length < 2 || frame[0] !== 0x7b /* { */) return undefined;
-  return { conversationId, seq: Number(seqText), acceptedAtMs: Number(acceptedText), frame };
+  return { conversationId, seq: Number(seqText), acceptedAtMs: Number(acceptedText), members, frame };
 }

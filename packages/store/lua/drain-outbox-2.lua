@@ -1,12 +1,12 @@
 --[[
   Delivers the oldest messages one delivery partition owes, in one atomic step (delivery-store.ts).
   For each message it does what deliver-message-4.lua does for one: the outbox entry says it is
-  still owed (its score is when the api accepted it); the event is made from the stored message
-  and the conversation's current title by concatenation with the parts @chat/contracts describes
-  (batchDeliveryEventParts; the stored JSON is never decoded); it is published on the channel of
-  every *current* member, read here, so a member removed before this runs gets nothing; the entry
-  is removed here, so a drain that runs again (a second job, a stalled or retried one, a sweeper's)
-  publishes nothing twice.
+  still owed (its score is when the api accepted it); the event is made from the stored message,
+  the conversation's current title and its *current* members, read here, by concatenation with
+  the parts @chat/contracts describes (batchDeliveryEventParts; the stored JSON is never decoded);
+  it is published once, on the conversation's channel, naming those members: a member removed
+  before this runs is not named and gets nothing. The entry is removed here, so a drain that runs
+  again (a second job, a stalled or retried one, a sweeper's) publishes nothing twice.
   - The wake flag is cleared: a message appended after this script sets it again, and its api
     enqueues a new drain. Every entry is thus either taken here or has a drain pending. With
     awakeTtlMs > 0 and entries taken, the flag is kept (for awakeTtlMs) instead: the caller
@@ -16,8 +16,7 @@
     conversation can tie, or even go backwards across api clocks); a conversation's title and
     members are read once per batch.
   Keys not in KEYS: each conversation's hash, members and messages (conversationPrefix .. id ..
-  suffix) and each member's channel (channelPrefix .. username) are only known from the entries
-  and members read here. Single-instance Redis; on Redis Cluster a partition's conversations must
+  suffix) and its channel (channelPrefix .. id) are only known from the entries read here. Single-instance Redis; on Redis Cluster a partition's conversations must
   share its hash slot.
 
   Input:
@@ -28,17 +27,18 @@
     ARGV[2] conversationPrefix   a conversation's hash is conversationPrefix .. id
     ARGV[3] membersSuffix        its members: conversationPrefix .. id .. membersSuffix
     ARGV[4] messagesSuffix       its messages: conversationPrefix .. id .. messagesSuffix
-    ARGV[5] channelPrefix        a user's channel is channelPrefix .. username
+    ARGV[5] channelPrefix        a conversation's channel is channelPrefix .. id
     ARGV[6] separator            the event is conversationId .. separator .. seq .. separator ..
-    ARGV[7] beforeMessage          acceptedAt .. beforeMessage .. stored-without-its-closing-brace ..
-    ARGV[8] beforeTitle            beforeTitle .. JSON(title) .. after
-    ARGV[9] after
+    ARGV[7] beforeMessage          acceptedAt .. separator .. members joined by memberSeparator ..
+    ARGV[8] beforeTitle            beforeMessage .. stored-without-its-closing-brace ..
+    ARGV[9] after                  beforeTitle .. JSON(title) .. after
     ARGV[10] awakeTtlMs          0: clear the wake flag; > 0: keep it that long when entries were taken
+    ARGV[11] memberSeparator
 
   Output:
-    { delivered, published, gone, malformed, left, awake }
-      delivered   messages published
-      published   events published (one per member per message)
+    { delivered, recipients, gone, malformed, left, awake }
+      delivered   messages published (one event each)
+      recipients  members the events named, summed
       gone        entries whose message (trimmed from history) or conversation no longer exists
       malformed   entries that were not `<conversationId> <seq> <messageId>`, dropped
       left        entries still in the outbox afterwards
@@ -49,6 +49,7 @@ local limit = tonumber(ARGV[1])
 local conversationPrefix, membersSuffix, messagesSuffix, channelPrefix = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local awakeTtlMs = tonumber(ARGV[10])
+local memberSeparator = ARGV[11]
 
 local rows = redis.call('ZRANGE', outbox, 0, limit - 1, 'WITHSCORES')
 local awake = 0
@@ -61,7 +62,7 @@ end
 if #rows == 0 then return { 0, 0, 0, 0, 0, 0 } end
 
 local taken, order, groups = {}, {}, {}
-local delivered, published, gone, malformed = 0, 0, 0, 0
+local delivered, recipients, gone, malformed = 0, 0, 0, 0
 for i = 1, #rows, 2 do
   local entry = rows[i]
   taken[#taken + 1] = entry
@@ -99,19 +100,19 @@ for _, id in ipairs(order) do
     end
   end
   local users = title and redis.call('ZRANGE', conv .. membersSuffix, 0, -1) or {}
+  local named = separator .. table.concat(users, memberSeparator)
   local encodedTitle = title and cjson.encode(title)
+  local channel = channelPrefix .. id
   for _, item in ipairs(group) do
     local message = stored[item.seq]
-    if message then
-      local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. beforeMessage .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
-      for _, user in ipairs(users) do
-        redis.call('PUBLISH', channelPrefix .. user, event)
-      end
+    if message and #users > 0 then
+      local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. beforeMessage .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
+      redis.call('PUBLISH', channel, event)
       delivered = delivered + 1
-      published = published + #users
+      recipients = recipients + #users
     else
       gone = gone + 1
     end
   end
 end
-return { delivered, published, gone, malformed, redis.call('ZCARD', outbox), awake }
+return { delivered, recipients, gone, malformed, redis.call('ZCARD', outbox), awake }

@@ -1,8 +1,10 @@
 --[[
   Changes a conversation's title and/or members in one step, only if the caller is a member, and
-  keeps every member's conversation index in step with the member set (conversation-store.ts).
-  The index keys are built here (indexPrefix .. username .. indexSuffix) because the current
-  member list is only known here: single-instance Redis, not Cluster.
+  keeps every member's conversation index in step with the member set, and tells each user who
+  joined or left on their channel, so gateways holding their sockets follow the conversation's
+  channel (conversation-store.ts). The index keys and channels are built here (indexPrefix ..
+  username .. indexSuffix, channelPrefix .. username) because the current member list is only
+  known here: single-instance Redis, not Cluster.
 
   Input:
     KEYS[1] conversation     hash: 'title', 'createdAtMs' (index score), 'seq' (joined-at score)
@@ -14,7 +16,10 @@
     ARGV[4] indexPrefix      a user's index is indexPrefix .. username .. indexSuffix
     ARGV[5] indexSuffix
     ARGV[6] id               the conversation's id, as its index entries hold it
-    ARGV[7..] users          the new members
+    ARGV[7] channelPrefix    a user's channel is channelPrefix .. username
+    ARGV[8] joinedMark       notice = mark .. id (@chat/contracts MEMBERSHIP_MARKS)
+    ARGV[9] leftMark
+    ARGV[10..] users         the new members
 
   Output:
     1   applied
@@ -22,25 +27,28 @@
 ]]
 local conv, members = KEYS[1], KEYS[2]
 local caller, title, replaceMembers, indexPrefix, indexSuffix, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local channelPrefix, joinedMark, leftMark = ARGV[7], ARGV[8], ARGV[9]
 if not redis.call('ZSCORE', members, caller) then return 0 end
 if title ~= '' then redis.call('HSET', conv, 'title', title) end
 if replaceMembers == '1' then
   local score = redis.call('HGET', conv, 'createdAtMs')
   local joinedAtSeq = redis.call('HGET', conv, 'seq')
   local wanted = { [caller] = true }
-  for i = 7, #ARGV do wanted[ARGV[i]] = true end
+  for i = 10, #ARGV do wanted[ARGV[i]] = true end
   local current = {}
   for _, user in ipairs(redis.call('ZRANGE', members, 0, -1)) do
     current[user] = true
     if not wanted[user] then
       redis.call('ZREM', members, user)
       redis.call('ZREM', indexPrefix .. user .. indexSuffix, id)
+      redis.call('PUBLISH', channelPrefix .. user, leftMark .. id)
     end
   end
   for user in pairs(wanted) do
     if not current[user] then
       redis.call('ZADD', members, joinedAtSeq, user)
       redis.call('ZADD', indexPrefix .. user .. indexSuffix, score, id)
+      redis.call('PUBLISH', channelPrefix .. user, joinedMark .. id)
     end
   end
 end

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NotFoundError, type Conversation } from '@chat/contracts';
+import { MEMBERSHIP_MARKS, NotFoundError, type Conversation } from '@chat/contracts';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
@@ -42,7 +42,7 @@ export function createConversationStore(redis: Redis, keys: Keys) {
   }
 
   return {
-    /** Writes the conversation, its members and every member's index atomically (MULTI). */
+    /** Writes the conversation, its members and every member's index atomically (MULTI), and tells each member's channel. */
     async create(input: { title: string; createdBy: string; users: readonly string[] }): Promise<Conversation> {
       const id = newConversationId();
       const now = new Date();
@@ -59,6 +59,8 @@ export function createConversationStore(redis: Redis, keys: Keys) {
       });
       multi.zadd(keys.members(id), ...members.flatMap((user) => [0, user]));
       for (const user of members) multi.zadd(keys.userConversations(user), now.getTime(), id);
+      // In the same MULTI: a gateway holding a member's sockets subscribes to the conversation.
+      for (const user of members) multi.publish(keys.userChannel(user), `${MEMBERSHIP_MARKS.joined}${id}`);
       pipelineValues(await guardRedis(multi.exec()));
       return { id, title: input.title, users: members.sort(), createdAt, createdBy: input.createdBy };
     },
@@ -93,7 +95,18 @@ export function createConversationStore(redis: Redis, keys: Keys) {
         STORE_SCRIPTS.updateConversation.run(
           redis,
           [keys.conversation(id), keys.members(id)],
-          [caller, change.title ?? '', change.users ? '1' : '0', indexPrefix, indexSuffix, id, ...(change.users ?? [])],
+          [
+            caller,
+            change.title ?? '',
+            change.users ? '1' : '0',
+            indexPrefix,
+            indexSuffix,
+            id,
+            keys.userChannelPrefix,
+            MEMBERSHIP_MARKS.joined,
+            MEMBERSHIP_MARKS.left,
+            ...(change.users ?? []),
+          ],
         ),
       );
       if (applied !== 1) throw new NotFoundError('no such conversation');

@@ -7,10 +7,10 @@ import { WAKE_TTL_MS, outboxEntry } from './outbox.js';
 
 /** What one drain of a partition's outbox did (lua/drain-outbox-2.lua). */
 export interface DrainOutcome {
-  /** Messages published. */
+  /** Messages published: one event each, on its conversation's channel. */
   delivered: number;
-  /** Events published: one per member per message. */
-  published: number;
+  /** Members the events named, summed: the deliveries owed to users. */
+  recipients: number;
   /** Entries whose message (trimmed from history) or conversation no longer exists. */
   gone: number;
   /** Entries that could not be read, dropped. */
@@ -40,37 +40,59 @@ function outcomeOf(reply: number): DeliveryOutcome {
 
 export function createDeliveryStore(redis: Redis, keys: Keys) {
   const { prefix, membersSuffix, messagesSuffix } = keys.conversationKeyParts;
-  const { separator, beforeMessage, beforeTitle, after } = batchDeliveryEventParts();
+  const { separator, memberSeparator, beforeMessage, beforeTitle, after } = batchDeliveryEventParts();
   return {
     /**
-     * Publishes up to `limit` of the partition's oldest owed messages to their conversations'
-     * current members, each once, and clears the partition's wake flag (lua/drain-outbox-2.lua).
+     * Publishes up to `limit` of the partition's oldest owed messages, each once on its
+     * conversation's channel naming its current members, and clears the partition's wake flag (lua/drain-outbox-2.lua).
      * With `stayAwake`, when it took entries it keeps the flag instead, and the caller MUST drain
      * again: messages appended meanwhile enqueue no job of their own.
      */
     async drain(partition: number, limit: number, stayAwake = false): Promise<DrainOutcome> {
-      const [delivered, published, gone, malformed, left, awake] = await guardRedis(
+      const [delivered, recipients, gone, malformed, left, awake] = await guardRedis(
         STORE_SCRIPTS.drainOutbox.run(
           redis,
           [keys.outbox(partition), keys.wake(partition)],
-          [limit, prefix, membersSuffix, messagesSuffix, keys.userChannelPrefix, separator, beforeMessage, beforeTitle, after, stayAwake ? WAKE_TTL_MS : 0],
+          [
+            limit,
+            prefix,
+            membersSuffix,
+            messagesSuffix,
+            keys.conversationChannelPrefix,
+            separator,
+            beforeMessage,
+            beforeTitle,
+            after,
+            stayAwake ? WAKE_TTL_MS : 0,
+            memberSeparator,
+          ],
         ),
       );
-      return { delivered, published, gone, malformed, left, awake: awake === 1 };
+      return { delivered, recipients, gone, malformed, left, awake: awake === 1 };
     },
 
     /**
      * Publishes the message of a legacy per-message `job` (accepted before partitioned outboxes)
-     * to every current member, once (lua/deliver-message-4.lua on the old outbox).
+     * once, naming every current member (lua/deliver-message-4.lua on the old outbox).
      */
     async deliverLegacy(job: DeliveryJob): Promise<DeliveryOutcome> {
       const { conversationId, seq } = job;
-      const { head, beforeMessage: before, beforeTitle: title, after: tail } = deliveryEventParts(conversationId, seq);
+      const parts = deliveryEventParts(conversationId, seq);
       const reply = await guardRedis(
         STORE_SCRIPTS.deliverMessage.run(
           redis,
           [keys.messages(conversationId), keys.conversation(conversationId), keys.members(conversationId), keys.legacyOutbox()],
-          [seq, outboxEntry(job), keys.userChannelPrefix, head, before, title, tail],
+          [
+            seq,
+            outboxEntry(job),
+            keys.conversationChannel(conversationId),
+            parts.head,
+            parts.beforeMessage,
+            parts.beforeTitle,
+            parts.after,
+            parts.separator,
+            parts.memberSeparator,
+          ],
         ),
       );
       return outcomeOf(reply);

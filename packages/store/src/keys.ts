@@ -38,16 +38,21 @@ export interface Keys {
   loginFailures(address: string, username?: string): string;
   /** Sorted set: one user's open sockets on every gateway, scored by when they expire. */
   userSockets(username: string): string;
-  /** Pub/sub channel of one user: every delivery event for that user's sockets. */
+  /** Pub/sub channel of one user: notices that they joined or left a conversation. */
   userChannel(username: string): string;
   /** The prefix of userChannel(), so a subscriber can recover the username. */
   readonly userChannelPrefix: string;
+  /** Pub/sub channel of one conversation: one delivery event per message, naming the members owed it. */
+  conversationChannel(id: string): string;
+  /** The prefix of conversationChannel(), for the scripts that publish and the subscriber that routes. */
+  readonly conversationChannelPrefix: string;
   /** Prefix BullMQ puts in front of its queue keys. */
   readonly queuePrefix: string;
 }
 
 export function createKeys(prefix: string): Keys {
   const userChannelPrefix = `${prefix}:u:`;
+  const conversationChannelPrefix = `${prefix}:c:`;
   const conversationKeyParts = { prefix: `${prefix}:conv:`, membersSuffix: ':members', messagesSuffix: ':messages' };
   return {
     prefix,
@@ -66,6 +71,8 @@ export function createKeys(prefix: string): Keys {
     userSockets: (username) => `${prefix}:user:${username}:sockets`,
     userChannel: (username) => `${userChannelPrefix}${username}`,
     userChannelPrefix,
+    conversationChannel: (id) => `${conversationChannelPrefix}${id}`,
+    conversationChannelPrefix,
     queuePrefix: `${prefix}:bull`,
   };
 }

@@ -41,13 +41,24 @@ export const STORE_SCRIPTS = {
       beforeTitle: string,
       after: string,
       awakeTtlMs: number,
+      memberSeparator: string,
     ],
-    [delivered: number, published: number, gone: number, malformed: number, left: number, awake: 0 | 1]
+    [delivered: number, recipients: number, gone: number, malformed: number, left: number, awake: 0 | 1]
   >('drain-outbox-2'),
-  /** Legacy per-message jobs: members published to, -1 when already delivered, -2 when the message or conversation is gone. */
+  /** Legacy per-message jobs: members the event named, -1 when already delivered, -2 when the message or conversation is gone. */
   deliverMessage: luaCommand<
     [messages: string, conversation: string, members: string, outbox: string],
-    [seq: number, entry: string, channelPrefix: string, head: string, beforeMessage: string, beforeTitle: string, after: string],
+    [
+      seq: number,
+      entry: string,
+      channel: string,
+      head: string,
+      beforeMessage: string,
+      beforeTitle: string,
+      after: string,
+      separator: string,
+      memberSeparator: string,
+    ],
     number
   >('deliver-message-4'),
   countRateHit: luaCommand<[counter: string], [windowMs: number], [count: number, ttlMs: number]>('count-rate-hit-1'),
@@ -65,7 +76,18 @@ export const STORE_SCRIPTS = {
   ),
   updateConversation: luaCommand<
     [conversation: string, members: string],
-    [caller: string, title: string, replaceMembers: '1' | '0', indexPrefix: string, indexSuffix: string, id: string, ...users: string[]],
+    [
+      caller: string,
+      title: string,
+      replaceMembers: '1' | '0',
+      indexPrefix: string,
+      indexSuffix: string,
+      id: string,
+      channelPrefix: string,
+      joinedMark: string,
+      leftMark: string,
+      ...users: string[],
+    ],
     0 | 1
   >('update-conversation-2'),
 };

@@ -5,11 +5,11 @@ import { CloseCode } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { ClientConnection, type ClientConnectionDeps } from './client-connection.js';
 import type { ConnectionRegistry } from './connection-registry.js';
+import type { ConversationFollowing } from './conversation-following.js';
 import type { EpochTracker } from './epoch-tracker.js';
 import { FrameRateLimit } from './frame-rate-limit.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { SocketSlotLease } from './socket-slot-lease.js';
-import type { UserChannelSubscriber } from './user-channel-subscriber.js';
 import { withTimeout } from './with-timeout.js';
 
 /** A socket that keeps flooding after this many refused frames in a row is closed (1008). */
@@ -17,7 +17,7 @@ const FLOOD_CLOSE_AFTER = 50;
 
 export interface AcceptSocketDeps {
   connections: ConnectionRegistry;
-  channels: UserChannelSubscriber;
+  following: ConversationFollowing;
   epoch: EpochTracker;
   slots: SocketSlotLease;
   /** Shared by every socket: nothing per socket that an idle socket does not need. */
@@ -30,9 +30,9 @@ export interface AcceptSocketDeps {
 }
 
 /**
- * A socket's life on this replica once its upgrade was admitted: registered, subscribed to its
- * user's channel, sent `ready`; its frames rate-limited; on close, unregistered, its slot released
- * and, with the user's last socket here, the channel left.
+ * A socket's life on this replica once its upgrade was admitted: registered, its user's channels
+ * followed (their own and their conversations'), sent `ready`; its frames rate-limited; on close,
+ * unregistered, its slot released and, with the user's last socket here, the channels left.
  */
 export function createSocketAcceptor(deps: AcceptSocketDeps) {
   const { connections, logger, metrics } = deps;
@@ -72,9 +72,7 @@ export function createSocketAcceptor(deps: AcceptSocketDeps) {
     if (client.closedWith === undefined) metrics.closes.inc({ code: String(code) });
     client.dispose();
     deps.slots.release({ username: client.username, socketId: client.socketId });
-    if (connections.remove(client)) {
-      deps.channels.unsubscribe(client.username).catch((error: unknown) => logger.warn({ err: error }, 'unsubscribe failed'));
-    }
+    if (connections.remove(client)) deps.following.unfollow(client.username);
   }
 
   return async function acceptSocket(socket: WebSocket, transport: Duplex, token: VerifiedToken, socketId: string): Promise<void> {
@@ -89,7 +87,7 @@ export function createSocketAcceptor(deps: AcceptSocketDeps) {
     connections.add(client);
     let currentEpoch: string;
     try {
-      await withTimeout(deps.channels.subscribe(client.username), deps.subscribeTimeoutMs, 'subscribe');
+      await withTimeout(deps.following.follow(client.username), deps.subscribeTimeoutMs, 'subscribe');
       currentEpoch = deps.epoch.current ?? (await withTimeout(deps.epoch.refresh(), deps.subscribeTimeoutMs, 'epoch')).epoch;
     } catch (error) {
       logger.warn({ err: error, user: client.username }, 'could not subscribe; refusing the socket');

@@ -57,6 +57,8 @@ export class ClientConnection {
   /** Until the first client frame or the resume window, live events wait in `early`. */
   private settled = false;
   private early: DeliveryEvent[] | undefined;
+  /** Conversations joined before the socket settled: they catch up when it does. */
+  private joinedBeforeSettled: Set<string> | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   /** Client frames are handled one after another, and only once the socket is ready. */
   private frameChain: Promise<void> | undefined;
@@ -105,6 +107,9 @@ export class ClientConnection {
     const early = this.early;
     this.early = undefined;
     for (const event of early ?? []) this.deliver(event);
+    const joined = this.joinedBeforeSettled;
+    this.joinedBeforeSettled = undefined;
+    for (const id of joined ?? []) this.joined(id);
   }
 
   /** A live delivery event for this socket's user. */
@@ -161,6 +166,22 @@ export class ClientConnection {
     if (!this.isOpen || !this.settled) return Promise.resolve();
     const ids = new Set([...(this.streams?.keys() ?? []), ...conversationIds]);
     return Promise.allSettled([...ids].map((id) => this.stream(id).catchUp()));
+  }
+
+  /**
+   * The user joined a conversation, whose channel this replica now follows: what was published
+   * before that is read from the store (the first frames owed since they joined). A socket not
+   * settled yet does so when it settles.
+   */
+  joined(conversationId: string): void {
+    if (!this.isOpen) return;
+    if (!this.settled) {
+      (this.joinedBeforeSettled ??= new Set()).add(conversationId);
+      return;
+    }
+    this.stream(conversationId)
+      .catchUp()
+      .catch(() => undefined);
   }
 
   dropStream(conversationId: string): void {
@@ -220,6 +241,7 @@ export class ClientConnection {
     for (const stream of this.streams?.values() ?? []) stream.close();
     this.streams = undefined;
     this.early = undefined;
+    this.joinedBeforeSettled = undefined;
     this.framesBeforeReady = undefined;
     clearTimeout(this.settleTimer);
   }

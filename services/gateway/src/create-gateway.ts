@@ -10,7 +10,9 @@ import { createSocketAcceptor } from './accept-socket.js';
 import type { ClientConnectionDeps } from './client-connection.js';
 import { createClientFrameHandler } from './client-frames.js';
 import { closeAllSockets } from './close-all-sockets.js';
+import { ChannelSubscriptions } from './channel-subscriptions.js';
 import { ConnectionRegistry } from './connection-registry.js';
+import { ConversationFollowing } from './conversation-following.js';
 import { createDeliveryFanout } from './delivery-fanout.js';
 import { EpochTracker } from './epoch-tracker.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
@@ -20,7 +22,6 @@ import { startPubsubRecovery } from './pubsub-recovery.js';
 import { createSocketSlotLease } from './socket-slot-lease.js';
 import { startTokenExpirySweep } from './token-expiry.js';
 import { createUpgradeAdmission } from './upgrade-admission.js';
-import { UserChannelSubscriber } from './user-channel-subscriber.js';
 
 export interface GatewaySettings {
   /** Interface and port the ops routes and /ws listen on (0: any free port). */
@@ -67,17 +68,44 @@ export interface Gateway extends Service {
 }
 
 /**
- * One gateway replica: admits WebSocket upgrades, delivers each user's channel to their sockets,
+ * One gateway replica: admits WebSocket upgrades, follows its users' conversations and delivers
+ * each message to the sockets of the members it names,
  * recovers after pub/sub outages, pings sockets and closes expired ones. start() listens;
  * stop() refuses new upgrades, closes every socket with 1001 (bounded), then its connections.
  */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { logger, settings } = deps;
   const connections = new ConnectionRegistry();
-  const metrics = createGatewayMetrics(deps.registry, connections);
   const epoch = new EpochTracker(deps.observeEpoch);
   const slots = createSocketSlotLease(deps.socketSlots, settings.heartbeatIntervalMs, logger);
-  const channels = new UserChannelSubscriber(deps.subscriber, deps.keys, createDeliveryFanout({ connections, metrics, logger }));
+  // Pub/sub: conversation channels carry deliveries, user channels membership notices.
+  const { conversationChannelPrefix, userChannelPrefix } = deps.keys;
+  const subscriptions = new ChannelSubscriptions(
+    deps.subscriber,
+    (channel, payload) => {
+      const name = channel.toString('latin1');
+      if (name.startsWith(conversationChannelPrefix)) fanOut(payload);
+      else if (name.startsWith(userChannelPrefix)) following.onNotice(name.slice(userChannelPrefix.length), payload);
+    },
+    (error) => logger.warn({ err: error }, 'unsubscribe failed'),
+  );
+  const metrics = createGatewayMetrics(deps.registry, connections, () => subscriptions.count);
+  const fanOut = createDeliveryFanout({ connections, metrics, logger });
+  const following = new ConversationFollowing({
+    subscriptions,
+    keys: deps.keys,
+    conversations: deps.conversations,
+    onJoined: (username, conversationId) => {
+      for (const client of connections.socketsOf(username) ?? []) client.joined(conversationId);
+    },
+    onLeft: (username, conversationId) => {
+      for (const client of connections.socketsOf(username) ?? []) client.dropStream(conversationId);
+    },
+    onMalformedNotice: (username) => {
+      metrics.malformedEvents.inc();
+      logger.debug({ channelUser: username }, 'skipping malformed membership notice');
+    },
+  });
   let stopping: Promise<void> | undefined;
   const isStopping = () => stopping !== undefined;
 
@@ -101,7 +129,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const acceptSocket = createSocketAcceptor({
     connections,
-    channels,
+    following,
     epoch,
     slots,
     connectionDeps,
@@ -146,7 +174,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     connections,
     async start() {
       await deps.jwt.start();
-      startPubsubRecovery({ subscriber: deps.subscriber, channels, connections, conversations: deps.conversations, epoch, logger, isStopping });
+      startPubsubRecovery({ subscriber: deps.subscriber, subscriptions, following, connections, epoch, logger, isStopping });
       server.listen(settings.port, settings.host);
       await once(server, 'listening');
       sweeps = [startHeartbeat(connections, slots, settings.heartbeatIntervalMs), startTokenExpirySweep(connections)];

@@ -10,21 +10,28 @@ export interface DeliveryFanoutDeps {
 }
 
 /**
- * Hands a delivery event from a user's channel to every socket that user holds here. The payload
- * comes from Redis, so it is decoded defensively: a malformed one is counted and skipped.
+ * Hands a delivery event from a conversation's channel to every socket here of the members it
+ * names, and to nobody else: the names were read with the publish, so a member removed before it
+ * is not among them. The payload comes from Redis, so it is decoded defensively: a malformed one
+ * is counted and skipped.
  */
 export function createDeliveryFanout({ connections, metrics, logger }: DeliveryFanoutDeps) {
-  return function fanOut(username: string, payload: Buffer): void {
-    const sockets = connections.socketsOf(username);
-    if (!sockets) return;
+  return function fanOut(payload: Buffer): void {
     const event = decodeDeliveryEvent(payload);
     if (!event) {
       metrics.malformedEvents.inc();
-      logger.debug({ channelUser: username, bytes: payload.length }, 'skipping malformed delivery event');
+      logger.debug({ bytes: payload.length }, 'skipping malformed delivery event');
       return;
     }
+    let reached = false;
+    for (const member of event.members) {
+      const sockets = connections.socketsOf(member);
+      if (!sockets) continue;
+      reached = true;
+      for (const client of sockets) client.deliver(event);
+    }
+    if (!reached) return;
     metrics.events.inc();
-    for (const client of sockets) client.deliver(event);
     metrics.deliveryLatency.observe(Math.max(0, Date.now() - event.acceptedAtMs) / 1000);
   };
 }

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from '@chat/metrics';
 import type { ConnectionRegistry } from './connection-registry.js';
 
-export function createGatewayMetrics(registry: Registry, connections: ConnectionRegistry) {
+export function createGatewayMetrics(registry: Registry, connections: ConnectionRegistry, pubsubChannels: () => number) {
   const registers = [registry];
   new Gauge({
     name: 'chat_gateway_open_sockets',
@@ -13,10 +13,18 @@ export function createGatewayMetrics(registry: Registry, connections: Connection
   });
   new Gauge({
     name: 'chat_gateway_connected_users',
-    help: 'Distinct users with at least one socket on this replica (= user channels subscribed)',
+    help: 'Distinct users with at least one socket on this replica',
     registers,
     collect() {
       this.set(connections.users);
+    },
+  });
+  new Gauge({
+    name: 'chat_gateway_pubsub_channels',
+    help: "Pub/sub channels this replica follows: its users' own and their conversations' (each once)",
+    registers,
+    collect() {
+      this.set(pubsubChannels());
     },
   });
   return {
@@ -34,7 +42,7 @@ export function createGatewayMetrics(registry: Registry, connections: Connection
       registers,
     }),
     framesSent: new Counter({ name: 'chat_gateway_frames_sent_total', help: 'Frames written to sockets', registers }),
-    events: new Counter({ name: 'chat_gateway_delivery_events_total', help: 'Delivery events received from pub/sub', registers }),
+    events: new Counter({ name: 'chat_gateway_delivery_events_total', help: 'Delivery events from pub/sub that named a member with a socket here', registers }),
     malformedEvents: new Counter({ name: 'chat_gateway_malformed_events_total', help: 'Pub/sub payloads skipped as malformed', registers }),
     deliveryLatency: new Histogram({
       name: 'chat_delivery_latency_seconds',

@@ -1,16 +1,17 @@
 import { CloseCode } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
-import type { ConversationStore, Redis } from '@chat/store';
+import type { Redis } from '@chat/store';
+import type { ChannelSubscriptions } from './channel-subscriptions.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { EpochTracker } from './epoch-tracker.js';
-import type { UserChannelSubscriber } from './user-channel-subscriber.js';
+import type { ConversationFollowing } from './conversation-following.js';
 
 export interface PubsubRecoveryDeps {
   /** The SUBSCRIBE connection, watched for going away and coming back. */
   subscriber: Redis;
-  channels: UserChannelSubscriber;
+  subscriptions: ChannelSubscriptions;
+  following: ConversationFollowing;
   connections: ConnectionRegistry;
-  conversations: ConversationStore;
   epoch: EpochTracker;
   logger: Logger;
   /** Recovery gives up once the gateway stops. */
@@ -36,7 +37,8 @@ export function startPubsubRecovery(deps: PubsubRecoveryDeps): void {
     for (let i = 0; i < users.length; i += RECOVERY_BATCH) {
       await Promise.all(
         users.slice(i, i + RECOVERY_BATCH).map(async (username) => {
-          const ids = await deps.conversations.idsOf(username);
+          // Membership notices may have been missed too: follow what the store says now.
+          const ids = await deps.following.refresh(username);
           await Promise.all([...(connections.socketsOf(username) ?? [])].map((client) => client.catchUp(ids)));
         }),
       );
@@ -54,7 +56,7 @@ export function startPubsubRecovery(deps: PubsubRecoveryDeps): void {
           for (const client of connections.all()) client.close(CloseCode.TryAgainLater, 'store restarted; resume');
           return;
         }
-        await deps.channels.resubscribeAll();
+        await deps.subscriptions.resubscribeAll();
         await catchUpEveryone();
         logger.info({ outageMs: outage === undefined ? undefined : Date.now() - outage, sockets: connections.size }, 'caught up after pub/sub outage');
         return;

@@ -74,7 +74,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       enqueueDrain: async (partition) => {
         await queue.add(DRAIN_JOB, { partition }, DELIVERY_JOB_OPTIONS);
       },
-      onPublished: (events) => metrics.published.inc(events),
+      onPublished: (recipients) => metrics.published.inc(recipients),
       onDrained: (messages) => metrics.drained.observe(messages),
     }),
     metrics,

@@ -22,15 +22,16 @@ export interface ProcessDeliveryJobDeps {
   lingerMs: number;
   /** Enqueues a new drain of the partition (the rest of a flood). */
   enqueueDrain: (partition: number) => Promise<void>;
-  onPublished: (events: number) => void;
+  /** Members named by the events just published (deliveries owed). */
+  onPublished: (recipients: number) => void;
   /** Messages one drain job delivered (0: an earlier drain took them). */
   onDrained: (messages: number) => void;
 }
 
 /**
  * The job processor. A drain job delivers what its partition's outbox owes, one atomic script per
- * batch (stored message + current title make the event, published on each current member's
- * channel, entry removed), looping while entries remain. A legacy per-message job (left in the
+ * batch (stored message + current title + current members make the event, published once on the
+ * conversation's channel, entry removed), looping while entries remain. A legacy per-message job (left in the
  * queue by a release before partitions) is delivered from the old outbox as before.
  */
 export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
@@ -42,7 +43,7 @@ export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
       const final = round >= deps.maxRounds;
       last = await deps.deliveries.drain(partition, deps.batchSize, deps.lingerMs > 0 && !final);
       delivered += last.delivered;
-      deps.onPublished(last.published);
+      deps.onPublished(last.recipients);
       if (last.gone + last.malformed > 0) {
         deps.logger.debug({ partition, gone: last.gone, malformed: last.malformed }, 'outbox entries with nothing to publish');
       }

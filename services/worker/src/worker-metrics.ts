@@ -17,8 +17,8 @@ export function createWorkerMetrics(registry: Registry, queue: Queue) {
     registers,
   });
   const published = new Counter({
-    name: 'chat_delivery_events_published_total',
-    help: 'Per-member events published on user channels',
+    name: 'chat_deliveries_published_total',
+    help: 'Deliveries published: members named by the events (one event per message on its conversation channel)',
     registers,
   });
   const drained = new Histogram({

@@ -1,0 +1,65 @@
+import type { Redis } from '@chat/store';
+
+interface Subscription {
+  /** Who needs the channel (usernames): the channel is left when the last one releases it. */
+  holders: Set<string>;
+  ready: Promise<void>;
+}
+
+/** Channels subscribed again per SUBSCRIBE after an outage, so one command stays small. */
+const RESUBSCRIBE_BATCH = 1000;
+
+/**
+ * This replica's pub/sub subscriptions, on a connection of their own (a subscribed connection can
+ * do nothing else), each held by the users that need it. Concurrent first holders of a channel
+ * share one SUBSCRIBE; SUBSCRIBE and UNSUBSCRIBE go out on one connection in call order, so a
+ * channel released and taken again ends up subscribed. ioredis resubscribes every channel by
+ * itself after a reconnect.
+ */
+export class ChannelSubscriptions {
+  private readonly channels = new Map<string, Subscription>();
+
+  constructor(
+    private readonly redis: Redis,
+    onMessage: (channel: Buffer, payload: Buffer) => void,
+    private readonly onUnsubscribeFailed: (error: unknown) => void,
+  ) {
+    redis.on('messageBuffer', onMessage);
+  }
+
+  /** Resolves once this replica receives what is published on `channel`. */
+  acquire(channel: string, holder: string): Promise<void> {
+    let subscription = this.channels.get(channel);
+    if (!subscription) {
+      const created: Subscription = { holders: new Set(), ready: this.redis.subscribe(channel).then(() => undefined) };
+      // A failed SUBSCRIBE must not be reused by the next holder.
+      created.ready.catch(() => {
+        if (this.channels.get(channel) === created) this.channels.delete(channel);
+      });
+      this.channels.set(channel, created);
+      subscription = created;
+    }
+    subscription.holders.add(holder);
+    return subscription.ready;
+  }
+
+  /** `holder` no longer needs `channel`; the last holder's release leaves it. */
+  release(channel: string, holder: string): void {
+    const subscription = this.channels.get(channel);
+    if (!subscription?.holders.delete(holder) || subscription.holders.size > 0) return;
+    this.channels.delete(channel);
+    this.redis.unsubscribe(channel).catch(this.onUnsubscribeFailed);
+  }
+
+  /** Subscribes every channel again (harmless if ioredis already did) and waits for the replies. */
+  async resubscribeAll(): Promise<void> {
+    const channels = [...this.channels.keys()];
+    for (let i = 0; i < channels.length; i += RESUBSCRIBE_BATCH) {
+      await this.redis.subscribe(...channels.slice(i, i + RESUBSCRIBE_BATCH));
+    }
+  }
+
+  get count(): number {
+    return this.channels.size;
+  }
+}

@@ -1,0 +1,132 @@
+import { decodeMembershipNotice, type MembershipNotice } from '@chat/contracts';
+import type { ConversationStore, Keys } from '@chat/store';
+import type { ChannelSubscriptions } from './channel-subscriptions.js';
+
+export interface ConversationFollowingDeps {
+  subscriptions: ChannelSubscriptions;
+  keys: Keys;
+  conversations: Pick<ConversationStore, 'idsOf'>;
+  /** A user with sockets here joined a conversation; its channel is subscribed by now. */
+  onJoined: (username: string, conversationId: string) => void;
+  /** A user with sockets here left a conversation. */
+  onLeft: (username: string, conversationId: string) => void;
+  onMalformedNotice: (username: string) => void;
+}
+
+interface FollowedUser {
+  /** Settles once the user's channel and their conversations' channels are subscribed. */
+  ready: Promise<void>;
+  conversations: Set<string>;
+}
+
+/**
+ * Which channels this replica follows for the users whose sockets it holds: each user's own
+ * channel (notices that they joined or left a conversation) and the channel of every conversation
+ * they are a member of (one event per message, naming the members owed it). A conversation's
+ * channel is followed once however many of its members are here, so a message costs one pub/sub
+ * message per replica that holds a member, not one per member.
+ *
+ * Delivery never depends on this bookkeeping being exact: an event names its members as the
+ * delivery script read them, and only their sockets get it. What must hold is that a member's
+ * conversation is followed from their socket's `ready` on: the user's channel is subscribed before
+ * their conversations are read, so a conversation joined after that read comes as a notice, and a
+ * joined conversation's channel is subscribed before its socket catches up from the store.
+ * A conversation left while it was being read may stay followed until the user's last socket here
+ * goes: harmless, its events no longer name them.
+ */
+export class ConversationFollowing {
+  private readonly users = new Map<string, FollowedUser>();
+
+  constructor(private readonly deps: ConversationFollowingDeps) {}
+
+  /** Resolves once every channel the user needs is subscribed; concurrent sockets share it. */
+  follow(username: string): Promise<void> {
+    let user = this.users.get(username);
+    if (!user) {
+      const created: FollowedUser = { ready: Promise.resolve(), conversations: new Set() };
+      this.users.set(username, created);
+      created.ready = this.start(username, created);
+      // A failed start must not be reused by the next socket of this user.
+      created.ready.catch(() => {
+        if (this.users.get(username) === created) this.unfollow(username);
+      });
+      user = created;
+    }
+    return user.ready;
+  }
+
+  /** The user's last socket here went: leave their channels (those no other user here needs). */
+  unfollow(username: string): void {
+    const user = this.users.get(username);
+    if (!user) return;
+    this.users.delete(username);
+    const { subscriptions, keys } = this.deps;
+    subscriptions.release(keys.userChannel(username), username);
+    for (const id of user.conversations) subscriptions.release(keys.conversationChannel(id), username);
+  }
+
+  /** A notice from a user's channel. */
+  onNotice(username: string, payload: Buffer): void {
+    const user = this.users.get(username);
+    if (!user) return;
+    const notice = decodeMembershipNotice(payload);
+    if (!notice) {
+      this.deps.onMalformedNotice(username);
+      return;
+    }
+    this.apply(username, user, notice);
+  }
+
+  /**
+   * After a pub/sub outage, notices may have been missed: reads the user's conversations again,
+   * follows the new ones and leaves the others. Returns the ids read.
+   */
+  async refresh(username: string): Promise<string[]> {
+    const ids = await this.deps.conversations.idsOf(username);
+    const user = this.users.get(username);
+    if (!user) return ids;
+    const current = new Set(ids);
+    for (const id of [...user.conversations]) if (!current.has(id)) this.leave(username, user, id);
+    await Promise.all(ids.filter((id) => !user.conversations.has(id)).map((id) => this.join(username, user, id)));
+    return ids;
+  }
+
+  /** Users followed here (with at least one socket). */
+  get count(): number {
+    return this.users.size;
+  }
+
+  private async start(username: string, user: FollowedUser): Promise<void> {
+    await this.deps.subscriptions.acquire(this.deps.keys.userChannel(username), username);
+    const ids = await this.deps.conversations.idsOf(username);
+    // Gone meanwhile: unfollow released what was taken so far, and nothing more is taken.
+    if (this.users.get(username) !== user) return;
+    await Promise.all(ids.map((id) => this.join(username, user, id)));
+  }
+
+  private apply(username: string, user: FollowedUser, notice: MembershipNotice): void {
+    const { conversationId } = notice;
+    if (notice.change === 'left') {
+      this.leave(username, user, conversationId);
+      this.deps.onLeft(username, conversationId);
+      return;
+    }
+    this.join(username, user, conversationId).then(
+      () => {
+        if (this.users.get(username) === user) this.deps.onJoined(username, conversationId);
+      },
+      // The subscriber connection failed; pub/sub recovery subscribes again and catches up.
+      () => undefined,
+    );
+  }
+
+  private join(username: string, user: FollowedUser, id: string): Promise<void> {
+    user.conversations.add(id);
+    return this.deps.subscriptions.acquire(this.deps.keys.conversationChannel(id), username);
+  }
+
+  private leave(username: string, user: FollowedUser, id: string): void {
+    if (!user.conversations.delete(id)) return;
+    this.deps.subscriptions.release(this.deps.keys.conversationChannel(id), username);
+  }
+}
