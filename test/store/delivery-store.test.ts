@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { DELIVERY_PARTITIONS, decodeDeliveryEvent, deliveryPartition, frameOfStored, type Message } from '@chat/contracts';
+import { MAX_DELIVERY_PARTITIONS, decodeDeliveryEvent, deliveryPartition, frameOfStored, type Message } from '@chat/contracts';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import {
   connectRedis,
@@ -47,12 +47,12 @@ const conversations = () => createConversationStore(redis, keys);
 const messages = () => createMessageStore(redis, keys);
 const deliveries = () => createDeliveryStore(redis, keys);
 const drainOf = (conversationId: string, limit = 256) => deliveries().drain(deliveryPartition(conversationId), limit);
-const NOTHING = { delivered: 0, recipients: 0, gone: 0, malformed: 0, left: 0, awake: false };
+const NOTHING = { delivered: 0, recipients: 0, gone: 0, malformed: 0, more: false, awake: false };
 
 /** Drains every partition, so each test starts with empty outboxes and no wake flag. */
 async function drainEverything(): Promise<void> {
-  for (let partition = 0; partition < DELIVERY_PARTITIONS; partition += 1) {
-    while ((await deliveries().drain(partition, 1000)).left > 0);
+  for (let partition = 0; partition < MAX_DELIVERY_PARTITIONS; partition += 1) {
+    while ((await deliveries().drain(partition, 1000)).more);
   }
 }
 beforeEach(drainEverything);
@@ -143,14 +143,14 @@ describe('drain script', () => {
     assert.deepEqual(seqs, appended.map((m) => m.seq));
   });
 
-  test('takes at most `limit` entries, oldest first, and says how many are left', async () => {
+  test('takes at most `limit` entries, oldest first, and says whether more are owed', async () => {
     const conversation = await conversations().create({ title: 'limit', createdBy: 'ann', users: ['ann', 'bob'] });
     for (let i = 0; i < 7; i += 1) await messages().append(conversation.id, 'ann', `m${i}`);
     const from = received.length;
 
-    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 3, recipients: 6, left: 4 });
-    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 3, recipients: 6, left: 1 });
-    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 1, recipients: 2, left: 0 });
+    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 3, recipients: 6, more: true });
+    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 3, recipients: 6, more: true });
+    assert.deepEqual(await drainOf(conversation.id, 3), { ...NOTHING, delivered: 1, recipients: 2 });
     const seqs = (await eventsSince(from, 14)).filter((e) => e.user === 'bob').map(({ payload }) => decodeDeliveryEvent(payload)!.seq);
     assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7]);
   });
@@ -225,12 +225,14 @@ describe('wake flag', () => {
     const partition = deliveryPartition(conversation.id);
     await messages().append(conversation.id, 'ann', 'one');
 
-    assert.deepEqual(await deliveries().drain(partition, 256, true), { ...NOTHING, delivered: 1, recipients: 1, awake: true });
+    assert.deepEqual(await deliveries().drain(partition, 256, 'renew'), { ...NOTHING, delivered: 1, recipients: 1, awake: true });
     const ttl = await redis.pttl(keys.wake(partition));
     assert.ok(ttl > 0 && ttl <= 2000, `kept with a TTL (pttl ${ttl})`);
     assert.equal((await messages().append(conversation.id, 'ann', 'two')).drain, undefined, 'the lingering drain will carry it');
-    assert.deepEqual(await deliveries().drain(partition, 256, true), { ...NOTHING, delivered: 1, recipients: 1, awake: true });
-    assert.deepEqual(await deliveries().drain(partition, 256, true), NOTHING, 'nothing taken: the flag is cleared');
+    await redis.pexpire(keys.wake(partition), 60_000);
+    assert.deepEqual(await deliveries().drain(partition, 256, 'keep'), { ...NOTHING, delivered: 1, recipients: 1, awake: true });
+    assert.ok((await redis.pttl(keys.wake(partition))) > 2000, "'keep' leaves the flag's TTL as it was");
+    assert.deepEqual(await deliveries().drain(partition, 256, 'keep'), NOTHING, 'nothing taken: the flag is cleared');
     assert.equal(await redis.exists(keys.wake(partition)), 0);
     assert.deepEqual((await messages().append(conversation.id, 'ann', 'three')).drain, { partition });
   });
@@ -245,32 +247,35 @@ describe('wake flag', () => {
 
 describe('delivery partitions', () => {
   test('a conversation maps to a fixed partition in range, and ids spread over all of them', () => {
-    // Fixed values: api, worker and sweeper of different releases must agree.
+    // Fixed values: the mapping is stable across releases (entries of a release wait in its partitions).
     assert.deepEqual(
-      ['AAAAAAAAAAAAAAAAAAAAAAAA', 'conversation-1', 'conversation-2', 'Zm9vYmFyYmF6cXV4'].map(deliveryPartition),
+      ['AAAAAAAAAAAAAAAAAAAAAAAA', 'conversation-1', 'conversation-2', 'Zm9vYmFyYmF6cXV4'].map((id) => deliveryPartition(id, 16)),
       [13, 0, 9, 15],
     );
-    const seen = new Set<number>();
-    fc.assert(
-      fc.property(fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/), (id) => {
-        const partition = deliveryPartition(id);
-        assert.ok(Number.isInteger(partition) && partition >= 0 && partition < DELIVERY_PARTITIONS);
-        assert.equal(deliveryPartition(id), partition);
-        seen.add(partition);
-      }),
-      { numRuns: 2000 },
-    );
-    assert.equal(seen.size, DELIVERY_PARTITIONS);
+    assert.equal(deliveryPartition('conversation-2'), 0, 'one partition by default');
+    for (const partitions of [3, 16, MAX_DELIVERY_PARTITIONS]) {
+      const seen = new Set<number>();
+      fc.assert(
+        fc.property(fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/), (id) => {
+          const partition = deliveryPartition(id, partitions);
+          assert.ok(Number.isInteger(partition) && partition >= 0 && partition < partitions);
+          assert.equal(deliveryPartition(id, partitions), partition);
+          seen.add(partition);
+        }),
+        { numRuns: 2000 },
+      );
+      assert.equal(seen.size, partitions);
+    }
   });
 
-  test('the outbox size and overdue partitions cover every partition', async () => {
-    const outbox = createOutbox(redis, keys);
+  test("the outbox size counts the partitions a caller writes to; overdue partitions are sought in every possible one", async () => {
+    const outbox = createOutbox(redis, keys, 8);
     await redis.zadd(keys.outbox(0), Date.now() - 60_000, 'c0 1 m0');
-    await redis.zadd(keys.outbox(DELIVERY_PARTITIONS - 1), Date.now() - 60_000, 'c1 1 m1');
+    await redis.zadd(keys.outbox(MAX_DELIVERY_PARTITIONS - 1), Date.now() - 60_000, 'c1 1 m1');
     await redis.zadd(keys.outbox(5), Date.now(), 'c2 1 m2');
-    assert.equal(await outbox.size(), 3);
-    assert.deepEqual(await outbox.overduePartitions(30_000), [0, DELIVERY_PARTITIONS - 1]);
-    await redis.del(keys.outbox(0), keys.outbox(5), keys.outbox(DELIVERY_PARTITIONS - 1));
+    assert.equal(await outbox.size(), 2);
+    assert.deepEqual(await outbox.overduePartitions(30_000), [0, MAX_DELIVERY_PARTITIONS - 1]);
+    await redis.del(keys.outbox(0), keys.outbox(5), keys.outbox(MAX_DELIVERY_PARTITIONS - 1));
   });
 });
 

@@ -7,7 +7,7 @@ import {
   DELIVERY_JOB,
   DELIVERY_JOB_OPTIONS,
   DELIVERY_QUEUE,
-  DELIVERY_PARTITIONS,
+  MAX_DELIVERY_PARTITIONS,
   DRAIN_JOB,
   decodeDeliveryEvent,
   deliveryPartition,
@@ -134,7 +134,7 @@ async function storedMessage(text: string) {
  */
 async function quietQueue(): Promise<void> {
   await queue.drain(true);
-  await setup.del(...Array.from({ length: DELIVERY_PARTITIONS }, (_, partition) => keys.wake(partition)));
+  await setup.del(...Array.from({ length: MAX_DELIVERY_PARTITIONS }, (_, partition) => keys.wake(partition)));
 }
 
 /** Appends as the api does: the drain is enqueued only when the message woke its partition. Returns whether it was. */

@@ -8,20 +8,25 @@ import { ID_PATTERN, idSchema, isUsername } from './identifiers.js';
 export const DELIVERY_QUEUE = 'deliveries';
 
 /**
- * Conversations are spread over this many delivery partitions, each with its own outbox and wake
- * flag, drained by one job at a time. Fixed (not configurable) so the api, the worker and its
- * sweeper can never disagree on where a conversation's deliveries are owed.
+ * Conversations are spread over delivery partitions, each with its own outbox and wake flag,
+ * drained by one job at a time: the api's DELIVERY_PARTITIONS (at most MAX_DELIVERY_PARTITIONS).
+ * One partition carries the most messages per drain (fewest Redis commands per message) and suits
+ * one Redis; more spread the draining over worker jobs and, on Redis Cluster, over shards. Only
+ * the api needs the count: a drain job names its partition, and the worker's outbox sweeper looks
+ * at every possible partition, so apis and workers configured differently (or a count changed
+ * while messages wait) never strand a message.
  */
-export const DELIVERY_PARTITIONS = 16;
+export const MAX_DELIVERY_PARTITIONS = 64;
+export const DEFAULT_DELIVERY_PARTITIONS = 1;
 
-/** The partition of a conversation: FNV-1a (32-bit) of its id, mod DELIVERY_PARTITIONS. Stable across releases. */
-export function deliveryPartition(conversationId: string): number {
+/** The partition of a conversation: FNV-1a (32-bit) of its id, mod `partitions`. Stable across releases. */
+export function deliveryPartition(conversationId: string, partitions: number = DEFAULT_DELIVERY_PARTITIONS): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < conversationId.length; i += 1) {
     hash ^= conversationId.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return hash % DELIVERY_PARTITIONS;
+  return hash % partitions;
 }
 
 /** Options of every delivery job, whoever enqueues it (the api, the worker, or the outbox sweeper). */
@@ -39,7 +44,7 @@ export const DELIVERY_JOB_OPTIONS = {
  */
 export const DRAIN_JOB = 'drain';
 export const drainJobSchema = z.strictObject({
-  partition: z.number().int().min(0).max(DELIVERY_PARTITIONS - 1),
+  partition: z.number().int().min(0).max(MAX_DELIVERY_PARTITIONS - 1),
 });
 export type DrainJob = z.infer<typeof drainJobSchema>;
 

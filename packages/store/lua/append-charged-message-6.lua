@@ -17,6 +17,6 @@
 ]]
 --- @include "includes/rate-hit"
 --- @include "includes/append-message"
-local count, ttl = rateHit(KEYS[6], tonumber(ARGV[10]))
+local count, ttl = rateHit(KEYS[6], tonumber(ARGV[10]), tonumber(ARGV[9]))
 if count > tonumber(ARGV[9]) then return { -1, ttl, 0 } end
 return appendMessage(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8])

@@ -32,6 +32,6 @@ for i = 1, 2 do
   end
 end
 if waitMs > 0 then return { 0, waitMs } end
-rateHit(KEYS[1], tonumber(ARGV[2]))
-rateHit(KEYS[2], tonumber(ARGV[4]))
+rateHit(KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[1]))
+rateHit(KEYS[2], tonumber(ARGV[4]), tonumber(ARGV[3]))
 return { 1, 0 }

@@ -9,9 +9,11 @@
   again (a second job, a stalled or retried one, a sweeper's) publishes nothing twice.
   - The wake flag is cleared: a message appended after this script sets it again, and its api
     enqueues a new drain. Every entry is thus either taken here or has a drain pending. With
-    awakeTtlMs > 0 and entries taken, the flag is kept (for awakeTtlMs) instead: the caller
-    promises to run this script again soon, and what is appended meanwhile waits for that run
-    rather than enqueueing a job of its own (a busy partition's drains linger).
+    awakeTtlMs ~= 0 and entries taken, the flag is kept instead (> 0: for awakeTtlMs from now;
+    < 0: as it is, the caller having renewed it recently): the caller promises to run this script
+    again soon, and what is appended meanwhile waits for that run rather than enqueueing a job of
+    its own (a busy partition's drains linger).
+  - One entry more than taken is read, to say whether more are owed without another command.
   - Entries are grouped by conversation and published in seq order (acceptance times of one
     conversation can tie, or even go backwards across api clocks); a conversation's title and
     members are read once per batch.
@@ -32,16 +34,17 @@
     ARGV[7] beforeMessage          acceptedAt .. separator .. members joined by memberSeparator ..
     ARGV[8] beforeTitle            beforeMessage .. stored-without-its-closing-brace ..
     ARGV[9] after                  beforeTitle .. JSON(title) .. after
-    ARGV[10] awakeTtlMs          0: clear the wake flag; > 0: keep it that long when entries were taken
+    ARGV[10] awakeTtlMs          0: clear the wake flag; when entries were taken, > 0: keep it that
+                                 long, < 0: keep it as it is
     ARGV[11] memberSeparator
 
   Output:
-    { delivered, recipients, gone, malformed, left, awake }
+    { delivered, recipients, gone, malformed, more, awake }
       delivered   messages published (one event each)
       recipients  members the events named, summed
       gone        entries whose message (trimmed from history) or conversation no longer exists
       malformed   entries that were not `<conversationId> <seq> <messageId>`, dropped
-      left        entries still in the outbox afterwards
+      more        1 when entries beyond `limit` were owed (appended since or not taken)
       awake       1 when the wake flag was kept: the caller must run the script again
 ]]
 local outbox, wake = KEYS[1], KEYS[2]
@@ -51,10 +54,16 @@ local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], 
 local awakeTtlMs = tonumber(ARGV[10])
 local memberSeparator = ARGV[11]
 
-local rows = redis.call('ZRANGE', outbox, 0, limit - 1, 'WITHSCORES')
+local rows = redis.call('ZRANGE', outbox, 0, limit, 'WITHSCORES')
+local more = 0
+if #rows > 2 * limit then
+  more = 1
+  rows[#rows] = nil
+  rows[#rows] = nil
+end
 local awake = 0
-if #rows > 0 and awakeTtlMs > 0 then
-  redis.call('SET', wake, '1', 'PX', awakeTtlMs)
+if #rows > 0 and awakeTtlMs ~= 0 then
+  if awakeTtlMs > 0 then redis.call('SET', wake, '1', 'PX', awakeTtlMs) end
   awake = 1
 else
   redis.call('DEL', wake)
@@ -115,4 +124,4 @@ for _, id in ipairs(order) do
     end
   end
 end
-return { delivered, recipients, gone, malformed, redis.call('ZCARD', outbox), awake }
+return { delivered, recipients, gone, malformed, more, awake }

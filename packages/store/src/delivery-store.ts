@@ -15,8 +15,8 @@ export interface DrainOutcome {
   gone: number;
   /** Entries that could not be read, dropped. */
   malformed: number;
-  /** Entries still owed afterwards (beyond the batch, or appended since). */
-  left: number;
+  /** More entries were owed than the batch took (appended since, or beyond `limit`). */
+  more: boolean;
   /** The wake flag was kept (stayAwake and entries taken): the caller must drain again. */
   awake: boolean;
 }
@@ -46,10 +46,11 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
      * Publishes up to `limit` of the partition's oldest owed messages, each once on its
      * conversation's channel naming its current members, and clears the partition's wake flag (lua/drain-outbox-2.lua).
      * With `stayAwake`, when it took entries it keeps the flag instead, and the caller MUST drain
-     * again: messages appended meanwhile enqueue no job of their own.
+     * again: messages appended meanwhile enqueue no job of their own. 'renew' sets the flag's TTL
+     * anew, 'keep' leaves it as it is (one command less, for a caller that renewed it recently).
      */
-    async drain(partition: number, limit: number, stayAwake = false): Promise<DrainOutcome> {
-      const [delivered, recipients, gone, malformed, left, awake] = await guardRedis(
+    async drain(partition: number, limit: number, stayAwake: false | 'renew' | 'keep' = false): Promise<DrainOutcome> {
+      const [delivered, recipients, gone, malformed, more, awake] = await guardRedis(
         STORE_SCRIPTS.drainOutbox.run(
           redis,
           [keys.outbox(partition), keys.wake(partition)],
@@ -63,12 +64,12 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
             beforeMessage,
             beforeTitle,
             after,
-            stayAwake ? WAKE_TTL_MS : 0,
+            stayAwake === 'renew' ? WAKE_TTL_MS : stayAwake === 'keep' ? -1 : 0,
             memberSeparator,
           ],
         ),
       );
-      return { delivered, recipients, gone, malformed, left, awake: awake === 1 };
+      return { delivered, recipients, gone, malformed, more: more === 1, awake: awake === 1 };
     },
 
     /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NotFoundError, RateLimitedError, deliveryPartition, type DrainJob, type Message } from '@chat/contracts';
+import { DEFAULT_DELIVERY_PARTITIONS, NotFoundError, RateLimitedError, deliveryPartition, type DrainJob, type Message } from '@chat/contracts';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
@@ -33,9 +33,13 @@ function splitAround(template: string, marker: string): [string, string] {
 export interface MessageStoreSettings {
   /** Messages kept per conversation; 0 keeps everything. */
   historyLimit: number;
+  /** Delivery partitions the outbox entries are spread over (@chat/contracts deliveryPartition). */
+  partitions: number;
 }
 
-export function createMessageStore(redis: Redis, keys: Keys, settings: MessageStoreSettings = { historyLimit: 0 }) {
+const DEFAULT_SETTINGS: MessageStoreSettings = { historyLimit: 0, partitions: DEFAULT_DELIVERY_PARTITIONS };
+
+export function createMessageStore(redis: Redis, keys: Keys, settings: MessageStoreSettings = DEFAULT_SETTINGS) {
   return {
     /**
      * Stores a message from a member. With `charge`, the author's rate-limit hit is counted in the
@@ -58,7 +62,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         `"seq":${SEQ}`,
       );
       const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ, messageId: id }), ` ${SEQ} `);
-      const partition = deliveryPartition(conversationId);
+      const partition = deliveryPartition(conversationId, settings.partitions);
       const scriptKeys: AppendKeys = [
         keys.conversation(conversationId),
         keys.members(conversationId),

@@ -1,4 +1,4 @@
-import { DELIVERY_PARTITIONS, type DeliveryJob } from '@chat/contracts';
+import { DEFAULT_DELIVERY_PARTITIONS, MAX_DELIVERY_PARTITIONS, type DeliveryJob } from '@chat/contracts';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
@@ -29,24 +29,30 @@ export function parseOutboxEntry(entry: string): DeliveryJob | undefined {
   return { conversationId, seq, messageId };
 }
 
-const PARTITIONS = Array.from({ length: DELIVERY_PARTITIONS }, (_, partition) => partition);
+const partitionsBelow = (count: number) => Array.from({ length: count }, (_, partition) => partition);
+const EVERY_PARTITION = partitionsBelow(MAX_DELIVERY_PARTITIONS);
 
-export function createOutbox(redis: Redis, keys: Keys) {
+/** `partitions`: those the caller writes to (the api's DELIVERY_PARTITIONS), which size() counts. */
+export function createOutbox(redis: Redis, keys: Keys, partitions = DEFAULT_DELIVERY_PARTITIONS) {
+  const written = partitionsBelow(partitions);
   return {
-    /** Deliveries accepted and not yet published, across every partition. */
+    /** Deliveries accepted and not yet published, across the partitions this caller writes to. */
     async size(): Promise<number> {
       const pipeline = redis.pipeline();
-      for (const partition of PARTITIONS) pipeline.zcard(keys.outbox(partition));
+      for (const partition of written) pipeline.zcard(keys.outbox(partition));
       const counts = pipelineValues(await guardRedis(pipeline.exec())) as number[];
       return counts.reduce((sum, count) => sum + count, 0);
     },
 
-    /** The partitions whose oldest entry was accepted before `olderThanMs` ago. */
+    /**
+     * The partitions whose oldest entry was accepted before `olderThanMs` ago, among every possible
+     * one: whatever count an api was (or is) configured with, nothing it wrote is left behind.
+     */
     async overduePartitions(olderThanMs: number): Promise<number[]> {
       const pipeline = redis.pipeline();
-      for (const partition of PARTITIONS) pipeline.zrangebyscore(keys.outbox(partition), '-inf', Date.now() - olderThanMs, 'LIMIT', 0, 1);
+      for (const partition of EVERY_PARTITION) pipeline.zrangebyscore(keys.outbox(partition), '-inf', Date.now() - olderThanMs, 'LIMIT', 0, 1);
       const oldest = pipelineValues(await guardRedis(pipeline.exec())) as string[][];
-      return PARTITIONS.filter((partition) => (oldest[partition]?.length ?? 0) > 0);
+      return EVERY_PARTITION.filter((partition) => (oldest[partition]?.length ?? 0) > 0);
     },
 
     /** Entries of the pre-partition outbox accepted before `olderThanMs` ago (legacy per-message jobs). */

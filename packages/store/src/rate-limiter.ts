@@ -53,7 +53,7 @@ export function createRateLimiter(redis: Redis, keys: Keys) {
     charge,
     async hit(rule: RateLimit, subject: string): Promise<RateVerdict> {
       const { key, limit, windowMs } = charge(rule, subject);
-      const [count, ttl] = await guardRedis(STORE_SCRIPTS.countRateHit.run(redis, [key], [windowMs]));
+      const [count, ttl] = await guardRedis(STORE_SCRIPTS.countRateHit.run(redis, [key], [windowMs, limit]));
       return { allowed: count <= limit, retryAfterSeconds: retryAfterSeconds(ttl) };
     },
     /**

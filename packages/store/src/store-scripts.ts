@@ -43,7 +43,7 @@ export const STORE_SCRIPTS = {
       awakeTtlMs: number,
       memberSeparator: string,
     ],
-    [delivered: number, recipients: number, gone: number, malformed: number, left: number, awake: 0 | 1]
+    [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1]
   >('drain-outbox-2'),
   /** Legacy per-message jobs: members the event named, -1 when already delivered, -2 when the message or conversation is gone. */
   deliverMessage: luaCommand<
@@ -61,7 +61,7 @@ export const STORE_SCRIPTS = {
     ],
     number
   >('deliver-message-4'),
-  countRateHit: luaCommand<[counter: string], [windowMs: number], [count: number, ttlMs: number]>('count-rate-hit-1'),
+  countRateHit: luaCommand<[counter: string], [windowMs: number, limit: number], [count: number, ttlMs: number]>('count-rate-hit-1'),
   /** {1, 0} when counted on both; {0, ms until the full counter resets} when counted on neither. */
   countRateHitsIfRoom: luaCommand<
     [first: string, second: string],

@@ -78,7 +78,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
   const limiter = createRateLimiter(redis, keys);
   // Sampled on the command connection: no round trip is added to the POST path.
   const backlog = createBacklogGuard({
-    backlog: createOutbox(redis, keys),
+    backlog: createOutbox(redis, keys, config.DELIVERY_PARTITIONS),
     limit: config.MAX_DELIVERY_BACKLOG,
     intervalMs: BACKLOG_SAMPLE_MS,
     retryAfterSeconds: SHED_RETRY_AFTER_S,
@@ -90,7 +90,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
     registry,
     users: createUserStore(redis, keys),
     conversations: createConversationStore(redis, keys),
-    messages: createMessageStore(redis, keys, { historyLimit: config.HISTORY_LIMIT }),
+    messages: createMessageStore(redis, keys, { historyLimit: config.HISTORY_LIMIT, partitions: config.DELIVERY_PARTITIONS }),
     deliveries,
     backlog,
     passwords: createPasswordHasher({ cost: config.PASSWORD_HASH_COST }),

@@ -11,7 +11,7 @@ const workerEnvSchema = z.object({
   /** Outbox entries one drain script delivers at most (one atomic step: bounds how long Redis is busy). */
   WORKER_DRAIN_BATCH: z.coerce.number().int().min(1).max(4096).default(256),
   /** Drain scripts one job runs at most before it hands a flood's rest to a new job. */
-  WORKER_DRAIN_MAX_ROUNDS: z.coerce.number().int().min(1).max(1000).default(16),
+  WORKER_DRAIN_MAX_ROUNDS: z.coerce.number().int().min(1).max(1000).default(200),
   /**
    * After a drain that found messages, how long the job waits to drain its partition again while
    * messages arriving meanwhile enqueue no job (0: never). At most this much added latency, for

@@ -1,8 +1,11 @@
 import { setTimeout } from 'node:timers/promises';
 import { UnrecoverableError } from 'bullmq';
 import { DELIVERY_JOB, DRAIN_JOB, deliveryJobSchema, drainJobSchema } from '@chat/contracts';
-import type { DeliveryStore, DrainOutcome } from '@chat/store';
+import { WAKE_TTL_MS, type DeliveryStore, type DrainOutcome } from '@chat/store';
 import type { Logger } from '@chat/logger';
+
+/** A lingering job renews its partition's wake flag this often, well within the flag's TTL. */
+const WAKE_RENEW_MS = WAKE_TTL_MS / 4;
 
 export interface ProcessDeliveryJobDeps {
   deliveries: DeliveryStore;
@@ -38,10 +41,17 @@ export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
   async function drain(partition: number): Promise<number> {
     let delivered = 0;
     let last: DrainOutcome;
+    let renewedAt = Number.NEGATIVE_INFINITY;
     for (let round = 1; ; round += 1) {
       // The last round always clears the flag: a job never ends holding it.
       const final = round >= deps.maxRounds;
-      last = await deps.deliveries.drain(partition, deps.batchSize, deps.lingerMs > 0 && !final);
+      let stayAwake: false | 'renew' | 'keep' = false;
+      if (deps.lingerMs > 0 && !final) {
+        // Renewing the flag's TTL costs a command: once per quarter TTL is enough to keep it.
+        stayAwake = Date.now() - renewedAt >= WAKE_RENEW_MS ? 'renew' : 'keep';
+        if (stayAwake === 'renew') renewedAt = Date.now();
+      }
+      last = await deps.deliveries.drain(partition, deps.batchSize, stayAwake);
       delivered += last.delivered;
       deps.onPublished(last.recipients);
       if (last.gone + last.malformed > 0) {
@@ -49,13 +59,13 @@ export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
       }
       if (last.awake) {
         // Promised another round: messages appended from now on wait for it, not for a job.
-        if (last.left === 0) await setTimeout(deps.lingerMs);
+        if (!last.more) await setTimeout(deps.lingerMs);
         continue;
       }
-      if (final || last.left === 0) break;
+      if (final || !last.more) break;
     }
     // Entries left behind were taken from under the wake flag this job cleared: nobody else enqueues for them.
-    if (last.left > 0) await deps.enqueueDrain(partition);
+    if (last.more) await deps.enqueueDrain(partition);
     deps.onDrained(delivered);
     return delivered;
   }
