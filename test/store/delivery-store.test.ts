@@ -47,6 +47,14 @@ const conversations = () => createConversationStore(redis, keys);
 const messages = () => createMessageStore(redis, keys);
 const deliveries = () => createDeliveryStore(redis, keys);
 const drainOf = (conversationId: string, limit = 256) => deliveries().drain(deliveryPartition(conversationId), limit);
+/** The outbox entry the append script wrote for `message` (`<conversationId> <seq> <messageId> <message>`). */
+async function entryOf(partition: number, message: Pick<Message, 'conversationId' | 'seq' | 'id'>): Promise<string> {
+  const header = `${message.conversationId} ${message.seq} ${message.id} `;
+  const entry = (await redis.zrange(keys.outbox(partition), 0, -1)).find((candidate) => candidate.startsWith(header));
+  assert.ok(entry, `outbox entry of seq ${message.seq}`);
+  return entry;
+}
+
 const NOTHING = { delivered: 0, recipients: 0, gone: 0, malformed: 0, more: false, awake: false };
 
 /** Drains every partition, so each test starts with empty outboxes and no wake flag. */
@@ -115,15 +123,44 @@ describe('drain script', () => {
     }
   });
 
-  test('a message no longer stored is not published, and its outbox entry is cleared', async () => {
+  test('a message of a conversation that no longer exists is not published, and its outbox entry is cleared', async () => {
     const conversation = await conversations().create({ title: 't', createdBy: 'ann', users: ['ann'] });
     await messages().append(conversation.id, 'ann', 'gone soon');
-    await redis.del(keys.messages(conversation.id));
+    await redis.del(keys.conversation(conversation.id), keys.messages(conversation.id));
     const from = received.length;
 
     assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, gone: 1 });
     assert.equal((await eventsSince(from, 1)).length, 0);
     assert.deepEqual(await drainOf(conversation.id), NOTHING);
+  });
+
+  test('the entry carries the message: published as stored even if the history was trimmed meanwhile', async () => {
+    const conversation = await conversations().create({ title: 't', createdBy: 'ann', users: ['ann'] });
+    const { message } = await messages().append(conversation.id, 'ann', 'trimmed before its drain');
+    const [stored] = await redis.zrangebyscore(keys.messages(conversation.id), message.seq, message.seq);
+    const [entry] = await redis.zrange(keys.outbox(deliveryPartition(conversation.id)), 0, 0);
+    assert.equal(entry, `${conversation.id} ${message.seq} ${message.id} ${stored}`);
+    await redis.del(keys.messages(conversation.id));
+    const from = received.length;
+
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 1 });
+    const [event] = await eventsSince(from, 1);
+    assert.equal(decodeDeliveryEvent(event!.payload)!.frame.toString(), frameOfStored(stored!, 't'));
+  });
+
+  test('an entry of an earlier release (without its message) is published from the history, or counted gone', async () => {
+    const conversation = await conversations().create({ title: 'old', createdBy: 'ann', users: ['ann'] });
+    const { message } = await messages().append(conversation.id, 'ann', 'from the history');
+    const partition = deliveryPartition(conversation.id);
+    const [entry] = await redis.zrange(keys.outbox(partition), 0, 0, 'WITHSCORES');
+    const old = `${conversation.id} ${message.seq} ${message.id}`;
+    await redis.multi().zrem(keys.outbox(partition), entry!).zadd(keys.outbox(partition), Date.now(), old).zadd(keys.outbox(partition), Date.now(), `${conversation.id} 99 lost`).exec();
+    const [stored] = await redis.zrangebyscore(keys.messages(conversation.id), message.seq, message.seq);
+    const from = received.length;
+
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 1, gone: 1 });
+    const [event] = await eventsSince(from, 1);
+    assert.equal(decodeDeliveryEvent(event!.payload)!.frame.toString(), frameOfStored(stored!, 'old'));
   });
 
   test("publishes each conversation's messages in seq order, even when acceptance times tie or run backwards", async () => {
@@ -134,7 +171,7 @@ describe('drain script', () => {
     // As two api replicas with skewed clocks would score them: later seqs accepted "earlier", and
     // ties, where the entry text orders "c 10 x" before "c 9 y".
     for (const [i, message] of appended.entries()) {
-      await redis.zadd(keys.outbox(partition), 1000 - Math.floor(i / 3), `${conversation.id} ${message.seq} ${message.id}`);
+      await redis.zadd(keys.outbox(partition), 1000 - Math.floor(i / 3), await entryOf(partition, message));
     }
     const from = received.length;
 
@@ -186,7 +223,7 @@ describe('drain script', () => {
     const appended = [];
     for (let i = 0; i < 6; i += 1) appended.push((await messages().append(conversation.id, 'ann', `m${i}`)).message);
     const outboxKey = keys.outbox(deliveryPartition(conversation.id));
-    for (const message of appended.slice(1, 5)) await redis.zrem(outboxKey, `${conversation.id} ${message.seq} ${message.id}`);
+    for (const message of appended.slice(1, 5)) await redis.zrem(outboxKey, await entryOf(deliveryPartition(conversation.id), message));
     const from = received.length;
 
     assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 2, recipients: 2 });
@@ -285,10 +322,10 @@ describe('legacy per-message jobs', () => {
     const { message } = await messages().append(conversation.id, 'ann', 'from before the upgrade');
     // Where the previous release kept it: move the entry to the single outbox.
     const partition = deliveryPartition(conversation.id);
-    const entry = `${conversation.id} ${message.seq} ${message.id}`;
+    const entry = await entryOf(partition, message);
     const score = await redis.zscore(keys.outbox(partition), entry);
     await redis.zrem(keys.outbox(partition), entry);
-    await redis.zadd(keys.legacyOutbox(), score!, entry);
+    await redis.zadd(keys.legacyOutbox(), score!, `${conversation.id} ${message.seq} ${message.id}`);
     const job = { conversationId: conversation.id, seq: message.seq, messageId: message.id };
     const from = received.length;
 

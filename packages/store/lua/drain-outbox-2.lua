@@ -1,7 +1,8 @@
 --[[
   Delivers the oldest messages one delivery partition owes, in one atomic step (delivery-store.ts).
   For each message it does what deliver-message-4.lua does for one: the outbox entry says it is
-  still owed (its score is when the api accepted it); the event is made from the stored message,
+  still owed (its score is when the api accepted it) and carries the message as stored (entries of
+  releases before that are read from the history); the event is made from that message,
   the conversation's current title and its *current* members, read here, by concatenation with
   the parts @chat/contracts describes (batchDeliveryEventParts; the stored JSON is never decoded);
   it is published once, on the conversation's channel, naming those members: a member removed
@@ -42,8 +43,9 @@
     { delivered, recipients, gone, malformed, more, awake }
       delivered   messages published (one event each)
       recipients  members the events named, summed
-      gone        entries whose message (trimmed from history) or conversation no longer exists
-      malformed   entries that were not `<conversationId> <seq> <messageId>`, dropped
+      gone        entries whose conversation (or, for an entry without its message, whose stored
+                  message) no longer exists, or that has no member left
+      malformed   entries that were not `<conversationId> <seq> <messageId>[ <message>]`, dropped
       more        1 when entries beyond `limit` were owed (appended since or not taken)
       awake       1 when the wake flag was kept: the caller must run the script again
 ]]
@@ -75,7 +77,7 @@ local delivered, recipients, gone, malformed = 0, 0, 0, 0
 for i = 1, #rows, 2 do
   local entry = rows[i]
   taken[#taken + 1] = entry
-  local id, seq = string.match(entry, '^(%S+) ([1-9]%d*) %S+$')
+  local id, seq, message = string.match(entry, '^(%S+) ([1-9]%d*) %S+ ?(.*)$')
   if id then
     local group = groups[id]
     if not group then
@@ -83,7 +85,7 @@ for i = 1, #rows, 2 do
       groups[id] = group
       order[#order + 1] = id
     end
-    group[#group + 1] = { seq = tonumber(seq), seqText = seq, acceptedAt = rows[i + 1] }
+    group[#group + 1] = { seq = tonumber(seq), seqText = seq, acceptedAt = rows[i + 1], message = message ~= '' and message or nil }
   else
     malformed = malformed + 1
   end
@@ -97,15 +99,20 @@ for _, id in ipairs(order) do
   local conv = conversationPrefix .. id
   local title = redis.call('HGET', conv, 'title')
   local stored = {}
-  if title then
+  local unread = {}
+  for _, item in ipairs(group) do
+    if item.message then stored[item.seq] = item.message else unread[#unread + 1] = item end
+  end
+  if title and #unread > 0 then
+    -- Entries written before they carried their message: read it from the history.
     local messages = conv .. messagesSuffix
-    local first, last = group[1].seq, group[#group].seq
-    if last - first < 2 * #group then
-      -- Dense (the usual case under load): one read for the whole run of seqs, at most twice the entries.
+    local first, last = unread[1].seq, unread[#unread].seq
+    if last - first < 2 * #unread then
+      -- Dense: one read for the whole run of seqs, at most twice the entries.
       local found = redis.call('ZRANGEBYSCORE', messages, first, last, 'WITHSCORES')
       for j = 1, #found, 2 do stored[tonumber(found[j + 1])] = found[j] end
     else
-      for _, item in ipairs(group) do stored[item.seq] = redis.call('ZRANGEBYSCORE', messages, item.seq, item.seq)[1] end
+      for _, item in ipairs(unread) do stored[item.seq] = redis.call('ZRANGEBYSCORE', messages, item.seq, item.seq)[1] end
     end
   end
   local users = title and redis.call('ZRANGE', conv .. membersSuffix, 0, -1) or {}
@@ -114,7 +121,7 @@ for _, id in ipairs(order) do
   local channel = channelPrefix .. id
   for _, item in ipairs(group) do
     local message = stored[item.seq]
-    if message and #users > 0 then
+    if title and message and #users > 0 then
       local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. beforeMessage .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
       redis.call('PUBLISH', channel, event)
       delivered = delivered + 1

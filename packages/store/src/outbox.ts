@@ -9,7 +9,8 @@ import { pipelineValues } from './pipeline-results.js';
  * delivery partition, scored by acceptance time. The api writes the entry in the same script that
  * stores the message, so a crash between storing and enqueueing leaves an entry that the sweeper
  * finds (it enqueues a drain of that partition, which publishes each entry once).
- * Entry format: `<conversationId> <seq> <messageId>`.
+ * Entry format: `<conversationId> <seq> <messageId> <message JSON>`, the message as stored (the
+ * append script adds it to what outboxEntry() makes; entries of earlier releases lack it).
  */
 /**
  * How long a partition's wake flag outlives an api that set it and died before enqueueing the
