@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createTokenService } from '@chat/auth';
-import { CloseCode, deliveryPartition } from '@chat/contracts';
+import { CloseCode, MEMBERSHIP_MARKS, deliveryPartition } from '@chat/contracts';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
@@ -24,8 +24,8 @@ import { waitFor } from '../support/wait-for.js';
 import { connectClient } from '../support/ws-client.js';
 
 // A gateway replica started in-process as its main.ts starts it, against a private redis-server:
-// a socket gets `ready` and the frames published on its user's channel; stop() closes the socket
-// with 1001, the server and every connection it was given, once however often it is called.
+// a socket gets `ready` and the frames published on its conversations' channels; stop() closes the
+// socket with 1001, the server and every connection it was given, once however often it is called.
 
 let server: RedisServerHandle;
 /** The test's own connection: setup, and publishing as the worker does. */
@@ -95,7 +95,7 @@ function buildGateway() {
 }
 
 describe('createGateway', () => {
-  test('started in-process it delivers its user channels to sockets; stop() closes them with 1001, then everything else', async () => {
+  test('started in-process it delivers its conversations to sockets; stop() closes them with 1001, then everything else', async () => {
     const { gateway, jwt, connections } = buildGateway();
     await waitForRedis(connections[0] as Redis, 10_000);
     await gateway.start();
@@ -124,5 +124,62 @@ describe('createGateway', () => {
     await waitFor(() => open().length === 0, 'the connections to close', 5000, () => open().map((c) => c.status).join(', '));
     await gateway.stop();
     assert.equal(jwt.stopped, 1, 'stopping again does nothing');
+  });
+
+  test("follows a conversation joined while connected, and catches up from the store on what was published before it followed", async () => {
+    const { gateway, connections } = buildGateway();
+    await waitForRedis(connections[0] as Redis, 10_000);
+    await gateway.start();
+    const { port } = gateway.server.address() as AddressInfo;
+    const url = `ws://127.0.0.1:${port}/ws`;
+    const conversations = createConversationStore(setup, keys);
+    const messages = createMessageStore(setup, keys);
+    const drain = (id: string) => createDeliveryStore(setup, keys).drain(deliveryPartition(id), 256);
+    const channels = async () => Number((await setup.pubsub('NUMSUB', keys.conversationChannel(joined.id)))[1]);
+    const joined = await conversations.create({ title: 'joined later', createdBy: 'ann', users: [] });
+    const dan = await connectClient(url, tokens.sign('dan').token);
+    const eve = await connectClient(url, tokens.sign('eve').token);
+    try {
+      // Dan becomes a member without the notice reaching the gateway (as if it were published
+      // before the gateway's subscription took effect): what is published now passes it by.
+      await setup.zadd(keys.members(joined.id), 0, 'dan');
+      await setup.zadd(keys.userConversations('dan'), Date.now(), joined.id);
+      const { message: missed } = await messages.append(joined.id, 'ann', 'published before the gateway followed');
+      assert.equal((await drain(joined.id)).delivered, 1);
+      assert.equal(await channels(), 0, 'not followed yet');
+
+      // The notice: the gateway follows the channel and reads what dan is owed from the store.
+      await setup.publish(keys.userChannel('dan'), `${MEMBERSHIP_MARKS.joined}${joined.id}`);
+      await dan.waitForMessages(1, joined.id);
+      assert.deepEqual(dan.messages(joined.id).map((m) => m.seq), [missed.seq]);
+      assert.equal(await channels(), 1);
+
+      // Eve joins through the store's own update (its script publishes the notice): one
+      // subscription for both, and the next message reaches both once.
+      await conversations.update(joined.id, 'ann', { users: ['dan', 'eve'] });
+      // Dan's subscription already receives the conversation: the event names eve, so she gets it
+      // whether or not her notice was handled yet.
+      const { message: both } = await messages.append(joined.id, 'ann', 'to dan and eve');
+      await drain(joined.id);
+      await Promise.all([dan.waitForMessages(2, joined.id), eve.waitForMessages(1, joined.id)]);
+      assert.deepEqual(eve.messages(joined.id).map((m) => m.seq), [both.seq]);
+      assert.equal(await channels(), 1, 'one subscription per conversation, whatever the members here');
+
+      // Dan leaves: the event no longer names him; eve still holds the channel.
+      await conversations.update(joined.id, 'ann', { users: ['eve'] });
+      const { message: afterDan } = await messages.append(joined.id, 'ann', 'after dan left');
+      await drain(joined.id);
+      await eve.waitForMessages(2, joined.id);
+      assert.deepEqual(eve.messages(joined.id).map((m) => m.seq), [both.seq, afterDan.seq]);
+      assert.deepEqual(dan.messages(joined.id).map((m) => m.seq), [missed.seq, both.seq], 'nothing after his removal');
+
+      // Eve leaves too: no member here any more, the channel is left.
+      await conversations.update(joined.id, 'ann', { users: [] });
+      for (const started = Date.now(); (await channels()) !== 0; await new Promise((resolve) => setTimeout(resolve, 10))) {
+        assert.ok(Date.now() - started < 5000, 'the channel is left once no member is here');
+      }
+    } finally {
+      await gateway.stop();
+    }
   });
 });
