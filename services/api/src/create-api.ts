@@ -23,6 +23,7 @@ import type { ApiConfig } from './config.js';
 import { createApp } from './app.js';
 import { createBacklogGuard } from './delivery/backlog-guard.js';
 import { createDeliveryEnqueuer } from './delivery/delivery-enqueuer.js';
+import { createMessageShedding } from './delivery/message-shedding.js';
 import { createExpressServer } from './http/express-server.js';
 
 export interface ApiDeps {
@@ -76,13 +77,13 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
   watchRedis({ command: redis, producer: queueRedis }, logger, registry);
   const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);
   const limiter = createRateLimiter(redis, keys);
+  const shedding = createMessageShedding({ registry, logger, retryAfterSeconds: SHED_RETRY_AFTER_S });
   // Sampled on the command connection: no round trip is added to the POST path.
   const backlog = createBacklogGuard({
     backlog: createOutbox(redis, keys),
     limit: config.MAX_DELIVERY_BACKLOG,
     intervalMs: BACKLOG_SAMPLE_MS,
-    retryAfterSeconds: SHED_RETRY_AFTER_S,
-    registry,
+    shedding,
     logger,
   });
   const app = createApp({
