@@ -3,7 +3,7 @@ import type { Logger } from '@chat/logger';
 import { Counter, Gauge, type Registry } from '@chat/metrics';
 
 /** Why a post was refused under load: the `reason` label of chat_messages_shed_total. */
-export type ShedReason = 'backlog';
+export type ShedReason = 'backlog' | 'intake';
 
 /** One guard's verdict: set from the guard's samples, enforced on every post. */
 export interface ShedVerdict {
@@ -48,7 +48,7 @@ export interface MessageSheddingOptions {
 export function createMessageShedding({ registry, logger, retryAfterSeconds }: MessageSheddingOptions): MessageShedding {
   const shed = new Counter({
     name: 'chat_messages_shed_total',
-    help: 'Messages refused with 503 + Retry-After before anything was stored: backlog (MAX_DELIVERY_BACKLOG)',
+    help: 'Messages refused with 503 + Retry-After before anything was stored: backlog (MAX_DELIVERY_BACKLOG), intake (MAX_EVENT_LOOP_DELAY_MS)',
     labelNames: ['reason'] as const,
     registers: [registry],
   });
