@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { deliveryPartition } from '@chat/contracts';
 import { connectRedis, createKeys, waitForRedis, type Redis } from '@chat/store';
 import { apiRequest, assertErrorShape, createConversation, registerUser, type ApiResponse, type RegisteredUser } from '../support/api-client.js';
@@ -11,11 +12,14 @@ const MAX_BACKLOG = 20;
 /** Far more than the bound plus what one sampling interval (100 ms) lets through. */
 const POSTS_BOUND = 1000;
 
-async function metric(apiUrl: string, name: string): Promise<number> {
+/** A series of the api's /metrics: `name`, and when given the one whose labels include `label` (`reason="intake"`). */
+async function metric(apiUrl: string, name: string, label = ''): Promise<number> {
   const { text } = await apiRequest(apiUrl, 'GET', '/metrics');
-  const line = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
-  if (!line) throw new Error(`no ${name} in the api's /metrics`);
-  return Number(line[1]);
+  const line = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm');
+  for (const match of text.matchAll(line)) {
+    if (match[0].includes(label)) return Number(match[1]);
+  }
+  throw new Error(`no ${name} ${label} in the api's /metrics`);
 }
 
 async function untilMetric(apiUrl: string, name: string, holds: (value: number) => boolean, timeoutMs: number): Promise<void> {
@@ -79,7 +83,8 @@ describe('overload: the api sheds new messages while the delivery backlog is ove
     const history = await apiRequest(stack.apiUrl, 'GET', `/api/conversations/${conversation.id}/messages?limit=100`, { token: member.token });
     assert.equal(history.status, 200, 'reads keep working while posts are shed');
 
-    assert.ok((await metric(stack.apiUrl, 'chat_messages_shed_total')) >= 2, 'chat_messages_shed_total counts the refusals');
+    assert.ok((await metric(stack.apiUrl, 'chat_messages_shed_total', 'reason="backlog"')) >= 2, 'chat_messages_shed_total counts the refusals');
+    assert.equal(await metric(stack.apiUrl, 'chat_messages_shed_total', 'reason="intake"'), 0, 'as refused for the backlog only');
 
     // The worker comes back and drains: every accepted message reaches the member, in order, once.
     await stack.restartWorker();
@@ -91,5 +96,66 @@ describe('overload: the api sheds new messages while the delivery backlog is ove
     assert.equal(resumed.status, 201, `accepted again after the drain: ${resumed.status} ${resumed.text}`);
     await bob.waitForMessages(accepted + 1, conversation.id, 10_000);
     assert.deepEqual(seqsOf(bob.messages(conversation.id)), range(1, accepted + 1));
+  });
+});
+
+/** The api's bound on its event loop's delay in this test; the stall below is many times longer. */
+const MAX_LOOP_DELAY_MS = 200;
+const STALL_MS = 1500;
+const STALLED_POSTS = 5;
+
+describe('overload: the api sheds new messages while its own event loop runs late (MAX_EVENT_LOOP_DELAY_MS)', () => {
+  let stack: Stack | undefined;
+
+  before(async () => {
+    stack = await startStack({ gateways: 0, env: { MAX_EVENT_LOOP_DELAY_MS: String(MAX_LOOP_DELAY_MS) } });
+  });
+
+  after(async () => {
+    await stack?.stop();
+  });
+
+  test('posts that waited while the api had no CPU get 503 + Retry-After with nothing stored; accepted again once it catches up', async () => {
+    assert.ok(stack);
+    const apiUrl = stack.apiUrl;
+    const alice = await registerUser(apiUrl);
+    const conversation = await createConversation(apiUrl, alice.token, [], 'intake');
+    const post = (text: string): Promise<ApiResponse> =>
+      apiRequest(apiUrl, 'POST', `/api/conversations/${conversation.id}/messages`, { token: alice.token, body: { text } });
+    const history = async () =>
+      (await apiRequest(apiUrl, 'GET', `/api/conversations/${conversation.id}/messages?limit=100`, { token: alice.token })).body as { items: Array<{ seq: number }> };
+    assert.equal((await post('before')).status, 201);
+
+    // SIGSTOP is what CPU starvation looks like from inside: the process does not run, and posts
+    // wait in its sockets until it does. They are read only after SIGCONT, by then far too late.
+    const pid = stack.api.pid;
+    process.kill(pid, 'SIGSTOP');
+    let stalled: Array<Promise<ApiResponse>>;
+    try {
+      stalled = Array.from({ length: STALLED_POSTS }, (_, i) => post(`stalled ${i}`));
+      await delay(STALL_MS);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    for (const refused of await Promise.all(stalled)) {
+      assertErrorShape(refused, 503, 'unavailable');
+      assert.equal(refused.headers.get('retry-after'), '1');
+    }
+    assert.deepEqual((await history()).items.map((message) => message.seq), [1], 'nothing stored for a refused post');
+    assert.equal(await metric(apiUrl, 'chat_messages_shed_total', 'reason="intake"'), STALLED_POSTS);
+    assert.equal(await metric(apiUrl, 'chat_messages_shed_total', 'reason="backlog"'), 0);
+    assert.ok((await metric(apiUrl, 'chat_event_loop_delay_seconds')) >= 0, 'the signal is on /metrics');
+
+    // Once a window of the loop's delay is back under the bound, posts are accepted again; until
+    // then every answer is the same refusal, storing nothing.
+    const deadline = Date.now() + 10_000;
+    let resumed = await post('after');
+    while (resumed.status !== 201 && Date.now() < deadline) {
+      assertErrorShape(resumed, 503, 'unavailable');
+      await delay(50);
+      resumed = await post('after');
+    }
+    assert.equal(resumed.status, 201, `accepted again after the stall: ${resumed.status} ${resumed.text}`);
+    assert.deepEqual((await history()).items.map((message) => message.seq), [1, 2]);
   });
 });

@@ -24,13 +24,18 @@ describe('superviseService', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** A supervised tiny service on a free port; `starts` counts every start, the first included. */
+  /**
+   * A supervised tiny service on a free port; `starts` counts every start, the first included, and
+   * `counts` holds the restart count each restart was given.
+   */
   async function supervise(env: Record<string, string>, limits: { maxRestarts?: number; windowMs?: number } = {}) {
     const port = await freePort();
     const events: SupervisorEvent[] = [];
+    const counts: number[] = [];
     let starts = 0;
-    const start = async () => {
+    const start = async (restarts = 0) => {
       starts += 1;
+      if (starts > 1) counts.push(restarts);
       const handle = await startService({ name: 'tiny', script, env: { PORT: String(port), ...env }, healthUrl: `http://127.0.0.1:${port}/healthz` });
       handles.push(handle);
       return handle;
@@ -45,7 +50,7 @@ describe('superviseService', () => {
       ...limits,
     });
     supervised.push(service);
-    return { service, events, port, starts: () => starts };
+    return { service, events, port, counts, starts: () => starts };
   }
 
   async function answers(port: number): Promise<boolean> {
@@ -73,7 +78,7 @@ describe('superviseService', () => {
   });
 
   test('a crash loop is given up after maxRestarts deaths within the window, with no start after it', async () => {
-    const { events, starts } = await supervise({ DIE_AFTER_MS: '30' }, { maxRestarts: 2, windowMs: 30_000 });
+    const { events, counts, starts } = await supervise({ DIE_AFTER_MS: '30' }, { maxRestarts: 2, windowMs: 30_000 });
     await waitFor(() => events.some((event) => event.kind === 'gave-up'), 'giving up', 15_000, () => JSON.stringify(events));
     assert.deepEqual(
       events.map((event) => event.kind),
@@ -81,6 +86,7 @@ describe('superviseService', () => {
     );
     const startsWhenGivenUp = starts();
     assert.equal(startsWhenGivenUp, 3, 'the first start and two restarts');
+    assert.deepEqual(counts, [1, 2], 'each restart is told how many restarts came before it, itself included');
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(starts(), startsWhenGivenUp, 'nothing is started after giving up');
   });

@@ -35,6 +35,14 @@ describe('npm start (the local stack supervisor)', () => {
     }
   }
 
+  /** The value of `chat_service_restarts` on the /metrics of the service listening on `port`. */
+  async function restartsOnMetrics(port: number | undefined): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const line = /^chat_service_restarts(?:\{[^}]*\})? (\S+)$/m.exec(text);
+    assert.ok(line, `no chat_service_restarts on :${port}/metrics`);
+    return Number(line[1]);
+  }
+
   const logged = (message: string, service?: string) =>
     lines.some((line) => line.msg === message && (service === undefined || line.service === service));
 
@@ -111,6 +119,9 @@ describe('npm start (the local stack supervisor)', () => {
     assert.notEqual(restarted?.pid, victim);
     assert.equal(restarted?.restarts, 1);
     assert.equal(await answers200(`http://127.0.0.1:${gatewayPorts[0]}/healthz`), true);
+    // Each instance shows on its own /metrics how many restarts came before it.
+    assert.equal(await restartsOnMetrics(gatewayPorts[0]), 1, 'the restarted replica');
+    assert.equal(await restartsOnMetrics(gatewayPorts[1]), 0, 'the replica that kept running');
     assert.equal(stack.exitCode, null, 'the supervisor still runs');
   });
 

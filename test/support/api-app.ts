@@ -59,6 +59,9 @@ export async function startApiInProcess(options: ApiInProcessOptions = {}): Prom
     BODY_LIMIT_BYTES: String(options.bodyLimitBytes ?? 64 * 1024),
     JWT_TTL_S: String(options.jwtTtlSeconds ?? 3600),
     ENQUEUE_TIMEOUT_MS: String(options.enqueueTimeoutMs ?? 1000),
+    // Off unless a test is about it: the app shares the test runner's event loop, which property
+    // tests and module loading keep busy for longer than the production bound.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...options.env,
   });
   const api = createApi({ config, identity, logger });

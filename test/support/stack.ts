@@ -66,6 +66,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     PASSWORD_HASH_COST: '1024',
     LOG_LEVEL: 'warn',
     NODE_ENV: 'test',
+    // Off unless a test is about it: a test machine running files in parallel stalls a process's
+    // event loop for longer than the production bound, and unrelated posts would be shed.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...(options.workerConcurrency !== undefined ? { WORKER_CONCURRENCY: String(options.workerConcurrency) } : {}),
     ...options.env,
   };

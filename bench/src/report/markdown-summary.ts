@@ -227,7 +227,7 @@ function rampSection(title: string, ramp: RampReport): string {
     'Latency is per delivery, from just before the POST to the frame at each member socket (same clock). ' +
       '"lost" = owed but not received by the end of the drain after the step (until all arrived, nothing arrived for the drain idle time, or the drain limit). ' +
       '"shortfall" = posts due that were not sent because too many were already waiting for an answer. ' +
-      '"refused (503)" = posts the api shed with 503 `unavailable` (delivery backlog over MAX_DELIVERY_BACKLOG): nothing stored, not in the latency; ' +
+      '"refused (503)" = posts the api shed with 503 `unavailable` (its event loop later than MAX_EVENT_LOOP_DELAY_MS, or the delivery backlog over MAX_DELIVERY_BACKLOG; its chat_messages_shed_total{reason} tells which): nothing stored, not in the latency; ' +
       'latency is of accepted messages only.',
     '',
     stepTable(steps),

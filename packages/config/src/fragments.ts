@@ -19,7 +19,20 @@ const booleanFlag = (fallback: boolean) =>
 
 export const envBoolean = booleanFlag;
 
+/**
+ * Set by a supervisor that restarts services (`npm start`): every service validates it with its
+ * configuration at start-up, and the metrics registry shows it (`chat_service_restarts`).
+ */
+export const supervisedEnv = {
+  /** Times the supervisor restarted this service before starting this instance; 0 when unsupervised. */
+  SERVICE_RESTARTS: z.coerce.number().int().min(0).default(0),
+};
+
+/** The supervised setting alone, for the metrics registry, which reads it without a service's config. */
+export const supervisedEnvSchema = z.object(supervisedEnv);
+
 export const commonEnv = {
+  ...supervisedEnv,
   /** Redis connection URL. */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key and channel, so several stacks (or tests) can share one Redis. */

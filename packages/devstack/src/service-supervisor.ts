@@ -9,8 +9,11 @@ export type SupervisorEvent =
 
 export interface SupervisorOptions {
   name: string;
-  /** Starts one instance and resolves once it is healthy (e.g. startChatService). */
-  start: () => Promise<ServiceHandle>;
+  /**
+   * Starts one instance and resolves once it is healthy (e.g. startChatService). `restarts` is the
+   * count so far, this one included, for the instance to report (SERVICE_RESTARTS, its metrics).
+   */
+  start: (restarts: number) => Promise<ServiceHandle>;
   /** The instance already started by the caller, so start-up failures stay the caller's to report. */
   first: ServiceHandle;
   onEvent: (event: SupervisorEvent) => void;
@@ -85,7 +88,7 @@ export function superviseService(options: SupervisorOptions): SupervisedService 
     pending = setTimeout(() => {
       pending = undefined;
       if (stopped) return;
-      starting = options.start().then(
+      starting = options.start(restarts).then(
         (handle) => {
           if (stopped) return handle;
           watch(handle);

@@ -124,20 +124,27 @@ const workerUrl = `http://127.0.0.1:${config.WORKER_PORT}`;
 const gatewayPorts = Array.from({ length: config.GATEWAY_REPLICAS }, (_, i) => config.GATEWAY_BASE_PORT + i);
 const gatewayUrls = gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
 
-/** How to start each service; the supervisor calls it again to restart one that died. */
-const launchers: Array<{ name: string; start: () => Promise<ServiceHandle> }> = [
+/** What a service started after `restarts` restarts is told: it shows the count on its /metrics. */
+const envAfter = (restarts: number, env: Record<string, string> = sharedEnv) => ({ ...env, SERVICE_RESTARTS: String(restarts) });
+
+/** How to start each service; the supervisor calls it again, with the count, to restart one that died. */
+const launchers: Array<{ name: string; start: (restarts: number) => Promise<ServiceHandle> }> = [
   // The api sits behind the local edge: believe its X-Forwarded-For for client addresses.
   {
     name: 'api',
-    start: () => startChatService('api', { port: config.API_PORT, env: { TRUST_PROXY: 'loopback', ...sharedEnv }, logSink: 'inherit', detached: true }),
+    start: (restarts) =>
+      startChatService('api', { port: config.API_PORT, env: envAfter(restarts, { TRUST_PROXY: 'loopback', ...sharedEnv }), logSink: 'inherit', detached: true }),
   },
-  { name: 'worker', start: () => startChatService('worker', { port: config.WORKER_PORT, env: sharedEnv, logSink: 'inherit', detached: true }) },
+  {
+    name: 'worker',
+    start: (restarts) => startChatService('worker', { port: config.WORKER_PORT, env: envAfter(restarts), logSink: 'inherit', detached: true }),
+  },
   ...gatewayPorts.map((port, i) => ({
     name: `gateway-${i}`,
-    start: () => startChatService('gateway', { name: `gateway-${i}`, port, env: sharedEnv, logSink: 'inherit', detached: true }),
+    start: (restarts: number) => startChatService('gateway', { name: `gateway-${i}`, port, env: envAfter(restarts), logSink: 'inherit', detached: true }),
   })),
 ];
-const launched = await Promise.allSettled(launchers.map((launcher) => launcher.start()));
+const launched = await Promise.allSettled(launchers.map((launcher) => launcher.start(0)));
 const started = launched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
 const failures = launched.flatMap((result) => (result.status === 'rejected' ? [firstLine(result.reason)] : []));
 if (failures.length > 0) {

@@ -21,7 +21,7 @@ export interface ApiLimits {
 }
 
 /** The stores and services the routes use, plus what the app around them needs. */
-export interface AppDeps extends Pick<RouteDeps, 'users' | 'conversations' | 'messages' | 'deliveries' | 'backlog' | 'passwords' | 'tokens' | 'limiter' | 'loginFailures'> {
+export interface AppDeps extends Pick<RouteDeps, 'users' | 'conversations' | 'messages' | 'deliveries' | 'intake' | 'backlog' | 'passwords' | 'tokens' | 'limiter' | 'loginFailures'> {
   logger: Logger;
   registry: Registry;
   limits: ApiLimits;
@@ -77,6 +77,7 @@ export function createApp(deps: AppDeps): Express {
     conversations: deps.conversations,
     messages: deps.messages,
     deliveries: deps.deliveries,
+    intake: deps.intake,
     backlog: deps.backlog,
     passwords: deps.passwords,
     tokens: deps.tokens,

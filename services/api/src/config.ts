@@ -83,6 +83,14 @@ export const apiEnvSchema = z
      * a burst is absorbed, a sustained overload is shed before latency reaches seconds.
      */
     MAX_DELIVERY_BACKLOG: positiveInt(1000),
+    /**
+     * How late, in milliseconds, the api's event loop may run (the largest delay in the last
+     * 100 ms, or the current one) before new messages are refused with 503 `unavailable` and
+     * Retry-After: past that the api is short of CPU and every post waits in its socket before it is
+     * even read. 50 is the delivery latency target (README): a post read that late has used it up.
+     * 0 turns the guard off (the delay is still measured).
+     */
+    MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(50),
   })
   .superRefine(requireJwtKey)
   .transform(({ RATE_LIMIT_AUTH_PER_USERNAME: formerName, RATE_LIMIT_LOGIN_FAILURES_PER_USERNAME_IP: current, ...config }) => ({

@@ -23,6 +23,8 @@ import type { ApiConfig } from './config.js';
 import { createApp } from './app.js';
 import { createBacklogGuard } from './delivery/backlog-guard.js';
 import { createDeliveryEnqueuer } from './delivery/delivery-enqueuer.js';
+import { createIntakeGuard } from './delivery/intake-guard.js';
+import { createMessageShedding } from './delivery/message-shedding.js';
 import { createExpressServer } from './http/express-server.js';
 
 export interface ApiDeps {
@@ -52,6 +54,9 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const BACKLOG_SAMPLE_MS = 100;
 /** A refused post is worth retrying after about this long: a backlog at the bound drains in under a second. */
 const SHED_RETRY_AFTER_S = 1;
+/** How often the intake guard's timer measures the event loop's delay, and over what window the largest counts. */
+const LOOP_TICK_MS = 10;
+const LOOP_WINDOW_MS = 100;
 
 /**
  * The api service from its validated configuration: start() loads the JWT keys, waits for Redis
@@ -76,13 +81,20 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
   watchRedis({ command: redis, producer: queueRedis }, logger, registry);
   const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);
   const limiter = createRateLimiter(redis, keys);
+  const shedding = createMessageShedding({ registry, logger, retryAfterSeconds: SHED_RETRY_AFTER_S });
+  // Checked first on a post: it refuses with no Redis call at all.
+  const intake = createIntakeGuard({
+    limitMs: config.MAX_EVENT_LOOP_DELAY_MS,
+    tickMs: LOOP_TICK_MS,
+    windowMs: LOOP_WINDOW_MS,
+    shedding,
+  });
   // Sampled on the command connection: no round trip is added to the POST path.
   const backlog = createBacklogGuard({
     backlog: createOutbox(redis, keys, config.DELIVERY_PARTITIONS),
     limit: config.MAX_DELIVERY_BACKLOG,
     intervalMs: BACKLOG_SAMPLE_MS,
-    retryAfterSeconds: SHED_RETRY_AFTER_S,
-    registry,
+    shedding,
     logger,
   });
   const app = createApp({
@@ -92,6 +104,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
     conversations: createConversationStore(redis, keys),
     messages: createMessageStore(redis, keys, { historyLimit: config.HISTORY_LIMIT, partitions: config.DELIVERY_PARTITIONS }),
     deliveries,
+    intake,
     backlog,
     passwords: createPasswordHasher({ cost: config.PASSWORD_HASH_COST }),
     tokens,
@@ -131,6 +144,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
       });
     }
     jwt.stop();
+    intake.stop();
     backlog.stop();
     await deliveries.close();
     await Promise.all([redis, queueRedis].map(closeRedis));
@@ -148,6 +162,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
       await waitForRedis(redis, REDIS_WAIT_MS).catch((error: Error) => {
         logger.warn({ err: { message: error.message } }, 'Redis not ready yet; serving 503 until it is');
       });
+      intake.start();
       backlog.start();
       await listen();
       logger.info({ port: config.API_PORT, host: config.API_HOST }, 'api listening');

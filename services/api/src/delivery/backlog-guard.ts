@@ -1,7 +1,6 @@
-import { UnavailableError } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
-import { Counter, Gauge, type Registry } from '@chat/metrics';
 import type { Outbox } from '@chat/store';
+import type { MessageShedding } from './message-shedding.js';
 
 export interface BacklogGuardOptions {
   /** The outbox's size is the backlog: every accepted message has an entry until it is published. */
@@ -10,9 +9,8 @@ export interface BacklogGuardOptions {
   limit: number;
   /** How often the backlog is read. */
   intervalMs: number;
-  /** Sent as Retry-After with each refusal. */
-  retryAfterSeconds: number;
-  registry: Registry;
+  /** Refuses and counts (reason `backlog`). */
+  shedding: MessageShedding;
   logger: Logger;
 }
 
@@ -30,18 +28,14 @@ export interface BacklogGuard {
  * sample may be up to one interval stale (the bound is overshot by at most an interval's posts).
  */
 export function createBacklogGuard(options: BacklogGuardOptions): BacklogGuard {
-  const { backlog, limit, intervalMs, retryAfterSeconds, logger } = options;
-  const refused = new Counter({
-    name: 'chat_messages_shed_total',
-    help: 'Messages refused with 503 because the delivery backlog was over MAX_DELIVERY_BACKLOG',
-    registers: [options.registry],
+  const { backlog, limit, intervalMs, logger } = options;
+  const verdict = options.shedding.verdict({
+    reason: 'backlog',
+    signal: { name: 'chat_delivery_backlog', help: 'Messages accepted and not yet published, as last sampled by this api' },
+    refusal: 'too many messages waiting for delivery; retry shortly',
+    started: 'delivery backlog over its bound: shedding new messages',
+    stopped: 'delivery backlog back under its bound',
   });
-  const sampled = new Gauge({
-    name: 'chat_delivery_backlog',
-    help: 'Messages accepted and not yet published, as last sampled by this api',
-    registers: [options.registry],
-  });
-  let shedding = false;
   let sampling = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -51,12 +45,7 @@ export function createBacklogGuard(options: BacklogGuardOptions): BacklogGuard {
     sampling = true;
     try {
       const size = await backlog.size();
-      sampled.set(size);
-      const over = size > limit;
-      if (over !== shedding) {
-        logger.warn({ backlog: size, limit }, over ? 'delivery backlog over its bound: shedding new messages' : 'delivery backlog back under its bound');
-      }
-      shedding = over;
+      verdict.sampled(size, size > limit, { backlog: size, limit });
     } catch (error) {
       // Redis away: posts fail with 503 on their own; keep the last verdict until a read succeeds.
       logger.debug({ err: { message: (error as Error).message } }, 'delivery backlog not sampled');
@@ -66,11 +55,7 @@ export function createBacklogGuard(options: BacklogGuardOptions): BacklogGuard {
   }
 
   return {
-    admit() {
-      if (!shedding) return;
-      refused.inc();
-      throw new UnavailableError('too many messages waiting for delivery; retry shortly', retryAfterSeconds);
-    },
+    admit: verdict.admit,
     start() {
       timer ??= setInterval(() => void sample(), intervalMs);
       // Never what keeps the process alive.

@@ -57,11 +57,12 @@ export const messageRoutes = [
       400: `${BAD_BODY} Also when the id is malformed.`,
       404: NOT_A_MEMBER,
       503:
-        'Redis is unreachable, or more messages wait for delivery than MAX_DELIVERY_BACKLOG (then with `Retry-After`). ' +
+        'Redis is unreachable, or the api sheds load (then with `Retry-After`): its event loop runs late (MAX_EVENT_LOOP_DELAY_MS) or more messages wait for delivery than MAX_DELIVERY_BACKLOG. ' +
         'Nothing was stored; retry later.',
     },
     async handle({ req, res, params, body }, deps) {
       // Before anything is stored or charged: a refused message leaves no trace.
+      deps.intake.admit();
       deps.backlog.admit();
       const author = currentUser(req);
       const { message, drain } = await deps.messages.append(params.id, author, body.text, deps.limiter.charge(deps.perUser, author));

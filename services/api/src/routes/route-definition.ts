@@ -6,6 +6,7 @@ import type { Counter, OpsHandler, OpsPath } from '@chat/metrics';
 import type { ConversationStore, LoginFailureGuard, MessageStore, RateLimit, RateLimiter, UserStore } from '@chat/store';
 import type { BacklogGuard } from '../delivery/backlog-guard.js';
 import type { DeliveryEnqueuer } from '../delivery/delivery-enqueuer.js';
+import type { IntakeGuard } from '../delivery/intake-guard.js';
 import { validate } from '../http/validate.js';
 
 export type HttpMethod = 'get' | 'post' | 'patch';
@@ -46,6 +47,8 @@ export interface RouteDeps {
   conversations: ConversationStore;
   messages: MessageStore;
   deliveries: DeliveryEnqueuer;
+  /** Refuses new messages while the api's own event loop runs too late. */
+  intake: IntakeGuard;
   /** Refuses new messages while the delivery backlog is over its bound. */
   backlog: BacklogGuard;
   passwords: PasswordHasher;
