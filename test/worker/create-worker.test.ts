@@ -326,6 +326,26 @@ describe('createWorker', () => {
     }
   });
 
+  test('messages an api wrote to other partitions (DELIVERY_PARTITIONS > 1) are delivered by their jobs, and by the sweeper without one', async () => {
+    const { worker } = await startWorker({ sweepIntervalMs: 50, sweepGraceMs: 1 });
+    try {
+      // An api configured with the most partitions: the worker has no setting, the jobs and the sweeper say where to look.
+      const api = createMessageStore(setup, keys, { historyLimit: 0, partitions: MAX_DELIVERY_PARTITIONS });
+      const conversations = await Promise.all(Array.from({ length: 6 }, (_, i) => newConversation(`partition ${i}`)));
+      const partitions = new Set(conversations.map((c) => deliveryPartition(c.id, MAX_DELIVERY_PARTITIONS)));
+      assert.ok(partitions.size > 1 && [...partitions].some((p) => p > 0), `spread over partitions ${[...partitions].join(',')}`);
+      for (const [i, conversation] of conversations.entries()) {
+        const { drain } = await api.append(conversation.id, 'ann', `to partition ${deliveryPartition(conversation.id, MAX_DELIVERY_PARTITIONS)}`);
+        assert.deepEqual(drain, { partition: deliveryPartition(conversation.id, MAX_DELIVERY_PARTITIONS) });
+        // Half are enqueued as the api does; the others are left to the sweeper (an api that died first).
+        if (i % 2 === 0) await queue.add(DRAIN_JOB, drain, DELIVERY_JOB_OPTIONS);
+      }
+      for (const conversation of conversations) assert.equal((await framesFor(conversation.id, 2)).length, 2);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   test('stop() before start() closes its connections and is idempotent', async () => {
     const { worker, connections } = buildWorker();
     const first = worker.stop();
