@@ -14,7 +14,8 @@
     < 0: as it is, the caller having renewed it recently): the caller promises to run this script
     again soon, and what is appended meanwhile waits for that run rather than enqueueing a job of
     its own (a busy partition's drains linger).
-  - One entry more than taken is read, to say whether more are owed without another command.
+  - The entries are taken and removed in one command (ZPOPMIN, oldest first); a full batch says
+    more may be owed (if none are, the caller's next round finds nothing).
   - Entries are grouped by conversation and published in seq order (acceptance times of one
     conversation can tie, or even go backwards across api clocks); a conversation's title and
     members are read once per batch.
@@ -46,7 +47,7 @@
       gone        entries whose conversation (or, for an entry without its message, whose stored
                   message) no longer exists, or that has no member left
       malformed   entries that were not `<conversationId> <seq> <messageId>[ <message>]`, dropped
-      more        1 when entries beyond `limit` were owed (appended since or not taken)
+      more        1 when the batch was full: more may be owed
       awake       1 when the wake flag was kept: the caller must run the script again
 ]]
 local outbox, wake = KEYS[1], KEYS[2]
@@ -56,13 +57,8 @@ local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], 
 local awakeTtlMs = tonumber(ARGV[10])
 local memberSeparator = ARGV[11]
 
-local rows = redis.call('ZRANGE', outbox, 0, limit, 'WITHSCORES')
-local more = 0
-if #rows > 2 * limit then
-  more = 1
-  rows[#rows] = nil
-  rows[#rows] = nil
-end
+local rows = redis.call('ZPOPMIN', outbox, limit)
+local more = #rows == 2 * limit and 1 or 0
 local awake = 0
 if #rows > 0 and awakeTtlMs ~= 0 then
   if awakeTtlMs > 0 then redis.call('SET', wake, '1', 'PX', awakeTtlMs) end
@@ -72,11 +68,10 @@ else
 end
 if #rows == 0 then return { 0, 0, 0, 0, 0, 0 } end
 
-local taken, order, groups = {}, {}, {}
+local order, groups = {}, {}
 local delivered, recipients, gone, malformed = 0, 0, 0, 0
 for i = 1, #rows, 2 do
   local entry = rows[i]
-  taken[#taken + 1] = entry
   local id, seq, message = string.match(entry, '^(%S+) ([1-9]%d*) %S+ ?(.*)$')
   if id then
     local group = groups[id]
@@ -90,7 +85,6 @@ for i = 1, #rows, 2 do
     malformed = malformed + 1
   end
 end
-redis.call('ZREM', outbox, unpack(taken))
 
 local function bySeq(a, b) return a.seq < b.seq end
 for _, id in ipairs(order) do

@@ -15,7 +15,7 @@ export interface DrainOutcome {
   gone: number;
   /** Entries that could not be read, dropped. */
   malformed: number;
-  /** More entries were owed than the batch took (appended since, or beyond `limit`). */
+  /** The batch was full (`limit` entries): more may be owed. */
   more: boolean;
   /** The wake flag was kept (stayAwake and entries taken): the caller must drain again. */
   awake: boolean;
