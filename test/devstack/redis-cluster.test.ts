@@ -1,11 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import {
   CLUSTER_SLOTS,
+  freePort,
   redisReachable,
   slotCount,
   startRedisCluster,
@@ -21,6 +22,13 @@ function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Pids of the processes whose working dir is in `dir` (redis-server runs in its data dir). Linux only. */
+async function processesWorkingUnder(dir: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const cwds = await Promise.all(pids.map((pid) => readlink(`/proc/${pid}/cwd`).catch(() => '')));
+  return pids.filter((_, index) => cwds[index]?.startsWith(dir)).map(Number);
 }
 
 /** `count` names `make(i)` whose slots are served by `count` different masters. */
@@ -102,6 +110,7 @@ describe('startRedisCluster', () => {
 
     const pids = first.ports.map((port) => first.pid(port));
     assert.ok(pids.every((pid) => pid !== undefined && isRunning(pid)));
+    assert.deepEqual(new Set(await processesWorkingUnder(dir)), new Set(pids), 'each node runs in its own node dir');
     await first.dispose();
     await first.dispose();
     assert.deepEqual(pids.filter((pid) => isRunning(pid!)), [], 'no redis-server left running');
@@ -120,6 +129,26 @@ describe('startRedisCluster', () => {
     const secondPids = second.ports.map((port) => second.pid(port));
     await second.dispose();
     assert.deepEqual(secondPids.filter((pid) => isRunning(pid!)), [], 'no redis-server left running');
+  });
+
+  test('a start that fails once the nodes run stops them all, and says why', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'chat-cluster-test-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    // node-1 remembers a peer the other five never met: not a cluster these nodes can form.
+    const [port, ghostPort] = [await freePort(), await freePort()];
+    await mkdir(join(dir, 'node-1'));
+    await writeFile(
+      join(dir, 'node-1', 'nodes.conf'),
+      [
+        `${'a'.repeat(40)} 127.0.0.1:${port}@${port + 10_000} myself,master - 0 0 0 connected`,
+        `${'b'.repeat(40)} 127.0.0.1:${ghostPort}@${ghostPort + 10_000} master - 0 0 0 connected`,
+        'vars currentEpoch 0 lastVoteEpoch 0',
+        '',
+      ].join('\n'),
+    );
+    await assert.rejects(startRedisCluster({ dir, appendOnly: false }), /not made of exactly these 6 nodes/);
+    assert.deepEqual(await processesWorkingUnder(dir), [], 'every node it started is stopped');
+    assert.equal(await redisReachable(`redis://127.0.0.1:${port}`, 300), false);
   });
 });
 
