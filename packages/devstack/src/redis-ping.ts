@@ -10,11 +10,6 @@ export interface RedisEndpoint {
 
 /** PING, after AUTH when there is a password; what AUTH answered does not matter, PING's does. */
 async function askPing(redis: Redis, endpoint: RedisEndpoint): Promise<string | undefined> {
-  try {
-    await redis.connect();
-  } catch {
-    return undefined; // nothing listens, or the TLS handshake failed: no answer
-  }
   const { username, password } = endpoint;
   if (password !== undefined && password !== '') {
     // A password sent to a server that has none is refused, yet that server is reachable.
@@ -28,11 +23,15 @@ async function askPing(redis: Redis, endpoint: RedisEndpoint): Promise<string | 
 }
 
 /**
- * Sends PING (after AUTH when a password is given) on a short-lived connection that never retries,
- * and resolves with the reply to PING as a RESP line (`+PONG`, `-NOAUTH …`, `-LOADING …`), or
- * undefined when nothing answered within the timeout. Never rejects.
+ * Connects once (no retries, no offline queue), runs `use`, disconnects. Resolves undefined when
+ * nothing listens, the TLS handshake fails or no answer came within `timeoutMs`. A probe that is
+ * refused or cut is an answer here, not an error to report: pollers ask again.
  */
-export async function probeRedis(endpoint: RedisEndpoint, timeoutMs: number): Promise<string | undefined> {
+async function withOneConnection<T>(
+  endpoint: RedisEndpoint,
+  timeoutMs: number,
+  use: (redis: Redis) => Promise<T | undefined>,
+): Promise<T | undefined> {
   const redis = new Redis({
     host: endpoint.host,
     port: endpoint.port,
@@ -42,22 +41,47 @@ export async function probeRedis(endpoint: RedisEndpoint, timeoutMs: number): Pr
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
-    // The answer to the probe is PING's reply: no INFO first (it waits out LOADING), no CLIENT SETINFO.
+    // The answer is the command's reply: no INFO first (it waits out LOADING), no CLIENT SETINFO.
     enableReadyCheck: false,
     disableClientInfo: true,
   });
-  // A refused or dropped connection is the probe's answer (undefined), not an error to report.
   redis.on('error', () => undefined);
+  const connectAndUse = async (): Promise<T | undefined> => {
+    try {
+      await redis.connect();
+    } catch {
+      return undefined;
+    }
+    return use(redis);
+  };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), timeoutMs);
   });
   try {
-    return await Promise.race([askPing(redis, endpoint), timeout]);
+    return await Promise.race([connectAndUse(), timeout]);
   } finally {
     clearTimeout(timer);
     redis.disconnect();
   }
+}
+
+/**
+ * Sends one command on a short-lived connection and resolves with its reply, or undefined when
+ * nothing answered within the timeout or the reply was an error. Never rejects. For pollers that
+ * watch a server they may have just killed (the cluster harness's CLUSTER INFO, CLUSTER NODES).
+ */
+export function askRedis(endpoint: RedisEndpoint, timeoutMs: number, command: string, ...args: string[]): Promise<unknown> {
+  return withOneConnection(endpoint, timeoutMs, (redis) => redis.call(command, ...args).catch(() => undefined));
+}
+
+/**
+ * Sends PING (after AUTH when a password is given) on a short-lived connection that never retries,
+ * and resolves with the reply to PING as a RESP line (`+PONG`, `-NOAUTH …`, `-LOADING …`), or
+ * undefined when nothing answered within the timeout. Never rejects.
+ */
+export function probeRedis(endpoint: RedisEndpoint, timeoutMs: number): Promise<string | undefined> {
+  return withOneConnection(endpoint, timeoutMs, (redis) => askPing(redis, endpoint));
 }
 
 /** Whether PING (after AUTH when a password is given) is answered +PONG within the timeout. */

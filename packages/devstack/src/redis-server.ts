@@ -6,7 +6,7 @@ import { freePort } from './free-port.js';
 import { createOutputBuffer, type OutputBuffer } from './output-buffer.js';
 import { killOnExit } from './process-reaper.js';
 import { probeRedis } from './redis-ping.js';
-import { waitForExit, type ExitStatus } from './wait-for-exit.js';
+import { describeExit, exitWithin, waitForExit, type ExitStatus } from './wait-for-exit.js';
 
 export interface RedisServerOptions {
   /** Data directory (AOF files). Defaults to a fresh temporary directory. */
@@ -116,21 +116,11 @@ async function untilAnswering(running: RunningRedis, port: number, timeoutMs: nu
   }
 }
 
-function describeExit(status: ExitStatus): string {
-  if (status.error) return status.error.message;
-  return status.signal ? `signal ${status.signal}` : `code ${status.code}`;
-}
 
 async function terminate(running: RunningRedis, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   if (running.exited) return;
   running.child.kill(signal);
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), graceMs);
-  });
-  const outcome = await Promise.race([running.exit, gaveUp]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
+  if ((await exitWithin(running.exit, graceMs)) === 'timeout') {
     running.child.kill('SIGKILL');
     await running.exit;
   }

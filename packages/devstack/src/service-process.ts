@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { answers200 } from './answers-200.js';
 import { createOutputBuffer } from './output-buffer.js';
 import { killOnExit } from './process-reaper.js';
-import { waitForExit, type ExitStatus } from './wait-for-exit.js';
+import { describeExit, exitWithin, waitForExit, type ExitStatus } from './wait-for-exit.js';
 
 export interface ServiceOptions {
   /** For messages only (api, worker, gateway-1 …). */
@@ -55,10 +55,6 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-function describeExit(status: ExitStatus): string {
-  if (status.error) return status.error.message;
-  return status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
-}
 
 /**
  * Runs `node <script>` with the given environment and resolves once its health URL answers 200.
@@ -123,12 +119,7 @@ export async function startService(options: ServiceOptions): Promise<ServiceHand
       stopping = (async () => {
         if (exitedStatus) return exitedStatus.code;
         child.kill(signal);
-        let timer: NodeJS.Timeout | undefined;
-        const gaveUp = new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), timeoutMs);
-        });
-        const outcome = await Promise.race([exit, gaveUp]);
-        clearTimeout(timer);
+        const outcome = await exitWithin(exit, timeoutMs);
         if (outcome !== 'timeout') return outcome.code;
         child.kill('SIGKILL');
         return (await exit).code;

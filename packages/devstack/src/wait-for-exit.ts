@@ -21,3 +21,22 @@ export function waitForExit(child: ChildProcess): Promise<ExitStatus> {
     });
   });
 }
+
+/** `signal SIGKILL`, `exit code 3`, or why it could not be spawned: for start-up error messages. */
+export function describeExit(status: ExitStatus): string {
+  if (status.error) return status.error.message;
+  return status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
+}
+
+/** The exit status if `exit` settles within `timeoutMs`, else 'timeout' (the process still runs). */
+export async function exitWithin(exit: Promise<ExitStatus>, timeoutMs: number): Promise<ExitStatus | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    return await Promise.race([exit, gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
