@@ -1,8 +1,12 @@
 import type { Redis } from '@chat/store';
 
 interface Subscription {
-  /** Who needs the channel (usernames): the channel is left when the last one releases it. */
-  holders: Set<string>;
+  /**
+   * Who needs the channel (usernames): the channel is left when the last one releases it. One
+   * holder (a user's own channel, a conversation with one member here) is kept as the name
+   * itself: tens of thousands of idle users should not cost a Set each.
+   */
+  holders: string | Set<string>;
   ready: Promise<void>;
 }
 
@@ -31,22 +35,26 @@ export class ChannelSubscriptions {
   acquire(channel: string, holder: string): Promise<void> {
     let subscription = this.channels.get(channel);
     if (!subscription) {
-      const created: Subscription = { holders: new Set(), ready: this.redis.subscribe(channel).then(() => undefined) };
+      const created: Subscription = { holders: holder, ready: this.redis.subscribe(channel).then(() => undefined) };
       // A failed SUBSCRIBE must not be reused by the next holder.
       created.ready.catch(() => {
         if (this.channels.get(channel) === created) this.channels.delete(channel);
       });
       this.channels.set(channel, created);
-      subscription = created;
+      return created.ready;
     }
-    subscription.holders.add(holder);
+    const { holders } = subscription;
+    if (typeof holders !== 'string') holders.add(holder);
+    else if (holders !== holder) subscription.holders = new Set([holders, holder]);
     return subscription.ready;
   }
 
   /** `holder` no longer needs `channel`; the last holder's release leaves it. */
   release(channel: string, holder: string): void {
     const subscription = this.channels.get(channel);
-    if (!subscription?.holders.delete(holder) || subscription.holders.size > 0) return;
+    if (!subscription) return;
+    const { holders } = subscription;
+    if (typeof holders === 'string' ? holders !== holder : !holders.delete(holder) || holders.size > 0) return;
     this.channels.delete(channel);
     this.redis.unsubscribe(channel).catch(this.onUnsubscribeFailed);
   }

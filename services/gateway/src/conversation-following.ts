@@ -16,7 +16,8 @@ export interface ConversationFollowingDeps {
 interface FollowedUser {
   /** Settles once the user's channel and their conversations' channels are subscribed. */
   ready: Promise<void>;
-  conversations: Set<string>;
+  /** Created with the first conversation: an idle user in none costs no Set. */
+  conversations: Set<string> | undefined;
 }
 
 /**
@@ -43,7 +44,7 @@ export class ConversationFollowing {
   follow(username: string): Promise<void> {
     let user = this.users.get(username);
     if (!user) {
-      const created: FollowedUser = { ready: Promise.resolve(), conversations: new Set() };
+      const created: FollowedUser = { ready: Promise.resolve(), conversations: undefined };
       this.users.set(username, created);
       created.ready = this.start(username, created);
       // A failed start must not be reused by the next socket of this user.
@@ -62,7 +63,7 @@ export class ConversationFollowing {
     this.users.delete(username);
     const { subscriptions, keys } = this.deps;
     subscriptions.release(keys.userChannel(username), username);
-    for (const id of user.conversations) subscriptions.release(keys.conversationChannel(id), username);
+    for (const id of user.conversations ?? []) subscriptions.release(keys.conversationChannel(id), username);
   }
 
   /** A notice from a user's channel. */
@@ -86,8 +87,8 @@ export class ConversationFollowing {
     const user = this.users.get(username);
     if (!user) return ids;
     const current = new Set(ids);
-    for (const id of [...user.conversations]) if (!current.has(id)) this.leave(username, user, id);
-    await Promise.all(ids.filter((id) => !user.conversations.has(id)).map((id) => this.join(username, user, id)));
+    for (const id of [...(user.conversations ?? [])]) if (!current.has(id)) this.leave(username, user, id);
+    await Promise.all(ids.filter((id) => !user.conversations?.has(id)).map((id) => this.join(username, user, id)));
     return ids;
   }
 
@@ -100,7 +101,7 @@ export class ConversationFollowing {
     await this.deps.subscriptions.acquire(this.deps.keys.userChannel(username), username);
     const ids = await this.deps.conversations.idsOf(username);
     // Gone meanwhile: unfollow released what was taken so far, and nothing more is taken.
-    if (this.users.get(username) !== user) return;
+    if (this.users.get(username) !== user || ids.length === 0) return;
     await Promise.all(ids.map((id) => this.join(username, user, id)));
   }
 
@@ -121,12 +122,12 @@ export class ConversationFollowing {
   }
 
   private join(username: string, user: FollowedUser, id: string): Promise<void> {
-    user.conversations.add(id);
+    (user.conversations ??= new Set()).add(id);
     return this.deps.subscriptions.acquire(this.deps.keys.conversationChannel(id), username);
   }
 
   private leave(username: string, user: FollowedUser, id: string): void {
-    if (!user.conversations.delete(id)) return;
+    if (!user.conversations?.delete(id)) return;
     this.deps.subscriptions.release(this.deps.keys.conversationChannel(id), username);
   }
 }
