@@ -264,6 +264,7 @@ describe('the OpenAPI document', () => {
       [
         ['id', 'path', true],
         ['after', 'query', false],
+        ['before', 'query', false],
         ['limit', 'query', false],
       ],
     );
@@ -271,7 +272,7 @@ describe('the OpenAPI document', () => {
   });
 
   test('responses: User, Conversation, Message, AuthResult, the list wrappers and Error', () => {
-    const successes: [Method, string, string, string][] = [
+    const successes: [Method, string, string, string | string[]][] = [
       ['post', '/api/auth/register', '201', 'AuthResult'],
       ['post', '/api/auth/login', '200', 'AuthResult'],
       ['get', '/api/me', '200', 'User'],
@@ -279,18 +280,22 @@ describe('the OpenAPI document', () => {
       ['post', '/api/conversations', '201', 'Conversation'],
       ['get', '/api/conversations/{id}', '200', 'Conversation'],
       ['patch', '/api/conversations/{id}', '200', 'Conversation'],
-      ['get', '/api/conversations/{id}/messages', '200', 'MessagePage'],
+      ['get', '/api/conversations/{id}/messages', '200', ['MessagePage', 'MessagePageBefore']],
       ['post', '/api/conversations/{id}/messages', '201', 'Message'],
     ];
+    const ref = (name: string) => ({ $ref: `${REF_PREFIX}${name}` });
     for (const [method, path, status, name] of successes) {
       const response = responsesOf(operationOf(method, path))[status];
-      assert.deepEqual(response?.content?.['application/json']?.schema, { $ref: `${REF_PREFIX}${name}` }, `${method} ${path} ${status}`);
+      // Several names: the query decides which of them answers.
+      const expected = Array.isArray(name) ? { oneOf: name.map(ref) } : ref(name);
+      assert.deepEqual(response?.content?.['application/json']?.schema, expected, `${method} ${path} ${status}`);
     }
     assert.deepEqual(component('User').required, ['username', 'createdAt']);
     assert.deepEqual(component('Conversation').required, ['id', 'title', 'users', 'createdAt', 'createdBy']);
     assert.deepEqual(component('Message').required, ['id', 'conversationId', 'seq', 'author', 'text', 'createdAt']);
     assert.deepEqual(component('AuthResult').required, ['user', 'token', 'expiresAt']);
     assert.deepEqual(component('MessagePage').required, ['items', 'nextAfter']);
+    assert.deepEqual(component('MessagePageBefore').required, ['items', 'nextBefore']);
     assert.deepEqual(component('ConversationList').required, ['items']);
     const error = component('Error');
     assert.deepEqual(error.required, ['error']);
@@ -572,6 +577,13 @@ describe('the real app answers as documented', () => {
     assert.equal((all.body as { nextAfter: unknown }).nextAfter, null);
     const page = await call('get', template, 200, { token: alice.token, url: `${path}?after=0&limit=1` });
     assert.equal((page.body as { nextAfter: unknown }).nextAfter, 1);
+    const newest = await call('get', template, 200, { token: alice.token, url: `${path}?before=1000&limit=1` });
+    assert.deepEqual(Object.keys(newest.body as object), ['items', 'nextBefore']);
+    assert.equal((newest.body as { nextBefore: unknown }).nextBefore, 2);
+    const oldest = await call('get', template, 200, { token: alice.token, url: `${path}?before=2` });
+    assert.equal((oldest.body as { nextBefore: unknown }).nextBefore, null);
+    await call('get', template, 400, { token: alice.token, url: `${path}?before=2&after=0` });
+    await call('get', template, 400, { token: alice.token, url: `${path}?before=0` });
     await call('get', template, 400, { token: alice.token, url: `${path}?limit=0` });
     await call('get', template, 400, { token: alice.token, url: `${path}?sort=desc` });
     await call('get', template, 401, {});
@@ -635,6 +647,7 @@ describe('the real app answers as documented', () => {
     await call('get', '/api/conversations/{id}', 503, { token: alice.token });
     await call('patch', '/api/conversations/{id}', 503, { token: alice.token, body: { title: 'x' } });
     await call('get', '/api/conversations/{id}/messages', 503, { token: alice.token });
+    await call('get', '/api/conversations/{id}/messages', 503, { token: alice.token, url: `/api/conversations/${conversation.id}/messages?before=10` });
     await call('post', '/api/conversations/{id}/messages', 503, { token: alice.token, body: { text: 'x' } });
     await call('get', '/readyz', 503);
     await call('get', '/healthz', 200);

@@ -70,7 +70,7 @@ describe('hostile HTTP input (property)', () => {
     const path = fc.oneof(
       fc.constantFrom('/api/auth/register', '/api/auth/login', '/api/me', '/api/conversations', '/api/nope', '/healthz', '/api/openapi.json'),
       fc.constantFrom('own', 'other', 'missing').chain((which) =>
-        fc.tuple(hostileString, fc.constantFrom('', '/messages', '/messages?after=', '/messages?limit=')).map(([id, rest]) => {
+        fc.tuple(hostileString, fc.constantFrom('', '/messages', '/messages?after=', '/messages?limit=', '/messages?before=', '/messages?after=1&before=')).map(([id, rest]) => {
           const target = which === 'own' ? fixture.conversationId : which === 'other' ? id : 'AAAAAAAAAAAAAAAA';
           return `/api/conversations/${encodeURIComponent(target)}${rest}${rest.endsWith('=') ? encodeURIComponent(id) : ''}`;
         }),

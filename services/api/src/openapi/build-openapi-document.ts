@@ -73,10 +73,12 @@ function errorResponse(route: RouteDoc, status: ErrorStatus, description: string
 
 function successContent(route: RouteDoc): ContentObject {
   const { body } = route.success;
-  if (body instanceof z.ZodType) {
-    return { 'application/json': { schema: componentRef(responseComponents, body, `${route.operationId} answer`) } };
+  const what = `${route.operationId} answer`;
+  if (body instanceof z.ZodType) return { 'application/json': { schema: componentRef(responseComponents, body, what) } };
+  if (Array.isArray(body)) {
+    return { 'application/json': { schema: { oneOf: body.map((schema: z.ZodType) => componentRef(responseComponents, schema, what)) } } };
   }
-  return body;
+  return body as ContentObject;
 }
 
 function parameters(route: RouteDoc): ParameterObject[] {

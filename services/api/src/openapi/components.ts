@@ -7,6 +7,7 @@ import {
   credentialsSchema,
   errorBodySchema,
   healthSchema,
+  messagePageBeforeSchema,
   messagePageSchema,
   messageSchema,
   postMessageSchema,
@@ -35,6 +36,7 @@ responseComponents.add(conversationSchema, { id: 'Conversation' });
 responseComponents.add(conversationListSchema, { id: 'ConversationList' });
 responseComponents.add(messageSchema, { id: 'Message' });
 responseComponents.add(messagePageSchema, { id: 'MessagePage' });
+responseComponents.add(messagePageBeforeSchema, { id: 'MessagePageBefore' });
 responseComponents.add(healthSchema, { id: 'Health' });
 responseComponents.add(errorBodySchema, { id: 'Error' });
 

@@ -83,8 +83,11 @@ export interface RouteDoc {
   params?: Record<string, PathParam>;
   query?: QuerySpec;
   body?: z.ZodType;
-  /** The answer: a named JSON schema, or content that is not JSON data (text, HTML, assets). */
-  success: { status: 200 | 201; description: string; body: z.ZodType | ContentObject };
+  /**
+   * The answer: a named JSON schema, several (the request decides which one answers), or content
+   * that is not JSON data (text, HTML, assets).
+   */
+  success: { status: 200 | 201; description: string; body: z.ZodType | readonly z.ZodType[] | ContentObject };
   /** Why this route gives each error status, beyond what its access and body imply. */
   errors?: Partial<Record<ErrorStatus, string>>;
 }
