@@ -47,6 +47,12 @@ export const listMessagesQuerySchema = z
   })
   .refine((query) => query.after === undefined || query.before === undefined, { message: 'give after or before, not both' });
 
+/**
+ * The body of a POST that needs none (leave): it may be left out; when sent, it is `{}`, as strict
+ * as every other body.
+ */
+export const emptyBodySchema = z.strictObject({}).describe('Nothing: the body may be left out, or be `{}`');
+
 export const conversationIdParamSchema = idSchema;
 
 export type Credentials = z.infer<typeof credentialsSchema>;

@@ -5,6 +5,7 @@ import {
   conversationSchema,
   createConversationSchema,
   credentialsSchema,
+  emptyBodySchema,
   errorBodySchema,
   healthSchema,
   messagePageBeforeSchema,
@@ -28,6 +29,7 @@ requestComponents.add(credentialsSchema, { id: 'Credentials' });
 requestComponents.add(createConversationSchema, { id: 'CreateConversation' });
 requestComponents.add(updateConversationSchema, { id: 'UpdateConversation' });
 requestComponents.add(postMessageSchema, { id: 'PostMessage' });
+requestComponents.add(emptyBodySchema, { id: 'EmptyBody' });
 
 export const responseComponents = z.registry<ComponentMeta>();
 responseComponents.add(userSchema, { id: 'User' });
