@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { connectRedis } from '@chat/store';
 import { keysOf, startApiInProcess, storeSnapshot, type ApiInProcess } from '../support/api-app.js';
 import {
   ISO_UTC,
@@ -340,7 +341,7 @@ describe('POST /api/conversations/:id/leave', () => {
 
   /** The notices published on a user's channel while `during` runs. */
   async function noticesDuring(username: string, during: () => Promise<unknown>): Promise<string[]> {
-    const subscriber = app.redis.duplicate();
+    const subscriber = connectRedis({ url: app.redisUrl, name: 'test:notices', role: 'subscriber' });
     const notices: string[] = [];
     subscriber.on('message', (_channel: string, message: string) => notices.push(message));
     try {
