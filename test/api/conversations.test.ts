@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { keysOf, startApiInProcess, type ApiInProcess } from '../support/api-app.js';
+import { connectRedis } from '@chat/store';
+import { keysOf, startApiInProcess, storeSnapshot, type ApiInProcess } from '../support/api-app.js';
 import {
   ISO_UTC,
   apiRequest,
   assertErrorShape,
   createConversation,
+  postMessage,
   randomUsername,
   registerUser,
+  type ApiRequestOptions,
+  type ApiResponse,
   type ConversationBody,
   type RegisteredUser,
 } from '../support/api-client.js';
@@ -328,4 +332,150 @@ describe('PATCH /api/conversations/:id', () => {
       assert.deepEqual((await getConversation(alice.token, conversation.id)).body, conversation);
     });
   }
+});
+
+describe('POST /api/conversations/:id/leave', () => {
+  function leave(token: string | undefined, id: string, options: Omit<ApiRequestOptions, 'token'> = {}) {
+    return apiRequest(app.url, 'POST', `/api/conversations/${id}/leave`, { ...(token !== undefined ? { token } : {}), ...options });
+  }
+
+  /** The notices published on a user's channel while `during` runs. */
+  async function noticesDuring(username: string, during: () => Promise<unknown>): Promise<string[]> {
+    const subscriber = connectRedis({ url: app.redisUrl, name: 'test:notices', role: 'subscriber' });
+    const notices: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => notices.push(message));
+    try {
+      await subscriber.subscribe(app.keys.userChannel(username));
+      await during();
+      // A PING answered after the leave's PUBLISH: every notice published before it has arrived.
+      await subscriber.ping();
+      return notices;
+    } finally {
+      subscriber.disconnect();
+    }
+  }
+
+  test('204 with no body; the leaver gets 404 from then on, leaves every list, and is told on their channel', async () => {
+    const [alice, bob, carol] = (await registerMany(3)) as [RegisteredUser, RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username, carol.username], 'team');
+    await postMessage(app.url, alice.token, conversation.id, 'before bob left');
+
+    let response: ApiResponse | undefined;
+    const notices = await noticesDuring(bob.username, async () => {
+      response = await leave(bob.token, conversation.id);
+    });
+    assert.equal(response?.status, 204, response?.text);
+    assert.equal(response?.text, '');
+    assert.deepEqual(notices, [`-${conversation.id}`], 'the membership notice gateways stop following on');
+
+    for (const [method, path, body] of [
+      ['GET', `/api/conversations/${conversation.id}`, undefined],
+      ['PATCH', `/api/conversations/${conversation.id}`, { title: 'back?' }],
+      ['GET', `/api/conversations/${conversation.id}/messages`, undefined],
+      ['GET', `/api/conversations/${conversation.id}/messages?before=10`, undefined],
+      ['POST', `/api/conversations/${conversation.id}/messages`, { text: 'still here?' }],
+      ['POST', `/api/conversations/${conversation.id}/leave`, undefined],
+    ] as const) {
+      assertErrorShape(await apiRequest(app.url, method, path, { token: bob.token, ...(body ? { body } : {}) }), 404, 'not_found');
+    }
+    assert.deepEqual(await listConversations(bob.token), []);
+    assert.deepEqual(await app.redis.zrange(app.keys.userConversations(bob.username), 0, -1), []);
+
+    // The others carry on, without him.
+    const remaining = await getConversation(carol.token, conversation.id);
+    assert.deepEqual(remaining.body, { ...conversation, users: [alice.username, carol.username].sort() });
+    assert.equal((await postMessage(app.url, carol.token, conversation.id, 'after bob left')).seq, 2);
+  });
+
+  test('the creator may leave: createdBy stays, PATCH by the others still works', async () => {
+    const [alice, bob] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username], 'founded by alice');
+    assert.equal((await leave(alice.token, conversation.id)).status, 204);
+    const seen = await getConversation(bob.token, conversation.id);
+    assert.deepEqual(seen.body, { ...conversation, users: [bob.username] });
+    // A remaining member can bring the creator back; she then reads the whole history again.
+    const patched = await apiRequest(app.url, 'PATCH', `/api/conversations/${conversation.id}`, { token: bob.token, body: { users: [alice.username] } });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal((await getConversation(alice.token, conversation.id)).status, 200);
+  });
+
+  test('the last member to leave deletes the conversation and its history', async () => {
+    const [alice, bob] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username], 'short-lived');
+    for (let i = 1; i <= 3; i += 1) await postMessage(app.url, i % 2 ? alice.token : bob.token, conversation.id, `m${i}`);
+    assert.equal((await leave(alice.token, conversation.id)).status, 204);
+    assert.equal(await app.redis.exists(app.keys.conversation(conversation.id), app.keys.messages(conversation.id)), 2, 'kept while bob is in it');
+    assert.equal((await leave(bob.token, conversation.id)).status, 204);
+
+    assert.equal(
+      await app.redis.exists(app.keys.conversation(conversation.id), app.keys.members(conversation.id), app.keys.messages(conversation.id)),
+      0,
+      'no key of it is left',
+    );
+    assert.deepEqual((await keysOf(app)).filter((key) => key.includes(conversation.id)), []);
+    for (const user of [alice, bob]) {
+      assertErrorShape(await getConversation(user.token, conversation.id), 404, 'not_found');
+      assertErrorShape(await leave(user.token, conversation.id), 404, 'not_found');
+    }
+    // Nobody can bring it back by posting or patching.
+    assertErrorShape(
+      await apiRequest(app.url, 'POST', `/api/conversations/${conversation.id}/messages`, { token: bob.token, body: { text: 'hello?' } }),
+      404,
+      'not_found',
+    );
+    assertErrorShape(await apiRequest(app.url, 'PATCH', `/api/conversations/${conversation.id}`, { token: bob.token, body: { users: [alice.username] } }), 404, 'not_found');
+    assert.equal(await app.redis.exists(app.keys.conversation(conversation.id)), 0);
+  });
+
+  test('a body, when sent, is {} as JSON: {} is 204; text is 415, unknown fields and other JSON 400, too large 413, and nothing changes', async () => {
+    const [alice, bob] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username], 'bodies');
+    const refusals: [number, string, Omit<ApiRequestOptions, 'token'>][] = [
+      [415, 'unsupported_media_type', { rawBody: '{}', headers: { 'content-type': 'text/plain' } }],
+      [415, 'unsupported_media_type', { rawBody: '{}' }],
+      [400, 'invalid_request', { body: { reason: 'bored' } }],
+      [400, 'invalid_request', { body: [] }],
+      [400, 'invalid_json', { rawBody: '{"reason":', headers: { 'content-type': 'application/json' } }],
+      [400, 'invalid_json', { rawBody: 'null', headers: { 'content-type': 'application/json' } }],
+      [413, 'payload_too_large', { body: { pad: 'x'.repeat(70 * 1024) } }],
+    ];
+    const before = await storeSnapshot(app);
+    for (const [status, code, options] of refusals) assertErrorShape(await leave(bob.token, conversation.id, options), status, code);
+    assert.deepEqual(await storeSnapshot(app), before, 'refused leaves changed nothing');
+    assert.equal((await getConversation(bob.token, conversation.id)).status, 200);
+
+    assert.equal((await leave(bob.token, conversation.id, { body: {} })).status, 204);
+    assertErrorShape(await getConversation(bob.token, conversation.id), 404, 'not_found');
+  });
+
+  test('a non-member, or an unknown conversation, is 404 and changes nothing; no token is 401', async () => {
+    const [alice, bob, mallory] = (await registerMany(3)) as [RegisteredUser, RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username], 'not yours');
+    const before = await storeSnapshot(app);
+    let foreign: ApiResponse | undefined;
+    const notices = await noticesDuring(mallory.username, async () => {
+      foreign = await leave(mallory.token, conversation.id);
+    });
+    assertErrorShape(foreign as ApiResponse, 404, 'not_found');
+    assert.deepEqual(notices, [], 'nothing published');
+    const unknown = await leave(alice.token, 'AAAAAAAAAAAAAAAA');
+    assertErrorShape(unknown, 404, 'not_found');
+    assert.deepEqual(unknown.body, foreign?.body, 'a non-member cannot tell "exists" from "does not exist"');
+    assertErrorShape(await leave(undefined, conversation.id), 401, 'unauthenticated');
+    assertErrorShape(await leave('not.a.jwt', conversation.id), 401, 'unauthenticated');
+    assertErrorShape(await leave(alice.token, 'a:b'), 400, 'invalid_request');
+    assertErrorShape(await leave(alice.token, 'x'.repeat(65)), 400, 'invalid_request');
+    assert.deepEqual(await storeSnapshot(app), before, 'refused leaves changed nothing');
+    assert.deepEqual((await getConversation(alice.token, conversation.id)).body, conversation);
+  });
+
+  test('GET and other methods on /leave are 404 and leave nobody', async () => {
+    const alice = await registerUser(app.url);
+    const conversation = await createConversation(app.url, alice.token, [], 'only POST');
+    for (const method of ['GET', 'DELETE', 'PATCH', 'PUT'] as const) {
+      const body = method === 'PATCH' || method === 'PUT' ? { body: {} } : {};
+      assertErrorShape(await apiRequest(app.url, method, `/api/conversations/${conversation.id}/leave`, { token: alice.token, ...body }), 404, 'not_found');
+    }
+    assert.equal((await getConversation(alice.token, conversation.id)).status, 200);
+  });
 });

@@ -126,6 +126,21 @@ describe('content types', () => {
     assertErrorShape(response, 415, 'unsupported_media_type');
   });
 
+  test('a POST without a body is not refused for its type: a route that needs one answers 400, leave 204', async () => {
+    // fetch sends such a POST with Content-Length: 0 and no Content-Type.
+    const keysBefore = await keysOf(app);
+    for (const path of ['/api/conversations', `/api/conversations/${conversationId}/messages`]) {
+      assertErrorShape(await apiRequest(app.url, 'POST', path, { token: alice.token }), 400, 'invalid_request');
+    }
+    assertErrorShape(await apiRequest(app.url, 'PATCH', `/api/conversations/${conversationId}`, { token: alice.token }), 400, 'invalid_request');
+    assert.deepEqual(await keysOf(app), keysBefore, 'nothing written');
+    // An empty chunked body cannot be told from a body before it is read: it needs a JSON type.
+    const chunked = await postChunked(`/api/conversations/${conversationId}/messages`, [], { authorization: `Bearer ${alice.token}` });
+    assert.equal(chunked.status, 415);
+    const own = await createConversation(app.url, alice.token, [], 'to leave');
+    assert.equal((await apiRequest(app.url, 'POST', `/api/conversations/${own.id}/leave`, { token: alice.token })).status, 204);
+  });
+
   test('application/json with charset=utf-8 and in other casing is accepted', async () => {
     for (const contentType of ['application/json; charset=utf-8', 'Application/JSON', 'application/json;charset=UTF-8']) {
       const response = await apiRequest(app.url, 'POST', `/api/conversations/${conversationId}/messages`, {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apiRequest, assertErrorShape, randomUsername, registerUser } from '../support/api-client.js';
-import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
+import { keysOf, startApiInProcess, type ApiInProcess } from '../support/api-app.js';
 
 describe('rate limits, client address and CORS', () => {
   let app: ApiInProcess;
@@ -56,6 +56,26 @@ describe('rate limits, client address and CORS', () => {
     assertErrorShape(await apiRequest(app.url, 'GET', '/api/me', { token: alice.token }), 429, 'rate_limited');
     // Bob is not limited by Alice's posts.
     assert.equal((await apiRequest(app.url, 'POST', `/api/conversations/${conversationId}/messages`, { token: bob.token, body: { text: 'hi' } })).status, 201);
+  });
+
+  it('reading history backwards and leaving count against the per-user limit; a refused leave leaves the member in', async () => {
+    const alice = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': '198.51.100.40' });
+    const bob = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': '198.51.100.41' });
+    const created = await apiRequest(app.url, 'POST', '/api/conversations', { token: alice.token, body: { title: 't', users: [bob.username] } });
+    assert.equal(created.status, 201, created.text);
+    const conversationId = (created.body as { id: string }).id;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      statuses.push((await apiRequest(app.url, 'GET', `/api/conversations/${conversationId}/messages?before=${100 - i}`, { token: bob.token })).status);
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    const keysBefore = await keysOf(app);
+    const limited = await apiRequest(app.url, 'POST', `/api/conversations/${conversationId}/leave`, { token: bob.token });
+    assertErrorShape(limited, 429, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    assert.notEqual(await app.redis.zscore(app.keys.members(conversationId), bob.username), null, 'still a member');
+    assert.deepEqual(await app.redis.zrange(app.keys.userConversations(bob.username), 0, -1), [conversationId]);
+    assert.deepEqual(await keysOf(app), keysBefore);
   });
 
   it('limits failed logins per username from one address (RATE_LIMIT_AUTH_PER_USERNAME, its former name), never from every address', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { DELIVERY_QUEUE, DRAIN_JOB, deliveryPartition, type DrainJob } from '@chat/contracts';
-import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
+import { keysOf, startApiInProcess, type ApiInProcess } from '../support/api-app.js';
 import {
   ISO_UTC,
   apiRequest,
@@ -34,18 +34,26 @@ interface Page {
   nextAfter: number | null;
 }
 
+interface PageBefore {
+  items: MessageBody[];
+  nextBefore: number | null;
+}
+
 async function listMessages(token: string, id: string, query = '') {
   return apiRequest(app.url, 'GET', `/api/conversations/${id}/messages${query}`, { token });
 }
 
-async function page(token: string, id: string, query = ''): Promise<Page> {
+/** A 200 page of history with exactly the fields of its kind: `nextAfter`, or `nextBefore` when read backwards. */
+async function readPage<P>(token: string, id: string, query: string, cursor: 'nextAfter' | 'nextBefore'): Promise<P> {
   const response = await listMessages(token, id, query);
   assert.equal(response.status, 200, response.text);
   assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
-  const body = response.body as Page;
-  assert.deepEqual(Object.keys(body).sort(), ['items', 'nextAfter']);
-  return body;
+  assert.deepEqual(Object.keys(response.body as object).sort(), ['items', cursor]);
+  return response.body as P;
 }
+
+const page = (token: string, id: string, query = '') => readPage<Page>(token, id, query, 'nextAfter');
+const pageBefore = (token: string, id: string, query: string) => readPage<PageBefore>(token, id, query, 'nextBefore');
 
 async function memberPair(): Promise<{ alice: RegisteredUser; bob: RegisteredUser; conversation: ConversationBody }> {
   const [alice, bob] = await Promise.all([registerUser(app.url), registerUser(app.url)]);
@@ -241,7 +249,7 @@ describe('GET /api/conversations/:id/messages', () => {
     assert.equal(rest.nextAfter, null);
   });
 
-  for (const query of ['?limit=0', '?limit=501', '?limit=abc', '?limit=-1', '?limit=1.5', '?limit=', '?after=-1', '?after=abc', '?after=1e3', '?before=3', '?limit=2&limit=3', '?after[]=1']) {
+  for (const query of ['?limit=0', '?limit=501', '?limit=abc', '?limit=-1', '?limit=1.5', '?limit=', '?after=-1', '?after=abc', '?after=1e3', '?limit=2&limit=3', '?after[]=1', '?sort=desc']) {
     test(`${query} is 400 invalid_request`, async () => {
       assertErrorShape(await listMessages(alice.token, conversation.id, query), 400, 'invalid_request');
     });
@@ -256,5 +264,110 @@ describe('GET /api/conversations/:id/messages', () => {
 
   test('an unknown conversation is 404', async () => {
     assertErrorShape(await listMessages(alice.token, 'CCCCCCCCCCCCCCCC'), 404, 'not_found');
+  });
+
+  describe('?before= (newest first)', () => {
+    test('7 messages, limit 3, from above the last seq: pages 5-7, 2-4, 1, each ascending, nextBefore null at the oldest', async () => {
+      const newest = await pageBefore(alice.token, conversation.id, '?before=8&limit=3');
+      assert.deepEqual(newest, { items: posted.slice(4), nextBefore: 5 });
+      const older = await pageBefore(alice.token, conversation.id, `?limit=3&before=${newest.nextBefore}`);
+      assert.deepEqual(older, { items: posted.slice(1, 4), nextBefore: 2 });
+      const oldest = await pageBefore(bob.token, conversation.id, `?before=${older.nextBefore}&limit=3`);
+      assert.deepEqual(oldest, { items: posted.slice(0, 1), nextBefore: null });
+    });
+
+    test('a before above the last seq reads the newest page; the largest before, default limit, gives everything', async () => {
+      assert.deepEqual(await pageBefore(alice.token, conversation.id, '?before=1000&limit=2'), { items: posted.slice(5), nextBefore: 6 });
+      assert.deepEqual(await pageBefore(alice.token, conversation.id, '?before=999999999999999'), { items: posted, nextBefore: null });
+    });
+
+    test('a page that ends exactly at seq 1 says nextBefore null; before=1 is an empty page', async () => {
+      assert.deepEqual(await pageBefore(bob.token, conversation.id, '?before=4&limit=3'), { items: posted.slice(0, 3), nextBefore: null });
+      assert.deepEqual(await pageBefore(bob.token, conversation.id, '?before=1'), { items: [], nextBefore: null });
+      assert.deepEqual(await pageBefore(bob.token, conversation.id, '?before=2&limit=500'), { items: posted.slice(0, 1), nextBefore: null });
+    });
+
+    test('an empty conversation gives an empty page', async () => {
+      const { alice: owner, conversation: empty } = await memberPair();
+      assert.deepEqual(await pageBefore(owner.token, empty.id, '?before=1000'), { items: [], nextBefore: null });
+    });
+
+    test('with 60 messages and no limit, the newest page holds 50, the one before it 10', async () => {
+      const { alice: owner, conversation: big } = await memberPair();
+      await Promise.all(Array.from({ length: 60 }, (_, i) => postMessage(app.url, owner.token, big.id, `n${i}`)));
+      const newest = await pageBefore(owner.token, big.id, '?before=61');
+      assert.deepEqual(newest.items.map((m) => m.seq), Array.from({ length: 50 }, (_, i) => 11 + i));
+      assert.equal(newest.nextBefore, 11);
+      const rest = await pageBefore(owner.token, big.id, `?before=${newest.nextBefore}`);
+      assert.deepEqual(rest.items.map((m) => m.seq), Array.from({ length: 10 }, (_, i) => 1 + i));
+      assert.equal(rest.nextBefore, null);
+    });
+
+    for (const query of [
+      '?before=0',
+      '?before=-1',
+      '?before=abc',
+      '?before=',
+      '?before=1.5',
+      '?before=1e3',
+      '?before=1234567890123456',
+      '?before=3&after=1',
+      '?after=0&before=5',
+      '?before=1&before=2',
+      '?before=5&limit=0',
+      '?before=5&limit=501',
+      '?before[]=1',
+    ]) {
+      test(`${query} is 400 invalid_request and writes nothing`, async () => {
+        const keysBefore = await keysOf(app);
+        assertErrorShape(await listMessages(alice.token, conversation.id, query), 400, 'invalid_request');
+        assert.deepEqual(await keysOf(app), keysBefore);
+      });
+    }
+
+    test('a non-member gets 404 and none of the messages; an unknown conversation is the same 404', async () => {
+      const mallory = await registerUser(app.url);
+      const foreign = await listMessages(mallory.token, conversation.id, '?before=100');
+      assertErrorShape(foreign, 404, 'not_found');
+      assert.ok(!foreign.text.includes('message 1'));
+      const unknown = await listMessages(alice.token, 'CCCCCCCCCCCCCCCC', '?before=100');
+      assertErrorShape(unknown, 404, 'not_found');
+      assert.deepEqual(unknown.body, foreign.body);
+    });
+
+    test('a member removed from the conversation gets 404', async () => {
+      const { alice: owner, bob: removed, conversation: shared } = await memberPair();
+      await postMessage(app.url, owner.token, shared.id, 'before the removal');
+      const patched = await apiRequest(app.url, 'PATCH', `/api/conversations/${shared.id}`, { token: owner.token, body: { users: [] } });
+      assert.equal(patched.status, 200, patched.text);
+      assertErrorShape(await listMessages(removed.token, shared.id, '?before=100'), 404, 'not_found');
+    });
+  });
+});
+
+describe('GET /api/conversations/:id/messages?before= with HISTORY_LIMIT', () => {
+  let trimmed: ApiInProcess;
+
+  before(async () => {
+    trimmed = await startApiInProcess({ env: { HISTORY_LIMIT: '5' } });
+  });
+
+  after(async () => {
+    await trimmed?.stop();
+  });
+
+  test('older pages end where the kept history ends: nextBefore null once the oldest kept message is reached', async () => {
+    const owner = await registerUser(trimmed.url);
+    const conversation = await createConversation(trimmed.url, owner.token, [], 'trimmed');
+    for (let i = 1; i <= 8; i += 1) await postMessage(trimmed.url, owner.token, conversation.id, `kept? ${i}`);
+    const read = async (query: string) => {
+      const response = await apiRequest(trimmed.url, 'GET', `/api/conversations/${conversation.id}/messages${query}`, { token: owner.token });
+      assert.equal(response.status, 200, response.text);
+      const body = response.body as PageBefore;
+      return { seqs: body.items.map((m) => m.seq), nextBefore: body.nextBefore };
+    };
+    assert.deepEqual(await read('?before=100&limit=3'), { seqs: [6, 7, 8], nextBefore: 6 });
+    assert.deepEqual(await read('?before=6&limit=3'), { seqs: [4, 5], nextBefore: null });
+    assert.deepEqual(await read('?before=4&limit=3'), { seqs: [], nextBefore: null });
   });
 });

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import {
   createConversationSchema,
   credentialsSchema,
+  emptyBodySchema,
   postMessageSchema,
   updateConversationSchema,
 } from '@chat/contracts';
@@ -40,12 +41,13 @@ const document: OpenAPIObject = buildOpenApiDocument();
 type Method = 'get' | 'post' | 'patch';
 const METHODS = ['get', 'post', 'patch'] as const;
 
-/** Request bodies and the contract schema each must be generated from. */
+/** Request bodies, the contract schema each must be generated from, and whether it may be left out. */
 const REQUEST_BODIES = [
-  { name: 'Credentials', schema: credentialsSchema, routes: ['post /api/auth/register', 'post /api/auth/login'] },
-  { name: 'CreateConversation', schema: createConversationSchema, routes: ['post /api/conversations'] },
-  { name: 'UpdateConversation', schema: updateConversationSchema, routes: ['patch /api/conversations/{id}'] },
-  { name: 'PostMessage', schema: postMessageSchema, routes: ['post /api/conversations/{id}/messages'] },
+  { name: 'Credentials', schema: credentialsSchema, routes: ['post /api/auth/register', 'post /api/auth/login'], required: true },
+  { name: 'CreateConversation', schema: createConversationSchema, routes: ['post /api/conversations'], required: true },
+  { name: 'UpdateConversation', schema: updateConversationSchema, routes: ['patch /api/conversations/{id}'], required: true },
+  { name: 'PostMessage', schema: postMessageSchema, routes: ['post /api/conversations/{id}/messages'], required: true },
+  { name: 'EmptyBody', schema: emptyBodySchema, routes: ['post /api/conversations/{id}/leave'], required: false },
 ] as const;
 
 const REF_PREFIX = '#/components/schemas/';
@@ -151,6 +153,10 @@ function assertDocumented(method: Method, path: string, response: ApiResponse): 
   const responses = responsesOf(operationOf(method, path));
   const documented = responses[String(response.status)];
   assert.ok(documented, `${where}, but documents only ${Object.keys(responses).join(', ')}: ${response.text.slice(0, 300)}`);
+  if (documented.content === undefined) {
+    assert.equal(response.text, '', `${where}: documented without a body, answered one`);
+    return;
+  }
   const contentType = response.headers.get('content-type') ?? '';
   const media = Object.entries(documented.content ?? {}).find(([type]) => contentType.startsWith(type));
   assert.ok(media, `${where} with content-type ${contentType}; documented: ${Object.keys(documented.content ?? {}).join(', ')}`);
@@ -214,7 +220,7 @@ describe('the OpenAPI document', () => {
   });
 
   test('request bodies are generated from the zod schemas the routes validate with, strict', () => {
-    for (const { name, schema, routes } of REQUEST_BODIES) {
+    for (const { name, schema, routes, required } of REQUEST_BODIES) {
       const documented = component(name);
       assert.equal(documented.additionalProperties, false, `${name} refuses unknown fields`);
       const { $schema: _dialect, ...generated } = z.toJSONSchema(schema, { io: 'input' });
@@ -224,7 +230,7 @@ describe('the OpenAPI document', () => {
       for (const route of routes) {
         const [method, path] = route.split(' ') as [Method, string];
         const body = inline(operationOf(method, path).requestBody, `${route} body`);
-        assert.equal(body.required, true, `${route} requires a body`);
+        assert.equal(body.required, required, `${route} ${required ? 'requires a body' : 'may be sent without a body'}`);
         assert.deepEqual(body.content['application/json']?.schema, { $ref: `${REF_PREFIX}${name}` }, `${route} body is ${name}`);
       }
     }
@@ -249,6 +255,9 @@ describe('the OpenAPI document', () => {
       { name: 'PostMessage', schema: postMessageSchema, body: { text: '' } },
       { name: 'PostMessage', schema: postMessageSchema, body: { text: 'x'.repeat(4001) } },
       { name: 'PostMessage', schema: postMessageSchema, body: { text: 42 } },
+      { name: 'EmptyBody', schema: emptyBodySchema, body: {} },
+      { name: 'EmptyBody', schema: emptyBodySchema, body: { reason: 'x' } },
+      { name: 'EmptyBody', schema: emptyBodySchema, body: [] },
     ];
     for (const { name, schema, body } of samples) {
       const zodAccepts = schema.safeParse(body).success;
@@ -264,6 +273,7 @@ describe('the OpenAPI document', () => {
       [
         ['id', 'path', true],
         ['after', 'query', false],
+        ['before', 'query', false],
         ['limit', 'query', false],
       ],
     );
@@ -271,7 +281,7 @@ describe('the OpenAPI document', () => {
   });
 
   test('responses: User, Conversation, Message, AuthResult, the list wrappers and Error', () => {
-    const successes: [Method, string, string, string][] = [
+    const successes: [Method, string, string, string | string[]][] = [
       ['post', '/api/auth/register', '201', 'AuthResult'],
       ['post', '/api/auth/login', '200', 'AuthResult'],
       ['get', '/api/me', '200', 'User'],
@@ -279,18 +289,25 @@ describe('the OpenAPI document', () => {
       ['post', '/api/conversations', '201', 'Conversation'],
       ['get', '/api/conversations/{id}', '200', 'Conversation'],
       ['patch', '/api/conversations/{id}', '200', 'Conversation'],
-      ['get', '/api/conversations/{id}/messages', '200', 'MessagePage'],
+      ['get', '/api/conversations/{id}/messages', '200', ['MessagePage', 'MessagePageBefore']],
       ['post', '/api/conversations/{id}/messages', '201', 'Message'],
     ];
+    const ref = (name: string) => ({ $ref: `${REF_PREFIX}${name}` });
+    const left = responsesOf(operationOf('post', '/api/conversations/{id}/leave'))['204'];
+    assert.ok(left, 'leave answers 204');
+    assert.equal(left.content, undefined, 'with no body');
     for (const [method, path, status, name] of successes) {
       const response = responsesOf(operationOf(method, path))[status];
-      assert.deepEqual(response?.content?.['application/json']?.schema, { $ref: `${REF_PREFIX}${name}` }, `${method} ${path} ${status}`);
+      // Several names: the query decides which of them answers.
+      const expected = Array.isArray(name) ? { oneOf: name.map(ref) } : ref(name);
+      assert.deepEqual(response?.content?.['application/json']?.schema, expected, `${method} ${path} ${status}`);
     }
     assert.deepEqual(component('User').required, ['username', 'createdAt']);
     assert.deepEqual(component('Conversation').required, ['id', 'title', 'users', 'createdAt', 'createdBy']);
     assert.deepEqual(component('Message').required, ['id', 'conversationId', 'seq', 'author', 'text', 'createdAt']);
     assert.deepEqual(component('AuthResult').required, ['user', 'token', 'expiresAt']);
     assert.deepEqual(component('MessagePage').required, ['items', 'nextAfter']);
+    assert.deepEqual(component('MessagePageBefore').required, ['items', 'nextBefore']);
     assert.deepEqual(component('ConversationList').required, ['items']);
     const error = component('Error');
     assert.deepEqual(error.required, ['error']);
@@ -312,6 +329,7 @@ describe('the OpenAPI document', () => {
       'post /api/conversations': [400, 401, 413, 415, 429, 503],
       'get /api/conversations/{id}': [400, 401, 404, 429, 503],
       'patch /api/conversations/{id}': [400, 401, 404, 413, 415, 429, 503],
+      'post /api/conversations/{id}/leave': [400, 401, 404, 413, 415, 429, 503],
       'get /api/conversations/{id}/messages': [400, 401, 404, 429, 503],
       'post /api/conversations/{id}/messages': [400, 401, 404, 413, 415, 429, 503],
       'get /healthz': [],
@@ -565,6 +583,22 @@ describe('the real app answers as documented', () => {
     await call('patch', '/api/conversations/{id}', 415, { token: alice.token, ...asText });
   });
 
+  test('POST /api/conversations/{id}/leave', async () => {
+    const template = '/api/conversations/{id}/leave';
+    const urlOf = (id: string) => `/api/conversations/${id}/leave`;
+    const shared = await createConversation(app.url, alice.token, [bob.username], 'to leave');
+    await call('post', template, 400, { token: bob.token, url: urlOf(shared.id), body: { reason: 'x' } });
+    await call('post', template, 400, { token: bob.token, url: urlOf(shared.id), ...notJson });
+    await call('post', template, 400, { token: bob.token, url: urlOf('x'.repeat(65)) });
+    await call('post', template, 401, { url: urlOf(shared.id) });
+    await call('post', template, 404, { token: bob.token, url: urlOf(conversation.id) });
+    await call('post', template, 413, { token: bob.token, url: urlOf(shared.id), ...large });
+    await call('post', template, 415, { token: bob.token, url: urlOf(shared.id), ...asText });
+    await call('post', template, 204, { token: bob.token, url: urlOf(shared.id) });
+    await call('post', template, 204, { token: alice.token, url: urlOf(shared.id), body: {} });
+    await call('post', template, 404, { token: alice.token, url: urlOf(shared.id) });
+  });
+
   test('GET /api/conversations/{id}/messages', async () => {
     const template = '/api/conversations/{id}/messages';
     const path = `/api/conversations/${conversation.id}/messages`;
@@ -572,6 +606,13 @@ describe('the real app answers as documented', () => {
     assert.equal((all.body as { nextAfter: unknown }).nextAfter, null);
     const page = await call('get', template, 200, { token: alice.token, url: `${path}?after=0&limit=1` });
     assert.equal((page.body as { nextAfter: unknown }).nextAfter, 1);
+    const newest = await call('get', template, 200, { token: alice.token, url: `${path}?before=1000&limit=1` });
+    assert.deepEqual(Object.keys(newest.body as object), ['items', 'nextBefore']);
+    assert.equal((newest.body as { nextBefore: unknown }).nextBefore, 2);
+    const oldest = await call('get', template, 200, { token: alice.token, url: `${path}?before=2` });
+    assert.equal((oldest.body as { nextBefore: unknown }).nextBefore, null);
+    await call('get', template, 400, { token: alice.token, url: `${path}?before=2&after=0` });
+    await call('get', template, 400, { token: alice.token, url: `${path}?before=0` });
     await call('get', template, 400, { token: alice.token, url: `${path}?limit=0` });
     await call('get', template, 400, { token: alice.token, url: `${path}?sort=desc` });
     await call('get', template, 401, {});
@@ -634,7 +675,9 @@ describe('the real app answers as documented', () => {
     await call('post', '/api/conversations', 503, { token: alice.token, body });
     await call('get', '/api/conversations/{id}', 503, { token: alice.token });
     await call('patch', '/api/conversations/{id}', 503, { token: alice.token, body: { title: 'x' } });
+    await call('post', '/api/conversations/{id}/leave', 503, { token: alice.token, url: `/api/conversations/${conversation.id}/leave` });
     await call('get', '/api/conversations/{id}/messages', 503, { token: alice.token });
+    await call('get', '/api/conversations/{id}/messages', 503, { token: alice.token, url: `/api/conversations/${conversation.id}/messages?before=10` });
     await call('post', '/api/conversations/{id}/messages', 503, { token: alice.token, body: { text: 'x' } });
     await call('get', '/readyz', 503);
     await call('get', '/healthz', 200);

@@ -133,6 +133,29 @@ describe('delivery across gateway replicas', () => {
     assert.deepEqual(seqsOf(bobSocket.messages(conversation.id)), [1]);
   });
 
+  it('sends nothing to a member after their leave is acknowledged, on either replica, while the others get every message', async () => {
+    const [alice, bob, carol] = await Promise.all([registerUser(stack.apiUrl), registerUser(stack.apiUrl), registerUser(stack.apiUrl)]);
+    const bobSockets = [await connect(0, bob), await connect(1, bob)];
+    const others = [await connect(0, alice), await connect(1, carol)];
+    const conversation = await createConversation(stack.apiUrl, alice.token, [bob.username, carol.username], 'bob leaves');
+    const bobsOther = await createConversation(stack.apiUrl, carol.token, [bob.username], 'bob stays here');
+    await postMessage(stack.apiUrl, alice.token, conversation.id, 'while bob is here');
+    await Promise.all([...bobSockets, ...others].map((socket) => socket.waitForMessages(1, conversation.id)));
+
+    const left = await apiRequest(stack.apiUrl, 'POST', `/api/conversations/${conversation.id}/leave`, { token: bob.token });
+    assert.equal(left.status, 204, left.text);
+    // A burst right after the 204, so a frame that slipped past the leave would be among them.
+    await Promise.all(range(1, 6).map((i) => postMessage(stack.apiUrl, (i % 2 ? alice : carol).token, conversation.id, `after bob left ${i}`)));
+    await Promise.all(others.map((socket) => socket.waitForMessages(7, conversation.id)));
+    for (const socket of others) assert.deepEqual(seqsOf(socket.messages(conversation.id)), range(1, 7));
+    for (const socket of bobSockets) await barrier(socket, carol, bobsOther.id);
+
+    for (const socket of bobSockets) {
+      assert.deepEqual(seqsOf(socket.messages(conversation.id)), [1]);
+      assert.ok(socket.frames.every((frame) => !JSON.stringify(frame).includes('after bob left')));
+    }
+  });
+
   it('replays what a client missed, in order and once, when it resumes on the other replica', async () => {
     const [alice, bob] = await Promise.all([registerUser(stack.apiUrl), registerUser(stack.apiUrl)]);
     const conversation = await createConversation(stack.apiUrl, alice.token, [bob.username]);

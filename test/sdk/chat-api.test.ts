@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ChatApi, ChatApiError, ChatNetworkError } from '@chat/client';
+import { ChatApi, ChatApiError, ChatNetworkError, type MessagePageBefore } from '@chat/client';
 import { randomUsername } from '../support/api-client.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -134,6 +134,60 @@ describe('SDK REST client (ChatApi)', () => {
     const seen: number[] = [];
     for await (const message of alice.api.iterateMessages(conversation.id, { after: 10 })) seen.push(message.seq);
     assert.deepEqual(seen, [11, 12]);
+  });
+
+  it('reads history newest first, page by page back to the oldest', async () => {
+    const alice = await signedUp();
+    const bob = await signedUp();
+    const conversation = await alice.api.createConversation({ title: 'backwards', users: [bob.username] });
+    for (let i = 1; i <= 12; i += 1) await alice.api.postMessage(conversation.id, `message ${i}`);
+
+    // Without `before`: the newest page; then each page's nextBefore, until it is null.
+    let page: MessagePageBefore = await bob.api.listMessagesBefore(conversation.id, { limit: 5 });
+    const pages = [page];
+    while (page.nextBefore !== null) {
+      page = await bob.api.listMessagesBefore(conversation.id, { before: page.nextBefore, limit: 5 });
+      pages.push(page);
+    }
+    assert.deepEqual(
+      pages.map((page) => [page.items.map((message) => message.seq), page.nextBefore]),
+      [
+        [[8, 9, 10, 11, 12], 8],
+        [[3, 4, 5, 6, 7], 3],
+        [[1, 2], null],
+      ],
+    );
+    assert.equal(pages[0]?.items[0]?.text, 'message 8');
+    const everything = await bob.api.listMessagesBefore(conversation.id);
+    assert.deepEqual(everything.items.map((message) => message.seq), Array.from({ length: 12 }, (_, i) => i + 1));
+    assert.equal(everything.nextBefore, null);
+    assert.deepEqual((await bob.api.listMessagesBefore(conversation.id, { before: 1 })).items, []);
+
+    const stranger = await signedUp();
+    await apiError(stranger.api.listMessagesBefore(conversation.id), 404, 'not_found');
+    await apiError(bob.api.listMessagesBefore(conversation.id, { before: 0 }), 400, 'invalid_request');
+    await apiError(bob.api.listMessagesBefore(conversation.id, { limit: 501 }), 400, 'invalid_request');
+  });
+
+  it('leaves conversations: the leaver gets 404 from then on, the last one to leave deletes it', async () => {
+    const alice = await signedUp();
+    const bob = await signedUp();
+    const stranger = await signedUp();
+    const conversation = await alice.api.createConversation({ title: 'leaving', users: [bob.username] });
+    await alice.api.postMessage(conversation.id, 'hello');
+
+    await apiError(stranger.api.leaveConversation(conversation.id), 404, 'not_found');
+    assert.equal(await bob.api.leaveConversation(conversation.id), undefined);
+    await apiError(bob.api.getConversation(conversation.id), 404, 'not_found');
+    await apiError(bob.api.leaveConversation(conversation.id), 404, 'not_found');
+    assert.deepEqual(await bob.api.listConversations(), []);
+    assert.deepEqual((await alice.api.getConversation(conversation.id)).users, [alice.username]);
+
+    // The creator may leave too; as the last member she takes the conversation and its history with her.
+    await alice.api.leaveConversation(conversation.id);
+    await apiError(alice.api.getConversation(conversation.id), 404, 'not_found');
+    await apiError(alice.api.listMessages(conversation.id), 404, 'not_found');
+    assert.deepEqual(await alice.api.listConversations(), []);
   });
 
   it('rejects with typed errors: 401, 404, 400, 409', async () => {

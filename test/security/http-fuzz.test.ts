@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { apiRequest, createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
-import { keysOf, startApiInProcess, type ApiInProcess } from '../support/api-app.js';
+import { startApiInProcess, storeSnapshot, type ApiInProcess } from '../support/api-app.js';
 
 /**
  * Hostile requests at every route: malformed and adversarial ids, bodies, queries, headers and
@@ -10,7 +10,7 @@ import { keysOf, startApiInProcess, type ApiInProcess } from '../support/api-app
  * body and leaks nothing, the process keeps serving, and a refused request changes nothing.
  */
 
-const CONTRACT_STATUSES = new Set([200, 201, 400, 401, 403, 404, 409, 413, 415, 429, 503]);
+const CONTRACT_STATUSES = new Set([200, 201, 204, 400, 401, 403, 404, 409, 413, 415, 429, 503]);
 const LEAKS = [/\n\s+at\s/, /\.(ts|js):\d+/, /ioredis|ReplyError|ERR |WRONGTYPE|NOSCRIPT/, /node_modules/];
 
 const hostileString = fc.oneof(
@@ -36,23 +36,21 @@ interface Fixture {
   conversationId: string;
 }
 
+/** Alice's conversation, with a message bob must never see. */
+async function alicesConversation(baseUrl: string, alice: RegisteredUser): Promise<string> {
+  const conversation = await createConversation(baseUrl, alice.token, [], 'alice only');
+  await postMessage(baseUrl, alice.token, conversation.id, 'secret');
+  return conversation.id;
+}
+
 describe('hostile HTTP input (property)', () => {
   let app: ApiInProcess;
   let fixture: Fixture;
 
-  /** Every lasting data key (keysOf) with its serialized value: equal snapshots mean nothing changed. */
-  async function snapshot(): Promise<Map<string, string>> {
-    const values = new Map<string, string>();
-    for (const key of await keysOf(app)) values.set(key, ((await app.redis.dumpBuffer(key)) ?? Buffer.alloc(0)).toString('base64'));
-    return values;
-  }
-
   before(async () => {
     app = await startApiInProcess({ env: { RATE_LIMIT_PER_USER: '100000', RATE_LIMIT_AUTH_PER_IP: '100000', RATE_LIMIT_LOGIN_FAILURES_PER_USERNAME_IP: '100000', RATE_LIMIT_LOGIN_FAILURES_PER_IP: '100000' } });
     const [alice, bob] = [await registerUser(app.url), await registerUser(app.url)];
-    const conversation = await createConversation(app.url, alice.token, [], 'alice only');
-    await postMessage(app.url, alice.token, conversation.id, 'secret');
-    fixture = { alice, bob, conversationId: conversation.id };
+    fixture = { alice, bob, conversationId: await alicesConversation(app.url, alice) };
   });
   after(async () => {
     await app?.stop();
@@ -70,7 +68,7 @@ describe('hostile HTTP input (property)', () => {
     const path = fc.oneof(
       fc.constantFrom('/api/auth/register', '/api/auth/login', '/api/me', '/api/conversations', '/api/nope', '/healthz', '/api/openapi.json'),
       fc.constantFrom('own', 'other', 'missing').chain((which) =>
-        fc.tuple(hostileString, fc.constantFrom('', '/messages', '/messages?after=', '/messages?limit=')).map(([id, rest]) => {
+        fc.tuple(hostileString, fc.constantFrom('', '/leave', '/messages', '/messages?after=', '/messages?limit=', '/messages?before=', '/messages?after=1&before=')).map(([id, rest]) => {
           const target = which === 'own' ? fixture.conversationId : which === 'other' ? id : 'AAAAAAAAAAAAAAAA';
           return `/api/conversations/${encodeURIComponent(target)}${rest}${rest.endsWith('=') ? encodeURIComponent(id) : ''}`;
         }),
@@ -87,7 +85,7 @@ describe('hostile HTTP input (property)', () => {
     await fc.assert(
       fc.asyncProperty(request, async (input) => {
         const bearer = input.token === 'alice' ? fixture.alice.token : input.token === 'bob' ? fixture.bob.token : input.token;
-        const before = await snapshot();
+        const before = await storeSnapshot(app);
         const rawBody = input.body === undefined ? undefined : typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
         const response = await apiRequest(app.url, input.method as 'GET', input.path, {
           ...(bearer !== undefined ? { token: bearer } : {}),
@@ -101,7 +99,13 @@ describe('hostile HTTP input (property)', () => {
           assert.deepEqual(Object.keys(body ?? {}), ['error'], response.text);
           assert.equal(typeof body.error?.code, 'string');
           assert.equal(typeof body.error?.message, 'string');
-          assert.deepEqual(await snapshot(), before, `a refused ${input.method} ${input.path} changed the store`);
+          assert.deepEqual(await storeSnapshot(app), before, `a refused ${input.method} ${input.path} changed the store`);
+        }
+        if (response.status === 204) {
+          // Only leaving answers 204, and only alice can leave her conversation (deleting it): give her another.
+          assert.equal(`${input.method} ${input.token}`, 'POST alice', `204 for ${input.method} ${input.path}`);
+          assert.equal(input.path, `/api/conversations/${fixture.conversationId}/leave`);
+          fixture.conversationId = await alicesConversation(app.url, fixture.alice);
         }
         // Bob never sees alice's conversation, whatever he sends.
         if (input.token === 'bob') assert.doesNotMatch(response.text, /secret|alice only/);

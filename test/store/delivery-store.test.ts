@@ -134,6 +134,29 @@ describe('drain script', () => {
     assert.deepEqual(await drainOf(conversation.id), NOTHING);
   });
 
+  test('messages still owed when the last member leaves are counted gone: nothing is published, the entries are cleared', async () => {
+    const conversation = await conversations().create({ title: 't', createdBy: 'ann', users: ['bob'] });
+    await messages().append(conversation.id, 'ann', 'one');
+    await messages().append(conversation.id, 'bob', 'two');
+    assert.equal(await conversations().leave(conversation.id, 'ann'), 'left');
+    assert.equal(await conversations().leave(conversation.id, 'bob'), 'deleted');
+    const from = received.length;
+
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, gone: 2 });
+    assert.equal((await eventsSince(from, 1)).length, 0);
+    assert.equal(await createOutbox(redis, keys).size(), 0);
+  });
+
+  test('a member who left before the script runs is not named', async () => {
+    const conversation = await conversations().create({ title: 't', createdBy: 'ann', users: ['bob'] });
+    await messages().append(conversation.id, 'ann', 'one');
+    await conversations().leave(conversation.id, 'bob');
+    const from = received.length;
+
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 1 });
+    assert.deepEqual((await eventsSince(from, 1)).map((e) => e.user), ['ann']);
+  });
+
   test('the entry carries the message: published as stored even if the history was trimmed meanwhile', async () => {
     const conversation = await conversations().create({ title: 't', createdBy: 'ann', users: ['ann'] });
     const { message } = await messages().append(conversation.id, 'ann', 'trimmed before its drain');

@@ -107,3 +107,10 @@ export async function keysOf(app: ApiInProcess): Promise<string[]> {
   const ttls = await Promise.all(keys.map((key) => app.redis.pttl(key)));
   return keys.filter((_, i) => ttls[i] === -1).sort();
 }
+
+/** Every lasting data key (keysOf) with its serialized value: equal snapshots mean nothing changed. */
+export async function storeSnapshot(app: ApiInProcess): Promise<Map<string, string>> {
+  const values = new Map<string, string>();
+  for (const key of await keysOf(app)) values.set(key, ((await app.redis.dumpBuffer(key)) ?? Buffer.alloc(0)).toString('base64'));
+  return values;
+}

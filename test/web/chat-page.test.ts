@@ -323,6 +323,12 @@ describe('the chat page in a browser, behind the dev edge', { skip: skipBrowser 
     for (let seq = 1; seq <= total; seq += 1) await postMessage(edgeA, writer.token, conversation.id, `message ${seq}`);
 
     const person = await openPage(await browser.newContext({ viewport: { width: 1000, height: 700 } }), 'reader');
+    // The history reads the page makes: newest first, one request per page (wire 1.1 `before`).
+    const historyReads: string[] = [];
+    person.page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === `/api/conversations/${conversation.id}/messages` && request.method() === 'GET') historyReads.push(url.search);
+    });
     await signIn(person, `${edgeB}/`, reader.username, 'login');
     await openConversation(person, 'Long history');
 
@@ -343,6 +349,63 @@ describe('the chat page in a browser, behind the dev edge', { skip: skipBrowser 
     await expectMessages(person, expected(1), reader.username);
     await person.page.locator('.older-button').waitFor({ state: 'hidden' });
     t.diagnostic(`screenshot: ${await screenshot(person, 'web-chat-history.png')}`);
+    assert.deepEqual(historyReads, ['?before=999999999999999&limit=50', '?before=81&limit=50', '?before=31&limit=50']);
+
+    // Live messages still arrive below the history read over REST.
+    await waitConnected(person);
+    await postMessage(edgeA, writer.token, conversation.id, 'message 131');
+    await expectMessages(person, [...expected(1), [writer.username, 'message 131']], reader.username);
+    assert.equal(historyReads.length, 3, 'a live message needs no history read');
+
+    assert.deepEqual(person.problems, []);
+  });
+
+  it('leaves a conversation from its pane: it is gone from the list, for good, and the other conversations stay', async (t) => {
+    assert.ok(browser && stack);
+    const writer = await registerUser(edgeA, randomUsername('writer'));
+    const reader = await registerUser(edgeA, randomUsername('reader'));
+    const left = await createConversation(edgeA, writer.token, [reader.username], 'Leaving this one');
+    const kept = await createConversation(edgeA, writer.token, [reader.username], 'Staying in this one');
+    await postMessage(edgeA, writer.token, left.id, 'are you still here?');
+
+    const person = await openPage(await browser.newContext({ viewport: { width: 1000, height: 700 } }), 'leaver');
+    const confirmations: string[] = [];
+    person.page.on('dialog', (dialog) => {
+      confirmations.push(dialog.message());
+      void dialog.accept();
+    });
+    await signIn(person, `${edgeB}/`, reader.username, 'login');
+    await waitConnected(person);
+    await openConversation(person, 'Leaving this one');
+    await expectMessages(person, [[writer.username, 'are you still here?']], reader.username);
+    await person.page.locator('.leave-conversation').click();
+    await conversationItem(person, 'Leaving this one').waitFor({ state: 'detached' });
+    assert.deepEqual(confirmations, ['Leave “Leaving this one”? You will no longer see it or receive its messages, unless someone adds you again.']);
+    assert.deepEqual(await person.page.locator('.conversation-title').allTextContents(), ['Staying in this one']);
+    assert.equal(await person.page.locator('.conversation-pane').isVisible(), false, 'the pane closed with it');
+
+    // Nothing of it comes back live; the conversation the user stays in still does.
+    await postMessage(edgeA, writer.token, left.id, 'gone?');
+    await postMessage(edgeA, writer.token, kept.id, 'still here');
+    await conversationItem(person, 'Staying in this one').and(person.page.locator('[data-unread="1"]')).waitFor();
+    assert.deepEqual(await person.page.locator('.conversation-title').allTextContents(), ['Staying in this one']);
+    const answer = await fetch(`${edgeA}/api/conversations/${left.id}`, { headers: { authorization: `Bearer ${reader.token}` }, signal: AbortSignal.timeout(WAIT_MS) });
+    assert.equal(answer.status, 404);
+
+    // The last member leaving deletes it; the question says so. A reload shows the list without it.
+    await openConversation(person, 'Staying in this one');
+    const alone = await createConversation(edgeA, reader.token, [], 'Only me');
+    await person.page.reload();
+    await openConversation(person, 'Only me');
+    await person.page.locator('.leave-conversation').click();
+    await conversationItem(person, 'Only me').waitFor({ state: 'detached' });
+    assert.equal(confirmations.at(-1), 'Leave “Only me”? You are its last member: it will be deleted with all its messages.');
+    const deleted = await fetch(`${edgeA}/api/conversations/${alone.id}`, { headers: { authorization: `Bearer ${reader.token}` }, signal: AbortSignal.timeout(WAIT_MS) });
+    assert.equal(deleted.status, 404);
+    await person.page.reload();
+    await conversationItem(person, 'Staying in this one').waitFor();
+    assert.deepEqual(await person.page.locator('.conversation-title').allTextContents(), ['Staying in this one']);
+    t.diagnostic(`screenshot: ${await screenshot(person, 'web-chat-left.png')}`);
 
     assert.deepEqual(person.problems, []);
   });

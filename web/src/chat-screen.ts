@@ -10,6 +10,7 @@ import { conversationPaneView } from './conversation-pane-view.js';
 import { describeError, isUnauthenticated } from './describe-error.js';
 import { editConversation } from './edit-conversation.js';
 import { HistoryLoader } from './history-loader.js';
+import { leaveConversation } from './leave-conversation.js';
 import { MessageLogScroll } from './message-log-scroll.js';
 import { messageListView } from './message-list-view.js';
 import { OpenConversation } from './open-conversation.js';
@@ -261,6 +262,29 @@ export class ChatScreen {
     });
   }
 
+  private leaveConversation(): void {
+    const conversation = this.current.id === undefined ? undefined : this.list.get(this.current.id);
+    if (!conversation) return;
+    leaveConversation(
+      {
+        api: this.api,
+        onLeft: (id) => {
+          if (this.disposed) return;
+          // Out of the list, and everything held for it dropped (forget): the list shows again.
+          this.list.forget(id);
+          this.render();
+        },
+        onFailed: (id, error) => {
+          const reason = this.failed(error);
+          if (this.disposed || id !== this.current.id) return;
+          this.current.status = `Could not leave: ${reason}`;
+          this.render();
+        },
+      },
+      conversation,
+    );
+  }
+
   // ---- drawing ----
 
   private render(): void {
@@ -294,6 +318,7 @@ export class ChatScreen {
           sendError: current.sendError,
           onBack: () => this.showList(),
           onEdit: () => this.editConversation(),
+          onLeave: () => this.leaveConversation(),
         }),
         onSignOut: () => this.signOut(),
         onNewConversation: () => this.startConversation(),

@@ -12,10 +12,11 @@ export interface ConversationPaneProps {
   sendError: string | undefined;
   onBack: () => void;
   onEdit: () => void;
+  onLeave: () => void;
 }
 
 /** The open conversation: its title and members, the message log, the message box. */
-export function conversationPaneView({ conversation, messages, composer, sendError, onBack, onEdit }: ConversationPaneProps): TemplateResult {
+export function conversationPaneView({ conversation, messages, composer, sendError, onBack, onEdit, onLeave }: ConversationPaneProps): TemplateResult {
   const users = conversation?.users ?? [];
   const membersLine = users.length > 0 ? `${users.length} ${users.length === 1 ? 'member' : 'members'}: ${users.join(', ')}` : '';
   return html`<div class="conversation-pane" ?hidden=${conversation === undefined}>
@@ -26,6 +27,7 @@ export function conversationPaneView({ conversation, messages, composer, sendErr
         <p class="conversation-members-line">${membersLine}</p>
       </div>
       <button class="edit-conversation" type="button" @click=${onEdit}>Edit</button>
+      <button class="leave-conversation" type="button" @click=${onLeave}>Leave</button>
     </header>
     ${messages}
     ${composer}

@@ -1,6 +1,6 @@
 import type { Message } from '@chat/client';
 import { ConversationHistory } from './conversation-history.js';
-import { readLatestPage, readOlderPage, type MessagePager, type OlderPage } from './history-pages.js';
+import { readPageBefore, type HistoryPage, type MessagePager } from './history-pages.js';
 
 /** Messages per REST page, first and older. */
 const PAGE_SIZE = 50;
@@ -67,7 +67,7 @@ export class HistoryLoader {
     const history = this.historyFor(id);
     const current = this.loads.get(id);
     if (current && current.history === history) return current.done;
-    const done = readLatestPage(this.deps.pager, id, PAGE_SIZE).then((page) => {
+    const done = readPageBefore(this.deps.pager, id, undefined, PAGE_SIZE).then((page) => {
       // Dropped meanwhile (recoveryFailed, left, signed out): this answer is stale.
       if (this.deps.signal.aborted || this.histories.get(id) !== history) return;
       for (const message of page.items) history.add(message);
@@ -88,8 +88,8 @@ export class HistoryLoader {
    * Reads the page before `beforeSeq` for `history`; undefined when that history was dropped
    * meanwhile. The caller adds it (see ChatScreen.loadOlder for why not here).
    */
-  async readOlder(id: string, history: ConversationHistory, beforeSeq: number): Promise<OlderPage | undefined> {
-    const page = await readOlderPage(this.deps.pager, id, beforeSeq, PAGE_SIZE);
+  async readOlder(id: string, history: ConversationHistory, beforeSeq: number): Promise<HistoryPage | undefined> {
+    const page = await readPageBefore(this.deps.pager, id, beforeSeq, PAGE_SIZE);
     return this.histories.get(id) === history ? page : undefined;
   }
 }

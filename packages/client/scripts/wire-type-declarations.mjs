@@ -20,6 +20,7 @@ export const WIRE_TYPE_SCHEMAS = {
     Summary: contracts.summarySchema,
     AuthResult: contracts.authResultSchema,
     MessagePage: contracts.messagePageSchema,
+    MessagePageBefore: contracts.messagePageBeforeSchema,
     ErrorCode: contracts.errorCodeSchema,
     ServerFrame: contracts.serverFrameSchema,
     ReadyFrame: contracts.readyFrameSchema,

@@ -1,3 +1,4 @@
+import { SEQ_PARAM_MAX } from '@chat/contracts/limits';
 import { ChatApiError, ChatNetworkError } from './errors.js';
 import { resolveToken, type TokenSource } from './token-source.js';
 import type {
@@ -6,6 +7,7 @@ import type {
   CreateConversationInput,
   Message,
   MessagePage,
+  MessagePageBefore,
   UpdateConversationInput,
   User,
 } from './types.js';
@@ -44,6 +46,13 @@ export interface RequestOptions {
 export interface ListMessagesOptions extends RequestOptions {
   /** Only messages with a greater seq (default 0: from the start). */
   after?: number;
+  /** At most this many (server default 50, max 500). */
+  limit?: number;
+}
+
+export interface ListMessagesBeforeOptions extends RequestOptions {
+  /** Only messages with a smaller seq (at least 1; default: none, the newest page). */
+  before?: number;
   /** At most this many (server default 50, max 500). */
   limit?: number;
 }
@@ -148,14 +157,22 @@ export class ChatApi {
     return this.call('PATCH', `/api/conversations/${encodeURIComponent(id)}`, { ...options, body: changes });
   }
 
+  /** Leaves the conversation (the last member to leave deletes it and its history). */
+  leaveConversation(id: string, options?: RequestOptions): Promise<void> {
+    return this.call('POST', `/api/conversations/${encodeURIComponent(id)}/leave`, options);
+  }
+
   /** One page of messages, ascending seq. */
   listMessages(id: string, options: ListMessagesOptions = {}): Promise<MessagePage> {
-    const query = new URLSearchParams();
-    if (options.after !== undefined) query.set('after', String(options.after));
-    if (options.limit !== undefined) query.set('limit', String(options.limit));
-    const search = query.toString();
-    const path = `/api/conversations/${encodeURIComponent(id)}/messages${search ? `?${search}` : ''}`;
-    return this.call('GET', path, { signal: options.signal });
+    return this.readMessages(id, { after: options.after, limit: options.limit }, options.signal);
+  }
+
+  /**
+   * One page read backwards, ascending seq: the newest `limit` messages before `before`, or the
+   * newest of all without it. Pass `nextBefore` as `before` for the page before (wire 1.1).
+   */
+  listMessagesBefore(id: string, options: ListMessagesBeforeOptions = {}): Promise<MessagePageBefore> {
+    return this.readMessages(id, { before: options.before ?? SEQ_PARAM_MAX, limit: options.limit }, options.signal);
   }
 
   /** Every message after `after` (up to `until`), page by page, ascending seq. */
@@ -184,6 +201,14 @@ export class ChatApi {
 
   postMessage(id: string, text: string, options?: RequestOptions): Promise<Message> {
     return this.call('POST', `/api/conversations/${encodeURIComponent(id)}/messages`, { ...options, body: { text } });
+  }
+
+  private readMessages<T>(id: string, params: Record<string, number | undefined>, signal: AbortSignal | undefined): Promise<T> {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(params)) if (value !== undefined) query.set(name, String(value));
+    const search = query.toString();
+    const path = `/api/conversations/${encodeURIComponent(id)}/messages${search ? `?${search}` : ''}`;
+    return this.call('GET', path, { signal });
   }
 
   private async call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {

@@ -1,5 +1,5 @@
 export { ChatApi, PAGE_SIZE_MAX } from './chat-api.js';
-export type { ChatApiOptions, FetchLike, FetchResponseLike, ListMessagesOptions, MessageRangeOptions, RequestOptions } from './chat-api.js';
+export type { ChatApiOptions, FetchLike, FetchResponseLike, ListMessagesBeforeOptions, ListMessagesOptions, MessageRangeOptions, RequestOptions } from './chat-api.js';
 export { ChatConnection } from './chat-connection.js';
 export type {
   ChatConnectionEvents,

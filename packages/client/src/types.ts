@@ -1,8 +1,8 @@
 /**
- * The wire shapes this SDK reads and writes (wire contract version 1), as @chat/contracts infers
- * them from its zod schemas. Type-only: the published declarations (dist/index.d.ts, see
- * scripts/build.mjs) inline them, so the package depends on neither @chat/contracts nor zod.
- * Times are ISO-8601 UTC strings.
+ * The wire shapes this SDK reads and writes (wire contract version 1, and MessagePageBefore of
+ * 1.1), as @chat/contracts infers them from its zod schemas. Type-only: the published
+ * declarations (dist/index.d.ts, see scripts/build.mjs) inline them, so the package depends on
+ * neither @chat/contracts nor zod. Times are ISO-8601 UTC strings.
  */
 export type {
   AuthFrame,
@@ -15,6 +15,7 @@ export type {
   Message,
   MessageFrame,
   MessagePage,
+  MessagePageBefore,
   PingFrame,
   PongFrame,
   ReadyFrame,

@@ -11,5 +11,10 @@ export const MESSAGE_TEXT_MAX = 4000;
 export const MEMBERS_MAX = 1000;
 export const PAGE_LIMIT_DEFAULT = 50;
 export const PAGE_LIMIT_MAX = 500;
+/**
+ * The largest seq a query parameter (`after`, `before`) may name: 15 digits, exact as a JS number.
+ * `before` this reads a conversation's newest page.
+ */
+export const SEQ_PARAM_MAX = 999_999_999_999_999;
 /** Cursors in one `resume` frame; a client with more sends several frames. */
 export const RESUME_CURSORS_MAX = 1000;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idSchema, usernameSchema } from './identifiers.js';
-import { MEMBERS_MAX, MESSAGE_TEXT_MAX, PAGE_LIMIT_MAX, PASSWORD_MAX, PASSWORD_MIN, TITLE_MAX } from './limits.js';
+import { MEMBERS_MAX, MESSAGE_TEXT_MAX, PAGE_LIMIT_MAX, PASSWORD_MAX, PASSWORD_MIN, SEQ_PARAM_MAX, TITLE_MAX } from './limits.js';
 
 /**
  * The REST api's request bodies and query strings, as the zod schemas the routes validate with,
@@ -35,13 +35,23 @@ export const postMessageSchema = z.strictObject({
 
 const seqParam = z
   .string()
-  .regex(/^\d{1,15}$/, 'must be a non-negative integer')
+  .regex(new RegExp(`^\\d{1,${String(SEQ_PARAM_MAX).length}}$`), 'must be a non-negative integer')
   .transform(Number);
 
-export const listMessagesQuerySchema = z.strictObject({
-  after: seqParam.optional(),
-  limit: seqParam.pipe(z.number().int().min(1).max(PAGE_LIMIT_MAX)).optional(),
-});
+/** History forwards (`after`, version 1) or backwards (`before`, version 1.1), never both. */
+export const listMessagesQuerySchema = z
+  .strictObject({
+    after: seqParam.optional(),
+    before: seqParam.pipe(z.number().int().min(1)).optional(),
+    limit: seqParam.pipe(z.number().int().min(1).max(PAGE_LIMIT_MAX)).optional(),
+  })
+  .refine((query) => query.after === undefined || query.before === undefined, { message: 'give after or before, not both' });
+
+/**
+ * The body of a POST that needs none (leave): it may be left out; when sent, it is `{}`, as strict
+ * as every other body.
+ */
+export const emptyBodySchema = z.strictObject({}).describe('Nothing: the body may be left out, or be `{}`');
 
 export const conversationIdParamSchema = idSchema;
 

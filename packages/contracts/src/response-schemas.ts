@@ -33,6 +33,18 @@ export const messagePageSchema = z
   })
   .describe('A page of messages');
 
+export const messagePageBeforeSchema = z
+  .strictObject({
+    items: z.array(messageSchema).describe('Ascending `seq`: the newest messages before `before`'),
+    nextBefore: z
+      .number()
+      .int()
+      .min(1)
+      .nullable()
+      .describe('Pass as `before` to read the older page: the smallest `seq` here; null when no older message exists'),
+  })
+  .describe('A page of messages read backwards from `before`');
+
 export const errorCodeSchema = z.enum(ERROR_CODES).describe('A stable slug to branch on');
 
 export const errorBodySchema = z
@@ -49,5 +61,6 @@ export const healthSchema = z.strictObject({ status: z.enum(['ok', 'ready']) }).
 export type AuthResult = z.infer<typeof authResultSchema>;
 export type ConversationList = z.infer<typeof conversationListSchema>;
 export type MessagePage = z.infer<typeof messagePageSchema>;
+export type MessagePageBefore = z.infer<typeof messagePageBeforeSchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 export type Health = z.infer<typeof healthSchema>;

@@ -115,6 +115,22 @@ export function createConversationStore(redis: Redis, keys: Keys) {
       return conversation;
     },
 
+    /**
+     * `username` leaves; the last member to leave deletes the conversation and its history
+     * (lua/leave-conversation-4.lua). NotFoundError when they are not a member.
+     */
+    async leave(id: string, username: string): Promise<'left' | 'deleted'> {
+      const outcome = await guardRedis(
+        STORE_SCRIPTS.leaveConversation.run(
+          redis,
+          [keys.conversation(id), keys.members(id), keys.messages(id), keys.userConversations(username)],
+          [username, id, keys.userChannel(username), MEMBERSHIP_MARKS.left],
+        ),
+      );
+      if (outcome === 0) throw new NotFoundError('no such conversation');
+      return outcome === 2 ? 'deleted' : 'left';
+    },
+
     /** The ids of the user's conversations, oldest first. */
     async idsOf(username: string): Promise<string[]> {
       return guardRedis(redis.zrange(keys.userConversations(username), 0, -1));

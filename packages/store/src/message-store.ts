@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_DELIVERY_PARTITIONS, NotFoundError, RateLimitedError, deliveryPartition, type DrainJob, type Message } from '@chat/contracts';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
@@ -16,6 +16,12 @@ export interface MessagePage {
   /** Message JSON exactly as stored, ascending seq. */
   raw: string[];
   nextAfter: number | null;
+}
+
+export interface MessagePageBefore {
+  /** Message JSON exactly as stored, ascending seq. */
+  raw: string[];
+  nextBefore: number | null;
 }
 
 export interface HistorySlice {
@@ -40,6 +46,21 @@ export interface MessageStoreSettings {
 const DEFAULT_SETTINGS: MessageStoreSettings = { historyLimit: 0, partitions: DEFAULT_DELIVERY_PARTITIONS };
 
 export function createMessageStore(redis: Redis, keys: Keys, settings: MessageStoreSettings = DEFAULT_SETTINGS) {
+  /**
+   * The rows `read` asks for from the conversation's messages (WITHSCORES: message, seq, …), for a
+   * member only (NotFoundError otherwise), in one round trip with the membership check.
+   */
+  async function rowsForMember(
+    conversationId: string,
+    asUser: string,
+    read: (pipeline: ChainableCommander, messages: string) => ChainableCommander,
+  ): Promise<string[]> {
+    const pipeline = redis.pipeline().zscore(keys.members(conversationId), asUser);
+    const [joinedAt, rows] = pipelineValues(await guardRedis(read(pipeline, keys.messages(conversationId)).exec())) as [string | null, string[]];
+    if (joinedAt === null) throw new NotFoundError('no such conversation');
+    return rows;
+  }
+
   return {
     /**
      * Stores a message from a member. With `charge`, the author's rate-limit hit is counted in the
@@ -90,16 +111,10 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
 
     /** A page of history for a member: messages with seq > after, at most `limit`. */
     async page(conversationId: string, asUser: string, after: number, limit: number): Promise<MessagePage> {
-      const [joinedAt, rows] = pipelineValues(
-        await guardRedis(
-          redis
-            .pipeline()
-            .zscore(keys.members(conversationId), asUser)
-            .zrangebyscore(keys.messages(conversationId), `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit + 1)
-            .exec(),
-        ),
-      ) as [string | null, string[]];
-      if (joinedAt === null) throw new NotFoundError('no such conversation');
+      // One more than asked for says whether more follow.
+      const rows = await rowsForMember(conversationId, asUser, (pipeline, messages) =>
+        pipeline.zrangebyscore(messages, `(${after}`, '+inf', 'WITHSCORES', 'LIMIT', 0, limit + 1),
+      );
       const raw: string[] = [];
       let lastSeq = after;
       for (let i = 0; i < rows.length && raw.length < limit; i += 2) {
@@ -108,6 +123,22 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
       }
       const more = rows.length / 2 > limit;
       return { raw, nextAfter: more ? lastSeq : null };
+    },
+
+    /**
+     * A page of history for a member, read backwards: the newest `limit` messages with seq < before
+     * (a `before` past the last seq reads the newest page), ascending.
+     */
+    async pageBefore(conversationId: string, asUser: string, before: number, limit: number): Promise<MessagePageBefore> {
+      // Newest first, one more than asked for: it says whether older messages exist.
+      const rows = await rowsForMember(conversationId, asUser, (pipeline, messages) =>
+        pipeline.zrevrangebyscore(messages, `(${before}`, '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 1),
+      );
+      const count = Math.min(rows.length / 2, limit);
+      const raw: string[] = [];
+      for (let i = 2 * (count - 1); i >= 0; i -= 2) raw.push(rows[i] as string);
+      const more = rows.length / 2 > limit;
+      return { raw, nextBefore: more ? Number(rows[2 * count - 1]) : null };
     },
 
     /**

@@ -90,6 +90,12 @@ export const STORE_SCRIPTS = {
     ],
     0 | 1
   >('update-conversation-2'),
+  /** 1 left, 2 left as the last member (the conversation is deleted), 0 not a member. */
+  leaveConversation: luaCommand<
+    [conversation: string, members: string, messages: string, index: string],
+    [user: string, id: string, channel: string, leftMark: string],
+    0 | 1 | 2
+  >('leave-conversation-4'),
 };
 
 /**

@@ -71,12 +71,14 @@ function errorResponse(route: RouteDoc, status: ErrorStatus, description: string
   };
 }
 
-function successContent(route: RouteDoc): ContentObject {
+function successContent(route: RouteDoc): ContentObject | undefined {
   const { body } = route.success;
-  if (body instanceof z.ZodType) {
-    return { 'application/json': { schema: componentRef(responseComponents, body, `${route.operationId} answer`) } };
+  const what = `${route.operationId} answer`;
+  if (body instanceof z.ZodType) return { 'application/json': { schema: componentRef(responseComponents, body, what) } };
+  if (Array.isArray(body)) {
+    return { 'application/json': { schema: { oneOf: body.map((schema: z.ZodType) => componentRef(responseComponents, schema, what)) } } };
   }
-  return body;
+  return body as ContentObject | undefined;
 }
 
 function parameters(route: RouteDoc): ParameterObject[] {
@@ -98,8 +100,9 @@ function parameters(route: RouteDoc): ParameterObject[] {
 }
 
 function toOperation(route: ApiRoute): OperationObject {
+  const content = successContent(route);
   const responses: ResponsesObject = {
-    [String(route.success.status)]: { description: route.success.description, content: successContent(route) },
+    [String(route.success.status)]: { description: route.success.description, ...(content ? { content } : {}) },
   };
   for (const [status, reason] of errorStatuses(route)) responses[String(status)] = errorResponse(route, status, reason);
   const params = parameters(route);
@@ -114,7 +117,7 @@ function toOperation(route: ApiRoute): OperationObject {
     ...(route.body
       ? {
           requestBody: {
-            required: true,
+            required: route.bodyRequired !== false,
             content: { 'application/json': { schema: componentRef(requestComponents, route.body, `${route.operationId} body`) } },
           },
         }

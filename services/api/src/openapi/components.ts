@@ -5,8 +5,10 @@ import {
   conversationSchema,
   createConversationSchema,
   credentialsSchema,
+  emptyBodySchema,
   errorBodySchema,
   healthSchema,
+  messagePageBeforeSchema,
   messagePageSchema,
   messageSchema,
   postMessageSchema,
@@ -27,6 +29,7 @@ requestComponents.add(credentialsSchema, { id: 'Credentials' });
 requestComponents.add(createConversationSchema, { id: 'CreateConversation' });
 requestComponents.add(updateConversationSchema, { id: 'UpdateConversation' });
 requestComponents.add(postMessageSchema, { id: 'PostMessage' });
+requestComponents.add(emptyBodySchema, { id: 'EmptyBody' });
 
 export const responseComponents = z.registry<ComponentMeta>();
 responseComponents.add(userSchema, { id: 'User' });
@@ -35,6 +38,7 @@ responseComponents.add(conversationSchema, { id: 'Conversation' });
 responseComponents.add(conversationListSchema, { id: 'ConversationList' });
 responseComponents.add(messageSchema, { id: 'Message' });
 responseComponents.add(messagePageSchema, { id: 'MessagePage' });
+responseComponents.add(messagePageBeforeSchema, { id: 'MessagePageBefore' });
 responseComponents.add(healthSchema, { id: 'Health' });
 responseComponents.add(errorBodySchema, { id: 'Error' });
 

@@ -3,6 +3,7 @@ import {
   conversationListSchema,
   conversationSchema,
   createConversationSchema,
+  emptyBodySchema,
   updateConversationSchema,
 } from '@chat/contracts';
 import type { UserStore } from '@chat/store';
@@ -81,6 +82,29 @@ export const conversationRoutes = [
       await deps.conversations.require(id, caller);
       if (body.users) await requireExistingUsers(deps.users, body.users);
       res.json(await deps.conversations.update(id, caller, body));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/api/conversations/{id}/leave',
+    operationId: 'leaveConversation',
+    tag: 'conversations',
+    summary: 'Leave a conversation (members only)',
+    description:
+      'Anyone may leave, the creator too (`createdBy` stays). From then on the caller gets 404 for it and no frame of it. ' +
+      'When the last member leaves, the conversation and its history are deleted. Needs no body.',
+    access: 'user',
+    params: conversationIdParam,
+    body: emptyBodySchema,
+    bodyRequired: false,
+    success: { status: 204, description: 'The caller is no longer a member.' },
+    errors: {
+      400: `${BAD_BODY} Also when the id is malformed.`,
+      404: NOT_A_MEMBER,
+    },
+    async handle({ req, res, params }, deps) {
+      await deps.conversations.leave(params.id, currentUser(req));
+      res.status(204).end();
     },
   }),
 ];

@@ -2,7 +2,9 @@ import {
   MESSAGE_TEXT_MAX,
   PAGE_LIMIT_DEFAULT,
   PAGE_LIMIT_MAX,
+  SEQ_PARAM_MAX,
   listMessagesQuerySchema,
+  messagePageBeforeSchema,
   messagePageSchema,
   messageSchema,
   postMessageSchema,
@@ -19,25 +21,38 @@ export const messageRoutes = [
     operationId: 'listMessages',
     tag: 'messages',
     summary: 'A page of history (members only)',
-    description: "Messages in ascending `seq`. To read everything, start without `after` and pass each page's `nextAfter` until it is null.",
+    description:
+      "Messages in ascending `seq`. Forwards: to read everything, start without `after` and pass each page's `nextAfter` until it is null. " +
+      "Backwards (newest first): start with `before` above the last seq (e.g. " +
+      `${SEQ_PARAM_MAX}) for the newest page and pass each page's \`nextBefore\` until it is null.`,
     access: 'user',
     params: conversationIdParam,
     query: {
       schema: listMessagesQuerySchema,
       descriptions: {
-        after: 'Only messages with a `seq` greater than this (default 0: from the start).',
+        after: 'Only messages with a `seq` greater than this (default 0: from the start). The answer is a MessagePage.',
+        before:
+          'Only the newest messages with a `seq` less than this (at least 1; above the last seq: the newest page). ' +
+          'The answer is a MessagePageBefore. Not together with `after`.',
         limit: `At most this many messages, 1..${PAGE_LIMIT_MAX} (default ${PAGE_LIMIT_DEFAULT}).`,
       },
     },
-    success: { status: 200, description: 'The page.', body: messagePageSchema },
+    success: { status: 200, description: 'The page: a MessagePage, or with `before` a MessagePageBefore.', body: [messagePageSchema, messagePageBeforeSchema] },
     errors: {
-      400: 'The id or the query string is not valid (unknown parameter, not a number, limit out of range).',
+      400: 'The id or the query string is not valid (unknown parameter, not a number, limit out of range, `before` 0 or with `after`).',
       404: NOT_A_MEMBER,
     },
     async handle({ req, res, params, query }, deps) {
-      const page = await deps.messages.page(params.id, currentUser(req), query.after ?? 0, query.limit ?? PAGE_LIMIT_DEFAULT);
+      const limit = query.limit ?? PAGE_LIMIT_DEFAULT;
       // The stored JSON goes out as it is: no parse and re-encode per message.
-      res.type('application/json').send(`{"items":[${page.raw.join(',')}],"nextAfter":${page.nextAfter ?? 'null'}}`);
+      res.type('application/json');
+      if (query.before !== undefined) {
+        const page = await deps.messages.pageBefore(params.id, currentUser(req), query.before, limit);
+        res.send(`{"items":[${page.raw.join(',')}],"nextBefore":${page.nextBefore ?? 'null'}}`);
+        return;
+      }
+      const page = await deps.messages.page(params.id, currentUser(req), query.after ?? 0, limit);
+      res.send(`{"items":[${page.raw.join(',')}],"nextAfter":${page.nextAfter ?? 'null'}}`);
     },
   }),
   // The hottest route: see `user-counted-in-script`. A request refused as invalid (400) is not

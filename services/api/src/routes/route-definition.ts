@@ -83,8 +83,13 @@ export interface RouteDoc {
   params?: Record<string, PathParam>;
   query?: QuerySpec;
   body?: z.ZodType;
-  /** The answer: a named JSON schema, or content that is not JSON data (text, HTML, assets). */
-  success: { status: 200 | 201; description: string; body: z.ZodType | ContentObject };
+  /** false: the body may be left out (a POST that needs none); when it is sent, `body` checks it. Default true. */
+  bodyRequired?: boolean;
+  /**
+   * The answer: a named JSON schema, several (the request decides which one answers), content that
+   * is not JSON data (text, HTML, assets), or none (204).
+   */
+  success: { status: 200 | 201 | 204; description: string; body?: z.ZodType | readonly z.ZodType[] | ContentObject };
   /** Why this route gives each error status, beyond what its access and body imply. */
   errors?: Partial<Record<ErrorStatus, string>>;
 }
@@ -127,7 +132,10 @@ export function defineRoute<
       const params: Record<string, unknown> = {};
       for (const [name, param] of Object.entries(spec.params ?? {})) params[name] = validate(param.schema, req.params[name], param.what);
       const query = spec.query ? validate(spec.query.schema, req.query, 'query') : undefined;
-      const body = spec.body ? validate(spec.body, req.body, 'body') : undefined;
+      // express.json leaves req.body undefined when no body was sent (or one it does not parse,
+      // which requireJson refused already).
+      const omitted = spec.bodyRequired === false && req.body === undefined;
+      const body = spec.body && !omitted ? validate(spec.body, req.body, 'body') : undefined;
       await handle({ req, res, params, query, body } as RouteInput<P, Q, B>, deps);
     },
   };
