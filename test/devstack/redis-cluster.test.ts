@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import {
   CLUSTER_SLOTS,
-  freePort,
+  freeClusterPort,
   redisReachable,
   slotCount,
   startRedisCluster,
@@ -135,7 +135,7 @@ describe('startRedisCluster', () => {
     const dir = await mkdtemp(join(tmpdir(), 'chat-cluster-test-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     // node-1 remembers a peer the other five never met: not a cluster these nodes can form.
-    const [port, ghostPort] = [await freePort(), await freePort()];
+    const [port, ghostPort] = [await freeClusterPort(), await freeClusterPort()];
     await mkdir(join(dir, 'node-1'));
     await writeFile(
       join(dir, 'node-1', 'nodes.conf'),

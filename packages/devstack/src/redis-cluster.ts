@@ -9,6 +9,7 @@ import {
   slotCount,
   type ClusterNodeInfo,
 } from './cluster-nodes.js';
+import { freeClusterPort } from './free-port.js';
 import { askRedis } from './redis-ping.js';
 import { startRedisServer, type RedisServerHandle } from './redis-server.js';
 import { runRedisCli } from './run-redis-cli.js';
@@ -163,7 +164,7 @@ async function startNodes(
       const port = await previousPort(dir);
       return startRedisServer({
         dir,
-        ...(port === undefined ? {} : { port }),
+        ...(port === undefined ? { pickPort: freeClusterPort } : { port }),
         appendOnly: options.appendOnly ?? true,
         extraArgs: args,
         startTimeoutMs,

@@ -13,6 +13,8 @@ export interface RedisServerOptions {
   dir?: string;
   /** Defaults to a free port. */
   port?: number;
+  /** Picks the port when `port` is not given (and again if another process took it first). Default freePort. */
+  pickPort?: () => Promise<number>;
   /** Default true: the fault tests rely on data surviving a kill. */
   appendOnly?: boolean;
   /** Default 'everysec'. */
@@ -136,7 +138,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   await mkdir(dir, { recursive: true });
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
 
-  let port = options.port ?? (await freePort());
+  const pickPort = options.pickPort ?? freePort;
+  let port = options.port ?? (await pickPort());
   let running: RunningRedis;
   for (let attempt = 1; ; attempt += 1) {
     running = launch(serverArgs(port, dir, options), options.detached ?? false);
@@ -150,7 +153,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         if (ownsDir) await rm(dir, { recursive: true, force: true });
         throw error;
       }
-      port = await freePort();
+      port = await pickPort();
     }
   }
 
