@@ -182,4 +182,38 @@ describe('createGateway', () => {
       await gateway.stop();
     }
   });
+
+  test('after a pub/sub outage it follows the conversations joined meanwhile and replays what was published in them', async () => {
+    const { gateway, connections } = buildGateway();
+    const [command, subscriber] = connections as [Redis, Redis];
+    await waitForRedis(command, 10_000);
+    await gateway.start();
+    const { port } = gateway.server.address() as AddressInfo;
+    const conversations = createConversationStore(setup, keys);
+    const messages = createMessageStore(setup, keys);
+    const drain = (id: string) => createDeliveryStore(setup, keys).drain(deliveryPartition(id), 256);
+    const fay = await connectClient(`ws://127.0.0.1:${port}/ws`, tokens.sign('fay').token);
+    try {
+      // The subscriber connection goes away: the notice of fay's new conversation and its first
+      // message are published while nobody here listens.
+      subscriber.disconnect();
+      await waitFor(() => subscriber.status === 'end', 'the subscriber to close', 5000);
+      const joined = await conversations.create({ title: 'during the outage', createdBy: 'ann', users: ['fay'] });
+      const { message: missed } = await messages.append(joined.id, 'ann', 'published during the outage');
+      await drain(joined.id);
+
+      // Back: recovery reads fay's memberships, follows the new conversation and replays.
+      await subscriber.connect();
+      await fay.waitForMessages(1, joined.id, 10_000);
+      assert.deepEqual(fay.messages(joined.id).map((m) => m.seq), [missed.seq]);
+
+      // And it is followed from now on: the next message arrives live.
+      const { message: live } = await messages.append(joined.id, 'ann', 'after the outage');
+      await drain(joined.id);
+      await fay.waitForMessages(2, joined.id);
+      assert.deepEqual(fay.messages(joined.id).map((m) => m.seq), [missed.seq, live.seq]);
+    } finally {
+      await gateway.stop();
+    }
+  });
 });
