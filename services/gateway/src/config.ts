@@ -27,7 +27,7 @@ const gatewayEnvSchema = z
     MAX_SOCKETS_PER_USER: positiveInt(20),
     /** Client frames a socket may send per second on average (bursts of twice that). */
     CLIENT_FRAMES_PER_SECOND: positiveInt(20),
-    /** How long a new socket may wait for its user's channel subscription before it is refused with 1013. */
+    /** How long a new socket may wait for its user's channels (their own and their conversations') to be followed before it is refused with 1013. */
     SUBSCRIBE_TIMEOUT_MS: positiveInt(5000),
   })
   .superRefine(requireJwtKey);

@@ -2,7 +2,7 @@ import type { ClientConnection } from './client-connection.js';
 
 /**
  * The sockets this replica holds, by user. Reports when a user's first socket arrives and their
- * last one leaves, which is when this replica subscribes to or leaves that user's channel.
+ * last one leaves, which is when this replica starts or stops following that user's channels.
  */
 export class ConnectionRegistry {
   private readonly byUser = new Map<string, Set<ClientConnection>>();
