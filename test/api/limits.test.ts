@@ -22,6 +22,18 @@ describe('rate limits, client address and CORS', () => {
     await app?.stop();
   });
 
+  /**
+   * Alice and bob, registered from their own addresses (so the per-address sign-in limit is not
+   * what refuses), in a conversation alice created: that request used one of alice's hits.
+   */
+  async function pairInConversation(aliceAddress: string, bobAddress: string) {
+    const alice = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': aliceAddress });
+    const bob = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': bobAddress });
+    const created = await apiRequest(app.url, 'POST', '/api/conversations', { token: alice.token, body: { title: 't', users: [bob.username] } });
+    assert.equal(created.status, 201, created.text);
+    return { alice, bob, conversationId: (created.body as { id: string }).id };
+  }
+
   it('limits each user: 429 with Retry-After past the limit, other users unaffected', async () => {
     const alice = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': '198.51.100.20' });
     const bob = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': '198.51.100.21' });
@@ -34,11 +46,7 @@ describe('rate limits, client address and CORS', () => {
   });
 
   it('posting a message counts against the same per-user limit, and a refused post stores nothing', async () => {
-    const alice = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': '198.51.100.30' });
-    const bob = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': '198.51.100.31' });
-    const created = await apiRequest(app.url, 'POST', '/api/conversations', { token: alice.token, body: { title: 't', users: [bob.username] } });
-    assert.equal(created.status, 201, created.text);
-    const conversationId = (created.body as { id: string }).id;
+    const { alice, bob, conversationId } = await pairInConversation('198.51.100.30', '198.51.100.31');
     const post = (text: string) =>
       apiRequest(app.url, 'POST', `/api/conversations/${conversationId}/messages`, { token: alice.token, body: { text } });
     // A body refused as invalid is not counted: nothing was attempted.
@@ -59,11 +67,7 @@ describe('rate limits, client address and CORS', () => {
   });
 
   it('reading history backwards and leaving count against the per-user limit; a refused leave leaves the member in', async () => {
-    const alice = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': '198.51.100.40' });
-    const bob = await registerUser(app.url, randomUsername(), 'long enough password', { 'x-forwarded-for': '198.51.100.41' });
-    const created = await apiRequest(app.url, 'POST', '/api/conversations', { token: alice.token, body: { title: 't', users: [bob.username] } });
-    assert.equal(created.status, 201, created.text);
-    const conversationId = (created.body as { id: string }).id;
+    const { bob, conversationId } = await pairInConversation('198.51.100.40', '198.51.100.41');
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) {
       statuses.push((await apiRequest(app.url, 'GET', `/api/conversations/${conversationId}/messages?before=${100 - i}`, { token: bob.token })).status);
