@@ -11,7 +11,11 @@ export interface DrainOutcome {
   delivered: number;
   /** Members the events named, summed: the deliveries owed to users. */
   recipients: number;
-  /** Entries whose message (trimmed from history) or conversation no longer exists. */
+  /**
+   * Entries with nothing to publish: their conversation no longer exists or has no member left
+   * (or, for an entry of an earlier release that does not carry its message, that message was
+   * trimmed from history).
+   */
   gone: number;
   /** Entries that could not be read, dropped. */
   malformed: number;
