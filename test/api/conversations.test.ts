@@ -52,7 +52,18 @@ describe('POST /api/conversations', () => {
     });
     assert.equal(response.status, 201, response.text);
     const conversation = response.body as ConversationBody;
-    assert.deepEqual(Object.keys(conversation).sort(), ['createdAt', 'createdBy', 'id', 'title', 'users']);
+    assert.deepEqual(Object.keys(conversation).sort(), [
+      'createdAt',
+      'createdBy',
+      'id',
+      'lastMessageAt',
+      'lastSeq',
+      'readSeq',
+      'title',
+      'unread',
+      'users',
+    ]);
+    assert.deepEqual([conversation.lastSeq, conversation.lastMessageAt, conversation.readSeq, conversation.unread], [0, null, 0, 0]);
     assert.match(conversation.id, /^[A-Za-z0-9_-]{1,64}$/, 'URL-safe id of at most 64 characters');
     assert.equal(conversation.title, 'Trip');
     assert.equal(conversation.createdBy, alice.username);
@@ -383,7 +394,9 @@ describe('POST /api/conversations/:id/leave', () => {
 
     // The others carry on, without him.
     const remaining = await getConversation(carol.token, conversation.id);
-    assert.deepEqual(remaining.body, { ...conversation, users: [alice.username, carol.username].sort() });
+    const { lastSeq, lastMessageAt, readSeq, unread } = remaining.body as ConversationBody;
+    assert.deepEqual([lastSeq, readSeq, unread], [1, 0, 1]);
+    assert.deepEqual(remaining.body, { ...conversation, users: [alice.username, carol.username].sort(), lastSeq, lastMessageAt, readSeq, unread });
     assert.equal((await postMessage(app.url, carol.token, conversation.id, 'after bob left')).seq, 2);
   });
 

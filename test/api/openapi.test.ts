@@ -11,6 +11,7 @@ import {
   createConversationSchema,
   credentialsSchema,
   emptyBodySchema,
+  markReadSchema,
   postMessageSchema,
   updateConversationSchema,
 } from '@chat/contracts';
@@ -38,8 +39,8 @@ import {
 
 const document: OpenAPIObject = buildOpenApiDocument();
 
-type Method = 'get' | 'post' | 'patch';
-const METHODS = ['get', 'post', 'patch'] as const;
+type Method = 'get' | 'post' | 'patch' | 'put';
+const METHODS = ['get', 'post', 'patch', 'put'] as const;
 
 /** Request bodies, the contract schema each must be generated from, and whether it may be left out. */
 const REQUEST_BODIES = [
@@ -48,6 +49,7 @@ const REQUEST_BODIES = [
   { name: 'UpdateConversation', schema: updateConversationSchema, routes: ['patch /api/conversations/{id}'], required: true },
   { name: 'PostMessage', schema: postMessageSchema, routes: ['post /api/conversations/{id}/messages'], required: true },
   { name: 'EmptyBody', schema: emptyBodySchema, routes: ['post /api/conversations/{id}/leave'], required: false },
+  { name: 'MarkRead', schema: markReadSchema, routes: ['put /api/conversations/{id}/read'], required: true },
 ] as const;
 
 const REF_PREFIX = '#/components/schemas/';
@@ -303,7 +305,18 @@ describe('the OpenAPI document', () => {
       assert.deepEqual(response?.content?.['application/json']?.schema, expected, `${method} ${path} ${status}`);
     }
     assert.deepEqual(component('User').required, ['username', 'createdAt']);
-    assert.deepEqual(component('Conversation').required, ['id', 'title', 'users', 'createdAt', 'createdBy']);
+    assert.deepEqual(component('Conversation').required, [
+      'id',
+      'title',
+      'users',
+      'createdAt',
+      'createdBy',
+      'lastSeq',
+      'lastMessageAt',
+      'readSeq',
+      'unread',
+    ]);
+    assert.deepEqual(component('ReadState').required, ['conversationId', 'readSeq', 'unread']);
     assert.deepEqual(component('Message').required, ['id', 'conversationId', 'seq', 'author', 'text', 'createdAt']);
     assert.deepEqual(component('AuthResult').required, ['user', 'token', 'expiresAt']);
     assert.deepEqual(component('MessagePage').required, ['items', 'nextAfter']);
@@ -325,13 +338,14 @@ describe('the OpenAPI document', () => {
       'post /api/auth/register': [400, 404, 409, 413, 415, 429, 503],
       'post /api/auth/login': [400, 401, 404, 413, 415, 429, 503],
       'get /api/me': [401, 404, 429, 503],
-      'get /api/conversations': [401, 429, 503],
+      'get /api/conversations': [400, 401, 429, 503],
       'post /api/conversations': [400, 401, 413, 415, 429, 503],
       'get /api/conversations/{id}': [400, 401, 404, 429, 503],
       'patch /api/conversations/{id}': [400, 401, 404, 413, 415, 429, 503],
       'post /api/conversations/{id}/leave': [400, 401, 404, 413, 415, 429, 503],
       'get /api/conversations/{id}/messages': [400, 401, 404, 429, 503],
-      'post /api/conversations/{id}/messages': [400, 401, 404, 413, 415, 429, 503],
+      'post /api/conversations/{id}/messages': [400, 401, 404, 409, 413, 415, 429, 503],
+      'put /api/conversations/{id}/read': [400, 401, 404, 413, 415, 429, 503],
       'get /healthz': [],
       'get /readyz': [503],
       'get /metrics': [],
@@ -552,6 +566,8 @@ describe('the real app answers as documented', () => {
   test('GET /api/conversations', async () => {
     const response = await call('get', '/api/conversations', 200, { token: alice.token });
     assert.ok((response.body as { items: unknown[] }).items.length >= 1);
+    await call('get', '/api/conversations', 200, { token: alice.token, url: '/api/conversations?order=activity' });
+    await call('get', '/api/conversations', 400, { token: alice.token, url: '/api/conversations?order=newest' });
     await call('get', '/api/conversations', 401, {});
   });
 
@@ -622,12 +638,28 @@ describe('the real app answers as documented', () => {
   test('POST /api/conversations/{id}/messages', async () => {
     const template = '/api/conversations/{id}/messages';
     await call('post', template, 201, { token: alice.token, body: { text: 'documented' } });
+    await call('post', template, 201, { token: alice.token, body: { text: 'once', clientId: 'documented-1' } });
+    await call('post', template, 200, { token: alice.token, body: { text: 'once', clientId: 'documented-1' } });
+    await call('post', template, 409, { token: alice.token, body: { text: 'other', clientId: 'documented-1' } });
+    await call('post', template, 400, { token: alice.token, body: { text: 'x', clientId: 'not valid' } });
     await call('post', template, 400, { token: alice.token, body: { text: '' } });
     await call('post', template, 400, { token: alice.token, ...notJson });
     await call('post', template, 401, { body: { text: 'x' } });
     await call('post', template, 404, { token: bob.token, body: { text: 'x' } });
     await call('post', template, 413, { token: alice.token, ...large });
     await call('post', template, 415, { token: alice.token, ...asText });
+  });
+
+  test('PUT /api/conversations/{id}/read', async () => {
+    const template = '/api/conversations/{id}/read';
+    await call('put', template, 200, { token: alice.token, body: { seq: 1 } });
+    await call('put', template, 400, { token: alice.token, body: { seq: 1_000_000 } });
+    await call('put', template, 400, { token: alice.token, body: { seq: -1 } });
+    await call('put', template, 400, { token: alice.token, ...notJson });
+    await call('put', template, 401, { body: { seq: 1 } });
+    await call('put', template, 404, { token: bob.token, body: { seq: 1 } });
+    await call('put', template, 413, { token: alice.token, ...large });
+    await call('put', template, 415, { token: alice.token, ...asText });
   });
 
   test('GET /healthz, /readyz, /metrics', async () => {
@@ -679,6 +711,7 @@ describe('the real app answers as documented', () => {
     await call('get', '/api/conversations/{id}/messages', 503, { token: alice.token });
     await call('get', '/api/conversations/{id}/messages', 503, { token: alice.token, url: `/api/conversations/${conversation.id}/messages?before=10` });
     await call('post', '/api/conversations/{id}/messages', 503, { token: alice.token, body: { text: 'x' } });
+    await call('put', '/api/conversations/{id}/read', 503, { token: alice.token, body: { seq: 0 } });
     await call('get', '/readyz', 503);
     await call('get', '/healthz', 200);
     await call('get', '/metrics', 200);
@@ -719,6 +752,7 @@ describe('an api with tokens from an external identity provider and tight rate l
       'post /api/conversations': { title: 'x', users: [] },
       'patch /api/conversations/{id}': { title: 'x' },
       'post /api/conversations/{id}/messages': { text: 'x' },
+      'put /api/conversations/{id}/read': { seq: 0 },
     };
     const withToken = operations().filter(({ operation }) => needsToken(operation));
     assert.ok(withToken.length > 0);

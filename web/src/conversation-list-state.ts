@@ -99,7 +99,20 @@ export class ConversationListState {
     let entry = this.entries.get(id);
     if (!entry) {
       // Known only from this summary until its record is read.
-      entry = this.entryFor({ id, title: message.conversationTitle, users: [], createdAt: message.createdAt, createdBy: message.author }, at);
+      entry = this.entryFor(
+        {
+          id,
+          title: message.conversationTitle,
+          users: [],
+          createdAt: message.createdAt,
+          createdBy: message.author,
+          lastSeq: message.seq,
+          lastMessageAt: message.createdAt,
+          readSeq: 0,
+          unread: 0,
+        },
+        at,
+      );
       this.fetch(id);
     } else {
       if (message.conversationTitle && message.conversationTitle !== entry.conversation.title) {

@@ -136,22 +136,41 @@ export function batchDeliveryEventParts(): Omit<DeliveryEventParts, 'head'> {
 
 /**
  * A notice on a user's own channel: they joined or left a conversation (created with them, members
- * changed). Published in the same atomic step as the change, so a gateway holding the user's
- * sockets subscribes to (or leaves) the conversation's channel and reads from the store what was
- * published before its subscription took effect. Bytes: the mark, then the conversation id.
+ * changed), a conversation of theirs changed (title, members), or their read cursor in one moved.
+ * Membership notices are published in the same atomic step as the change, so a gateway holding the
+ * user's sockets subscribes to (or leaves) the conversation's channel and reads from the store what
+ * was published before its subscription took effect; each becomes a `conversation` frame (added,
+ * removed, updated) and a read notice a `read` frame. Bytes: the mark, then the conversation id,
+ * and for a read notice a space and the cursor's seq.
  */
-export const MEMBERSHIP_MARKS = { joined: '+', left: '-' } as const;
-export interface MembershipNotice {
-  change: keyof typeof MEMBERSHIP_MARKS;
-  conversationId: string;
+export const MEMBERSHIP_MARKS = { joined: '+', left: '-', updated: '~' } as const;
+export const READ_MARK = '=';
+export type UserNotice =
+  | { change: keyof typeof MEMBERSHIP_MARKS; conversationId: string }
+  | { change: 'read'; conversationId: string; seq: number };
+
+const NOTICE_CHANGES: Record<string, UserNotice['change']> = {
+  [MEMBERSHIP_MARKS.joined]: 'joined',
+  [MEMBERSHIP_MARKS.left]: 'left',
+  [MEMBERSHIP_MARKS.updated]: 'updated',
+  [READ_MARK]: 'read',
+};
+
+/** A read notice's bytes: the user's cursor in a conversation is now `seq`. */
+export function readNotice(conversationId: string, seq: number): string {
+  return `${READ_MARK}${conversationId}${SEPARATOR}${seq}`;
 }
 
-export function decodeMembershipNotice(payload: Buffer): MembershipNotice | undefined {
-  const mark = payload.toString('latin1', 0, 1);
-  const change = mark === MEMBERSHIP_MARKS.joined ? 'joined' : mark === MEMBERSHIP_MARKS.left ? 'left' : undefined;
-  const conversationId = payload.toString('latin1', 1);
-  if (!change || !ID_PATTERN.test(conversationId)) return undefined;
-  return { change, conversationId };
+export function decodeUserNotice(payload: Buffer): UserNotice | undefined {
+  const change = NOTICE_CHANGES[payload.toString('latin1', 0, 1)];
+  if (!change) return undefined;
+  const rest = payload.toString('latin1', 1);
+  if (change !== 'read') return ID_PATTERN.test(rest) ? { change, conversationId: rest } : undefined;
+  const at = rest.indexOf(SEPARATOR);
+  const conversationId = rest.slice(0, at);
+  const seqText = rest.slice(at + 1);
+  if (at <= 0 || !ID_PATTERN.test(conversationId) || !(seqText === '0' || DECIMAL.test(seqText))) return undefined;
+  return { change, conversationId, seq: Number(seqText) };
 }
 
 /** Returns undefined for anything malformed; the caller logs and skips it. */

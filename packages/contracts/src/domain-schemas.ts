@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, usernameSchema } from './identifiers.js';
+import { clientIdSchema, idSchema, usernameSchema } from './identifiers.js';
 import { MESSAGE_TEXT_MAX, TITLE_MAX } from './limits.js';
 
 /**
@@ -25,8 +25,12 @@ export const conversationSchema = z
     users: z.array(usernameSchema).describe('Members, sorted by username; always includes the creator at creation'),
     createdAt: isoTime,
     createdBy: usernameSchema,
+    lastSeq: z.number().int().min(0).describe('The seq of the newest message; 0 when there is none'),
+    lastMessageAt: isoTime.nullable().describe('When the newest message was posted (edits and deletions do not move it); null when there is none'),
+    readSeq: z.number().int().min(0).describe("The seq up to which the user it is shown to has read (their read cursor, on every device)"),
+    unread: z.number().int().min(0).describe('`lastSeq - readSeq`, never below 0'),
   })
-  .describe('A conversation the caller is a member of');
+  .describe('A conversation the caller is a member of, with its read state for the user it is shown to');
 
 export const messageSchema = z
   .strictObject({
@@ -36,6 +40,7 @@ export const messageSchema = z
     author: usernameSchema,
     text: z.string().min(1).max(MESSAGE_TEXT_MAX),
     createdAt: isoTime,
+    clientId: clientIdSchema.optional().describe('The clientId it was posted with, if any'),
   })
   .describe('A stored message');
 

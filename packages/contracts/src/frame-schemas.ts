@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { summarySchema } from './domain-schemas.js';
+import { conversationSchema, summarySchema } from './domain-schemas.js';
 import { idSchema, usernameSchema } from './identifiers.js';
 import { RESUME_CURSORS_MAX } from './limits.js';
 
@@ -33,7 +33,10 @@ export const authFrameSchema = z.strictObject({
 
 export const pingFrameSchema = z.strictObject({ type: z.literal('ping') });
 
-export const clientFrameSchema = z.discriminatedUnion('type', [resumeFrameSchema, authFrameSchema, pingFrameSchema]);
+/** Every client frame: the gateway validates with their union, the AsyncAPI document lists each. */
+export const CLIENT_FRAME_SCHEMAS = [resumeFrameSchema, authFrameSchema, pingFrameSchema] as const;
+
+export const clientFrameSchema = z.discriminatedUnion('type', CLIENT_FRAME_SCHEMAS);
 
 export type ResumeFrame = z.infer<typeof resumeFrameSchema>;
 export type AuthFrame = z.infer<typeof authFrameSchema>;
@@ -46,6 +49,7 @@ export const readyFrameSchema = z.strictObject({
   type: z.literal('ready'),
   user: usernameSchema,
   epoch: storeEpochSchema.describe('The store epoch: keep it with the cursors and send it back in `resume`'),
+  protocol: z.string().optional().describe('The contract version beyond 1 the server implements (`1.1`); absent: version 1'),
 });
 
 export const messageFrameSchema = z.strictObject({
@@ -71,17 +75,50 @@ export const errorFrameSchema = z.strictObject({
 
 export const pongFrameSchema = z.strictObject({ type: z.literal('pong') });
 
-export const serverFrameSchema = z.discriminatedUnion('type', [
+export const readFrameSchema = z
+  .strictObject({
+    type: z.literal('read'),
+    conversationId: idSchema,
+    seq: z.number().int().min(0).describe("The user's read cursor as it now stands"),
+  })
+  .describe("The user's read cursor moved (PUT …/read, from any of their devices); the author's own post sends none");
+
+export const conversationFrameSchema = z
+  .discriminatedUnion('event', [
+    z.strictObject({
+      type: z.literal('conversation'),
+      event: z.enum(['added', 'updated']).describe('`added`: the user became a member (before any message of it); `updated`: its title or members changed'),
+      data: conversationSchema.describe('The conversation, with the receiving user\'s `readSeq` and `unread`'),
+    }),
+    z.strictObject({
+      type: z.literal('conversation'),
+      event: z.literal('removed').describe('The user was removed or left: no frame of it follows'),
+      data: z.strictObject({ id: idSchema }),
+    }),
+  ])
+  .describe("A change of the user's conversations: added, updated or removed");
+
+/**
+ * Every server frame. The union below and the AsyncAPI document are built from this list: a new
+ * frame is added here and nowhere else.
+ */
+export const SERVER_FRAME_SCHEMAS = [
   readyFrameSchema,
   messageFrameSchema,
   resumedFrameSchema,
   errorFrameSchema,
   pongFrameSchema,
-]);
+  readFrameSchema,
+  conversationFrameSchema,
+] as const;
+
+export const serverFrameSchema = z.discriminatedUnion('type', SERVER_FRAME_SCHEMAS);
 
 export type ReadyFrame = z.infer<typeof readyFrameSchema>;
 export type MessageFrame = z.infer<typeof messageFrameSchema>;
 export type ResumedFrame = z.infer<typeof resumedFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 export type PongFrame = z.infer<typeof pongFrameSchema>;
+export type ReadFrame = z.infer<typeof readFrameSchema>;
+export type ConversationFrame = z.infer<typeof conversationFrameSchema>;
 export type ServerFrame = z.infer<typeof serverFrameSchema>;

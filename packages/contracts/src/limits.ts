@@ -18,3 +18,5 @@ export const PAGE_LIMIT_MAX = 500;
 export const SEQ_PARAM_MAX = 999_999_999_999_999;
 /** Cursors in one `resume` frame; a client with more sends several frames. */
 export const RESUME_CURSORS_MAX = 1000;
+/** How long a message's clientId is remembered (1.1 promises at least 24 hours). */
+export const CLIENT_ID_TTL_MS = 25 * 60 * 60 * 1000;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, usernameSchema } from './identifiers.js';
+import { clientIdSchema, idSchema, usernameSchema } from './identifiers.js';
 import { MEMBERS_MAX, MESSAGE_TEXT_MAX, PAGE_LIMIT_MAX, PASSWORD_MAX, PASSWORD_MIN, SEQ_PARAM_MAX, TITLE_MAX } from './limits.js';
 
 /**
@@ -31,6 +31,17 @@ export const updateConversationSchema = z
 
 export const postMessageSchema = z.strictObject({
   text: z.string().min(1).max(MESSAGE_TEXT_MAX),
+  clientId: clientIdSchema.optional(),
+});
+
+/** `order=activity` (1.1): newest activity first; without it, the version-1 order. */
+export const listConversationsQuerySchema = z.strictObject({
+  order: z.literal('activity').optional(),
+});
+
+/** Moves the caller's read cursor forward (1.1). */
+export const markReadSchema = z.strictObject({
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Read up to this seq; at most the conversation\'s `lastSeq`'),
 });
 
 const seqParam = z
@@ -60,6 +71,8 @@ export type CreateConversationBody = z.infer<typeof createConversationSchema>;
 export type UpdateConversationBody = z.infer<typeof updateConversationSchema>;
 export type PostMessageBody = z.infer<typeof postMessageSchema>;
 export type ListMessagesQuery = z.infer<typeof listMessagesQuerySchema>;
+export type ListConversationsQuery = z.infer<typeof listConversationsQuerySchema>;
+export type MarkReadBody = z.infer<typeof markReadSchema>;
 
 /** What a client sends (before the api trims the title): the SDK's argument types. */
 export type CreateConversationInput = z.input<typeof createConversationSchema>;

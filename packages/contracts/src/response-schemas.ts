@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { conversationSchema, messageSchema, userSchema } from './domain-schemas.js';
 import { ERROR_CODES } from './error-codes.js';
+import { idSchema } from './identifiers.js';
 
 /**
  * The REST api's answer bodies that wrap the domain objects, as zod schemas (the OpenAPI document
@@ -17,7 +18,9 @@ export const authResultSchema = z
 
 export const conversationListSchema = z
   .strictObject({
-    items: z.array(conversationSchema).describe('Oldest `createdAt` first'),
+    items: z
+      .array(conversationSchema)
+      .describe('Oldest `createdAt` first; with `order=activity`, newest `lastMessageAt` (else `createdAt`) first, ties by ascending `id`'),
   })
   .describe("The caller's conversations");
 
@@ -45,6 +48,14 @@ export const messagePageBeforeSchema = z
   })
   .describe('A page of messages read backwards from `before`');
 
+export const readStateSchema = z
+  .strictObject({
+    conversationId: idSchema,
+    readSeq: z.number().int().min(0).describe("The caller's read cursor as it now stands"),
+    unread: z.number().int().min(0).describe('`lastSeq - readSeq`, never below 0'),
+  })
+  .describe("The caller's read state in one conversation");
+
 export const errorCodeSchema = z.enum(ERROR_CODES).describe('A stable slug to branch on');
 
 export const errorBodySchema = z
@@ -62,5 +73,6 @@ export type AuthResult = z.infer<typeof authResultSchema>;
 export type ConversationList = z.infer<typeof conversationListSchema>;
 export type MessagePage = z.infer<typeof messagePageSchema>;
 export type MessagePageBefore = z.infer<typeof messagePageBeforeSchema>;
+export type ReadState = z.infer<typeof readStateSchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 export type Health = z.infer<typeof healthSchema>;

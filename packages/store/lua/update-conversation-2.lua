@@ -2,7 +2,8 @@
   Changes a conversation's title and/or members in one step, only if the caller is a member, and
   keeps every member's conversation index in step with the member set, and tells each user who
   joined or left on their channel, so gateways holding their sockets follow the conversation's
-  channel (conversation-store.ts). The index keys and channels are built here (indexPrefix ..
+  channel (conversation-store.ts), and every member who stays that it changed (a `conversation`
+  `updated` frame; one who joined gets `added` instead). The index keys and channels are built here (indexPrefix ..
   username .. indexSuffix, channelPrefix .. username) because the current member list is only
   known here: single-instance Redis, not Cluster.
 
@@ -19,7 +20,8 @@
     ARGV[7] channelPrefix    a user's channel is channelPrefix .. username
     ARGV[8] joinedMark       notice = mark .. id (@chat/contracts MEMBERSHIP_MARKS)
     ARGV[9] leftMark
-    ARGV[10..] users         the new members
+    ARGV[10] updatedMark
+    ARGV[11..] users         the new members
 
   Output:
     1   applied
@@ -27,18 +29,23 @@
 ]]
 local conv, members = KEYS[1], KEYS[2]
 local caller, title, replaceMembers, indexPrefix, indexSuffix, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local channelPrefix, joinedMark, leftMark = ARGV[7], ARGV[8], ARGV[9]
+local channelPrefix, joinedMark, leftMark, updatedMark = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 if not redis.call('ZSCORE', members, caller) then return 0 end
 if title ~= '' then redis.call('HSET', conv, 'title', title) end
+local stayed = redis.call('ZRANGE', members, 0, -1)
 if replaceMembers == '1' then
   local score = redis.call('HGET', conv, 'createdAtMs')
   local joinedAtSeq = redis.call('HGET', conv, 'seq')
   local wanted = { [caller] = true }
-  for i = 10, #ARGV do wanted[ARGV[i]] = true end
+  for i = 11, #ARGV do wanted[ARGV[i]] = true end
   local current = {}
-  for _, user in ipairs(redis.call('ZRANGE', members, 0, -1)) do
+  local before = stayed
+  stayed = {}
+  for _, user in ipairs(before) do
     current[user] = true
-    if not wanted[user] then
+    if wanted[user] then
+      stayed[#stayed + 1] = user
+    else
       redis.call('ZREM', members, user)
       redis.call('ZREM', indexPrefix .. user .. indexSuffix, id)
       redis.call('PUBLISH', channelPrefix .. user, leftMark .. id)
@@ -52,4 +59,5 @@ if replaceMembers == '1' then
     end
   end
 end
+for _, user in ipairs(stayed) do redis.call('PUBLISH', channelPrefix .. user, updatedMark .. id) end
 return 1

@@ -9,8 +9,16 @@ export interface Keys {
   user(username: string): string;
   /** Sorted set: the user's conversation ids, scored by conversation creation time. */
   userConversations(username: string): string;
-  /** Hash: id, title, createdAt, createdBy, seq (last seq handed out). */
+  /** Hash: id, title, createdAt, createdBy, seq (last seq handed out), lastMessageAt (the newest message's createdAt). */
   conversation(id: string): string;
+  /** Hash of one conversation's read cursors: username → the seq they have read up to. */
+  reads(id: string): string;
+  /**
+   * String with a TTL of CLIENT_ID_TTL_MS: `<seq> <text fingerprint>` of the message `author` posted
+   * in the conversation with `clientId` (append-message.lua). One key per message so each expires
+   * on its own, nothing scanned; built from the conversation's key so it lives in its hash slot.
+   */
+  clientId(id: string, author: string, clientId: string): string;
   /** Sorted set: member usernames, scored by the conversation's seq when they joined. */
   members(id: string): string;
   /** Sorted set: message JSON scored by seq. */
@@ -54,11 +62,15 @@ export function createKeys(prefix: string): Keys {
   const userChannelPrefix = `${prefix}:u:`;
   const conversationChannelPrefix = `${prefix}:c:`;
   const conversationKeyParts = { prefix: `${prefix}:conv:`, membersSuffix: ':members', messagesSuffix: ':messages' };
+  const conversation = (id: string) => `${conversationKeyParts.prefix}${id}`;
   return {
     prefix,
     user: (username) => `${prefix}:user:${username}`,
     userConversations: (username) => `${prefix}:user:${username}:conversations`,
-    conversation: (id) => `${conversationKeyParts.prefix}${id}`,
+    conversation,
+    // Built from the conversation's own key: they stay in its hash slot whatever that key becomes.
+    reads: (id) => `${conversation(id)}:reads`,
+    clientId: (id, author, clientId) => `${conversation(id)}:client-id:${author}:${clientId}`,
     members: (id) => `${conversationKeyParts.prefix}${id}${conversationKeyParts.membersSuffix}`,
     messages: (id) => `${conversationKeyParts.prefix}${id}${conversationKeyParts.messagesSuffix}`,
     conversationKeyParts,

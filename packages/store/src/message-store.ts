@@ -1,5 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { DEFAULT_DELIVERY_PARTITIONS, NotFoundError, RateLimitedError, deliveryPartition, type DrainJob, type Message } from '@chat/contracts';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  CLIENT_ID_TTL_MS,
+  ConflictError,
+  DEFAULT_DELIVERY_PARTITIONS,
+  NotFoundError,
+  RateLimitedError,
+  deliveryPartition,
+  type DrainJob,
+  type Message,
+} from '@chat/contracts';
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
@@ -66,20 +75,24 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
      * Stores a message from a member. With `charge`, the author's rate-limit hit is counted in the
      * same script, before anything is written: RateLimitedError when it is used up. `drain` is
      * the job to enqueue when this message woke its partition; without it a pending drain carries it.
+     * With a `clientId` the author used here before (within CLIENT_ID_TTL_MS), nothing is stored:
+     * `repeated` is true and `message` is the one stored the first time; ConflictError when the
+     * text differs from the first one's.
      */
     async append(
       conversationId: string,
       author: string,
       text: string,
       charge?: RateCharge,
-    ): Promise<{ message: Message; drain: DrainJob | undefined }> {
+      clientId?: string,
+    ): Promise<{ message: Message; drain: DrainJob | undefined; repeated: boolean }> {
       const id = newMessageId();
       // One clock reading: the outbox entry's score (the event's acceptedAt) equals createdAt.
       const acceptedAtMs = Date.now();
       const createdAt = new Date(acceptedAtMs).toISOString();
       const SEQ = 0x5e9; // placeholder, replaced by the script's seq
       const [head, tail] = splitAround(
-        JSON.stringify({ id, conversationId, seq: SEQ, author, text, createdAt }),
+        JSON.stringify({ id, conversationId, seq: SEQ, author, text, createdAt, clientId }),
         `"seq":${SEQ}`,
       );
       const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ, messageId: id }), ` ${SEQ} `);
@@ -90,10 +103,28 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         keys.messages(conversationId),
         keys.outbox(partition),
         keys.wake(partition),
+        keys.reads(conversationId),
+        // Ignored by the script without a clientId; any key of the conversation's slot would do.
+        keys.clientId(conversationId, author, clientId ?? ''),
       ];
-      const args: AppendArgs = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit, WAKE_TTL_MS];
+      // The repeat of a clientId must carry the same text: its digest is kept, not the text.
+      const fingerprint = clientId === undefined ? '' : createHash('sha256').update(text).digest('base64url');
+      const args: AppendArgs = [
+        author,
+        `${head}"seq":`,
+        tail,
+        `${entryHead} `,
+        ` ${entryTail}`,
+        acceptedAtMs,
+        settings.historyLimit,
+        WAKE_TTL_MS,
+        createdAt,
+        clientId ?? '',
+        fingerprint,
+        CLIENT_ID_TTL_MS,
+      ];
       // Counts the author's rate-limit hit in the same atomic step when charged (lua/append-*.lua).
-      const [outcome, value, woke] = await guardRedis(
+      const [outcome, value, woke, stored] = await guardRedis(
         charge
           ? STORE_SCRIPTS.appendChargedMessage.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs])
           : STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args),
@@ -101,12 +132,14 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
       if (outcome === -1) {
         throw new RateLimitedError('too many requests; slow down', retryAfterSeconds(value));
       }
+      if (outcome === 2) return { message: JSON.parse(stored as string) as Message, drain: undefined, repeated: true };
+      if (outcome === 3) throw new ConflictError('this clientId was sent with another text');
+      if (outcome === 4) throw new ConflictError('the message first sent with this clientId is no longer stored');
       if (outcome !== 1) throw new NotFoundError('no such conversation');
       const seq = value;
-      return {
-        message: { id, conversationId, seq, author, text, createdAt },
-        drain: woke === 1 ? { partition } : undefined,
-      };
+      const message: Message = { id, conversationId, seq, author, text, createdAt };
+      if (clientId !== undefined) message.clientId = clientId;
+      return { message, drain: woke === 1 ? { partition } : undefined, repeated: false };
     },
 
     /** A page of history for a member: messages with seq > after, at most `limit`. */

@@ -6,7 +6,15 @@ import { luaCommand } from './lua-command.js';
  * reply. The stores run them; connectRedis defines them all on each command connection.
  */
 
-export type AppendKeys = [conversation: string, members: string, messages: string, outbox: string, wake: string];
+export type AppendKeys = [
+  conversation: string,
+  members: string,
+  messages: string,
+  outbox: string,
+  wake: string,
+  reads: string,
+  clientId: string,
+];
 export type AppendArgs = [
   author: string,
   messageHead: string,
@@ -16,17 +24,23 @@ export type AppendArgs = [
   acceptedAtMs: number,
   keep: number,
   wakeTtlMs: number,
+  createdAt: string,
+  clientId: string,
+  fingerprint: string,
+  clientIdTtlMs: number,
 ];
 /**
  * {1, seq, woke (1: enqueue a drain)}; {0, 0, 0} when the author is not a member (or no such
- * conversation); {-1, ms left in the window, 0} when rate-limited.
+ * conversation); {-1, ms left in the window, 0} when rate-limited; {2, seq, 0, stored message}
+ * for a repeated clientId; {3, 0, 0} for one repeated with another text; {4, seq, 0} for one
+ * whose message is no longer stored.
  */
-type AppendReply = [outcome: 1 | 0 | -1, value: number, woke: 0 | 1];
+type AppendReply = [outcome: 1 | 0 | -1 | 2 | 3 | 4, value: number, woke: 0 | 1, stored?: string];
 
 export const STORE_SCRIPTS = {
-  appendMessage: luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-5'),
+  appendMessage: luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-7'),
   appendChargedMessage: luaCommand<[...AppendKeys, counter: string], [...AppendArgs, limit: number, windowMs: number], AppendReply>(
-    'append-charged-message-6',
+    'append-charged-message-8',
   ),
   drainOutbox: luaCommand<
     [outbox: string, wake: string],
@@ -86,16 +100,21 @@ export const STORE_SCRIPTS = {
       channelPrefix: string,
       joinedMark: string,
       leftMark: string,
+      updatedMark: string,
       ...users: string[],
     ],
     0 | 1
   >('update-conversation-2'),
   /** 1 left, 2 left as the last member (the conversation is deleted), 0 not a member. */
   leaveConversation: luaCommand<
-    [conversation: string, members: string, messages: string, index: string],
-    [user: string, id: string, channel: string, leftMark: string],
+    [conversation: string, members: string, messages: string, index: string, reads: string],
+    [user: string, id: string, channel: string, leftMark: string, channelPrefix: string, updatedMark: string],
     0 | 1 | 2
-  >('leave-conversation-4'),
+  >('leave-conversation-5'),
+  /** {1 moved | 0 stays, readSeq, lastSeq}; {-1, 0, 0} not a member; {-2, 0, lastSeq} seq above lastSeq. */
+  markRead: luaCommand<[conversation: string, members: string, reads: string], [user: string, seq: number], [outcome: 1 | 0 | -1 | -2, readSeq: number, lastSeq: number]>(
+    'mark-read-3',
+  ),
 };
 
 /**

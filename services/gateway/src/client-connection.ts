@@ -82,6 +82,11 @@ export class ClientConnection {
     return !this.closed && this.socket.readyState === this.socket.OPEN;
   }
 
+  /** `ready` went out: frames about the user's conversations may follow it. */
+  get isReady(): boolean {
+    return this.readyAtMs !== Number.POSITIVE_INFINITY;
+  }
+
   ready(epoch: string): void {
     this.readyAtMs = Date.now();
     const frame: ReadyFrame = { type: 'ready', user: this.username, epoch };
@@ -182,6 +187,22 @@ export class ClientConnection {
     this.stream(conversationId)
       .catchUp()
       .catch(() => undefined);
+  }
+
+  /**
+   * The user is being added to a conversation: its messages wait until `added` tells the socket
+   * (the contract puts `added` before the first message of a conversation).
+   */
+  expectAdded(conversationId: string): void {
+    if (this.isOpen) this.stream(conversationId).hold();
+  }
+
+  /** Sends the `added` frame (none when the conversation is gone meanwhile), then the conversation's messages. */
+  added(conversationId: string, frame: string | undefined): void {
+    if (!this.isOpen) return;
+    if (frame !== undefined && this.isReady) this.send(frame);
+    this.streams?.get(conversationId)?.release();
+    this.joined(conversationId);
   }
 
   dropStream(conversationId: string): void {

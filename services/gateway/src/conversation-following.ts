@@ -1,4 +1,4 @@
-import { decodeMembershipNotice, type MembershipNotice } from '@chat/contracts';
+import { decodeUserNotice, type UserNotice } from '@chat/contracts';
 import type { ConversationStore, Keys } from '@chat/store';
 import type { ChannelSubscriptions } from './channel-subscriptions.js';
 
@@ -6,10 +6,19 @@ export interface ConversationFollowingDeps {
   subscriptions: ChannelSubscriptions;
   keys: Keys;
   conversations: Pick<ConversationStore, 'idsOf'>;
+  /**
+   * A user with sockets here joined a conversation: called at once, before its channel is
+   * subscribed (the sockets hold its messages back until they were told it was added).
+   */
+  onJoining: (username: string, conversationId: string) => void;
   /** A user with sockets here joined a conversation; its channel is subscribed by now. */
   onJoined: (username: string, conversationId: string) => void;
   /** A user with sockets here left a conversation. */
   onLeft: (username: string, conversationId: string) => void;
+  /** A conversation of a user with sockets here changed (title, members). */
+  onUpdated: (username: string, conversationId: string) => void;
+  /** The read cursor of a user with sockets here moved. */
+  onRead: (username: string, conversationId: string, seq: number) => void;
   onMalformedNotice: (username: string) => void;
 }
 
@@ -70,7 +79,7 @@ export class ConversationFollowing {
   onNotice(username: string, payload: Buffer): void {
     const user = this.users.get(username);
     if (!user) return;
-    const notice = decodeMembershipNotice(payload);
+    const notice = decodeUserNotice(payload);
     if (!notice) {
       this.deps.onMalformedNotice(username);
       return;
@@ -92,6 +101,11 @@ export class ConversationFollowing {
     return ids;
   }
 
+  /** Whether the user's conversation is followed here (joined and not left since). */
+  follows(username: string, conversationId: string): boolean {
+    return this.users.get(username)?.conversations?.has(conversationId) ?? false;
+  }
+
   /** Users followed here (with at least one socket). */
   get count(): number {
     return this.users.size;
@@ -105,20 +119,29 @@ export class ConversationFollowing {
     await Promise.all(ids.map((id) => this.join(username, user, id)));
   }
 
-  private apply(username: string, user: FollowedUser, notice: MembershipNotice): void {
+  private apply(username: string, user: FollowedUser, notice: UserNotice): void {
     const { conversationId } = notice;
-    if (notice.change === 'left') {
-      this.leave(username, user, conversationId);
-      this.deps.onLeft(username, conversationId);
-      return;
+    switch (notice.change) {
+      case 'left':
+        this.leave(username, user, conversationId);
+        this.deps.onLeft(username, conversationId);
+        return;
+      case 'updated':
+        this.deps.onUpdated(username, conversationId);
+        return;
+      case 'read':
+        this.deps.onRead(username, conversationId, notice.seq);
+        return;
+      case 'joined':
+        break;
     }
-    this.join(username, user, conversationId).then(
-      () => {
-        if (this.users.get(username) === user) this.deps.onJoined(username, conversationId);
-      },
-      // The subscriber connection failed; pub/sub recovery subscribes again and catches up.
-      () => undefined,
-    );
+    this.deps.onJoining(username, conversationId);
+    const joined = () => {
+      if (this.users.get(username) === user) this.deps.onJoined(username, conversationId);
+    };
+    // Also when the subscriber connection failed: the sockets must still hear of the conversation
+    // (and stop holding it back); pub/sub recovery subscribes again and catches up.
+    this.join(username, user, conversationId).then(joined, joined);
   }
 
   private join(username: string, user: FollowedUser, id: string): Promise<void> {

@@ -13,6 +13,7 @@ import { closeAllSockets } from './close-all-sockets.js';
 import { ChannelSubscriptions } from './channel-subscriptions.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import { ConversationFollowing } from './conversation-following.js';
+import { createConversationFrames } from './conversation-frames.js';
 import { createDeliveryFanout } from './delivery-fanout.js';
 import { EpochTracker } from './epoch-tracker.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
@@ -95,15 +96,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     subscriptions,
     keys: deps.keys,
     conversations: deps.conversations,
-    onJoined: (username, conversationId) => {
-      for (const client of connections.socketsOf(username) ?? []) client.joined(conversationId);
-    },
-    onLeft: (username, conversationId) => {
-      for (const client of connections.socketsOf(username) ?? []) client.dropStream(conversationId);
-    },
+    onJoining: (username, conversationId) => conversationFrames.joining(username, conversationId),
+    onJoined: (username, conversationId) => conversationFrames.joined(username, conversationId),
+    onLeft: (username, conversationId) => conversationFrames.removed(username, conversationId),
+    onUpdated: (username, conversationId) => conversationFrames.updated(username, conversationId),
+    onRead: (username, conversationId, seq) => conversationFrames.read(username, conversationId, seq),
     onMalformedNotice: (username) => {
       metrics.malformedEvents.inc();
       logger.debug({ channelUser: username }, 'skipping malformed membership notice');
+    },
+  });
+  const conversationFrames = createConversationFrames({
+    connections,
+    conversations: deps.conversations,
+    follows: (username, conversationId) => following.follows(username, conversationId),
+    onReadFailed: (error) => {
+      metrics.historyReadFailures.inc();
+      logger.warn({ err: error }, 'reading a conversation for its frame failed');
     },
   });
   let stopping: Promise<void> | undefined;

@@ -8,15 +8,42 @@
   Then sets the partition's wake flag unless it is set: only the append that sets it has a drain
   job enqueued; until that drain runs (it clears the flag first), every later message rides on it.
   The TTL bounds how long an api that died before enqueueing can hold the flag.
-  Returns { 1, seq, woke } (woke: 1 when this append set the flag), or { 0, 0, 0 } when the
-  author is not a member (or there is no conversation).
+  In the same step: the conversation's lastMessageAt, and the author's read cursor moves to the
+  new seq (they have read what they wrote).
+  With a clientId (1.1, sending exactly once): a message the author already posted here with it
+  is answered instead of storing anything; its key (`<seq> <fingerprint of the text>`) expires on
+  its own after clientIdTtlMs. Atomic, so concurrent repeats store one message.
+
+  KEYS and ARGV as append-message-7.lua states them (append-charged-message-8.lua has the same
+  first ones).
+  Returns { 1, seq, woke } (woke: 1 when this append set the flag), { 0, 0, 0 } when the author is
+  not a member (or there is no conversation), { 2, seq, 0, message JSON } for a repeat of a
+  clientId, { 3, 0, 0 } for its repeat with another text, { 4, seq, 0 } for a repeat whose message
+  is no longer stored (retention trimmed it).
 ]]
-local function appendMessage(conv, members, messages, outbox, wake, author, head, tail, entryHead, entryTail, now, keep, wakeTtlMs)
+local function appendMessage(keys, argv)
+  local conv, members, messages, outbox, wake, reads, clientIdKey = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
+  local author, head, tail, entryHead, entryTail, now = argv[1], argv[2], argv[3], argv[4], argv[5], argv[6]
+  local keep, wakeTtlMs, createdAt = tonumber(argv[7]), argv[8], argv[9]
+  local clientId, fingerprint, clientIdTtlMs = argv[10], argv[11], argv[12]
   if not redis.call('ZSCORE', members, author) then return { 0, 0, 0 } end
+  if clientId ~= '' then
+    local known = redis.call('GET', clientIdKey)
+    if known then
+      local knownSeq, knownFingerprint = string.match(known, '^(%d+) (.*)$')
+      if knownFingerprint ~= fingerprint then return { 3, 0, 0 } end
+      local stored = redis.call('ZRANGEBYSCORE', messages, knownSeq, knownSeq)[1]
+      if not stored then return { 4, tonumber(knownSeq), 0 } end
+      return { 2, tonumber(knownSeq), 0, stored }
+    end
+  end
   local seq = redis.call('HINCRBY', conv, 'seq', 1)
   local message = head .. seq .. tail
   redis.call('ZADD', messages, seq, message)
   if keep > 0 then redis.call('ZREMRANGEBYRANK', messages, 0, -keep - 1) end
+  redis.call('HSET', conv, 'lastMessageAt', createdAt)
+  redis.call('HSET', reads, author, seq)
+  if clientId ~= '' then redis.call('SET', clientIdKey, seq .. ' ' .. fingerprint, 'PX', clientIdTtlMs) end
   redis.call('ZADD', outbox, now, entryHead .. seq .. entryTail .. ' ' .. message)
   local woke = 0
   if redis.call('SET', wake, '1', 'NX', 'PX', wakeTtlMs) then woke = 1 end

@@ -104,6 +104,8 @@ function toOperation(route: ApiRoute): OperationObject {
   const responses: ResponsesObject = {
     [String(route.success.status)]: { description: route.success.description, ...(content ? { content } : {}) },
   };
+  const { also } = route.success;
+  if (also) responses[String(also.status)] = { description: also.description, ...(content ? { content } : {}) };
   for (const [status, reason] of errorStatuses(route)) responses[String(status)] = errorResponse(route, status, reason);
   const params = parameters(route);
   // Built in reading order (summary, parameters, body, responses): the JSON is read by people too.

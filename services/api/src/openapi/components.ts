@@ -8,6 +8,8 @@ import {
   emptyBodySchema,
   errorBodySchema,
   healthSchema,
+  markReadSchema,
+  readStateSchema,
   messagePageBeforeSchema,
   messagePageSchema,
   messageSchema,
@@ -30,6 +32,7 @@ requestComponents.add(createConversationSchema, { id: 'CreateConversation' });
 requestComponents.add(updateConversationSchema, { id: 'UpdateConversation' });
 requestComponents.add(postMessageSchema, { id: 'PostMessage' });
 requestComponents.add(emptyBodySchema, { id: 'EmptyBody' });
+requestComponents.add(markReadSchema, { id: 'MarkRead' });
 
 export const responseComponents = z.registry<ComponentMeta>();
 responseComponents.add(userSchema, { id: 'User' });
@@ -39,6 +42,7 @@ responseComponents.add(conversationListSchema, { id: 'ConversationList' });
 responseComponents.add(messageSchema, { id: 'Message' });
 responseComponents.add(messagePageSchema, { id: 'MessagePage' });
 responseComponents.add(messagePageBeforeSchema, { id: 'MessagePageBefore' });
+responseComponents.add(readStateSchema, { id: 'ReadState' });
 responseComponents.add(healthSchema, { id: 'Health' });
 responseComponents.add(errorBodySchema, { id: 'Error' });
 

@@ -4,6 +4,9 @@ import {
   conversationSchema,
   createConversationSchema,
   emptyBodySchema,
+  listConversationsQuerySchema,
+  markReadSchema,
+  readStateSchema,
   updateConversationSchema,
 } from '@chat/contracts';
 import type { UserStore } from '@chat/store';
@@ -24,10 +27,22 @@ export const conversationRoutes = [
     operationId: 'listConversations',
     tag: 'conversations',
     summary: "The caller's conversations",
+    description: 'Each with its `lastSeq`, `lastMessageAt` and the caller\'s `readSeq` and `unread`.',
     access: 'user',
-    success: { status: 200, description: 'Every conversation the caller is a member of, oldest `createdAt` first.', body: conversationListSchema },
-    async handle({ req, res }, deps) {
-      res.json({ items: await deps.conversations.listFor(currentUser(req)) });
+    query: {
+      schema: listConversationsQuerySchema,
+      descriptions: {
+        order: '`activity`: newest `lastMessageAt` (else `createdAt`) first, ties by ascending `id`. Without it: oldest `createdAt` first.',
+      },
+    },
+    success: {
+      status: 200,
+      description: 'Every conversation the caller is a member of, oldest `createdAt` first or, with `order=activity`, by activity.',
+      body: conversationListSchema,
+    },
+    errors: { 400: 'The query string is not valid (unknown parameter, an `order` other than `activity`).' },
+    async handle({ req, res, query }, deps) {
+      res.json({ items: await deps.conversations.listFor(currentUser(req), query.order === 'activity' ? 'activity' : 'created') });
     },
   }),
   defineRoute({
@@ -105,6 +120,27 @@ export const conversationRoutes = [
     async handle({ req, res, params }, deps) {
       await deps.conversations.leave(params.id, currentUser(req));
       res.status(204).end();
+    },
+  }),
+  defineRoute({
+    method: 'put',
+    path: '/api/conversations/{id}/read',
+    operationId: 'markConversationRead',
+    tag: 'conversations',
+    summary: "Move the caller's read cursor forward (members only)",
+    description:
+      'A lower `seq` than the cursor leaves it where it is. When the cursor moved, every socket of the caller, on every device, ' +
+      'receives a `read` frame.',
+    access: 'user',
+    params: conversationIdParam,
+    body: markReadSchema,
+    success: { status: 200, description: "The caller's read state as it now stands.", body: readStateSchema },
+    errors: {
+      400: `${BAD_BODY} Also when the id is malformed, or \`seq\` is above the conversation's \`lastSeq\` (nothing changes then).`,
+      404: NOT_A_MEMBER,
+    },
+    async handle({ req, res, params, body }, deps) {
+      res.json(await deps.conversations.markRead(params.id, currentUser(req), body.seq));
     },
   }),
 ];

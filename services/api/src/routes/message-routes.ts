@@ -63,14 +63,23 @@ export const messageRoutes = [
     operationId: 'postMessage',
     tag: 'messages',
     summary: 'Send a message (members only)',
-    description: `\`text\` is 1..${MESSAGE_TEXT_MAX} characters. A 201 means the message is stored and will reach every member's live sockets.`,
+    description:
+      `\`text\` is 1..${MESSAGE_TEXT_MAX} characters. A 201 means the message is stored and will reach every member's live sockets. ` +
+      'With `clientId`, a retry is safe: a repeat of it by the same author in the same conversation within 24 hours answers 200 with the ' +
+      'message stored the first time, and stores and delivers nothing; concurrent repeats store one message.',
     access: 'user-counted-in-script',
     params: conversationIdParam,
     body: postMessageSchema,
-    success: { status: 201, description: 'The message was stored, with its `seq`.', body: messageSchema },
+    success: {
+      status: 201,
+      description: 'The message was stored, with its `seq`.',
+      body: messageSchema,
+      also: { status: 200, description: 'A repeated `clientId`: the message as stored the first time; nothing new was stored or delivered.' },
+    },
     errors: {
       400: `${BAD_BODY} Also when the id is malformed.`,
       404: NOT_A_MEMBER,
+      409: 'The `clientId` was sent before with another `text` (or its message is no longer stored). Nothing was stored.',
       503:
         'Redis is unreachable, or the api sheds load (then with `Retry-After`): its event loop runs late (MAX_EVENT_LOOP_DELAY_MS) or more messages wait for delivery than MAX_DELIVERY_BACKLOG. ' +
         'Nothing was stored; retry later.',
@@ -80,7 +89,18 @@ export const messageRoutes = [
       deps.intake.admit();
       deps.backlog.admit();
       const author = currentUser(req);
-      const { message, drain } = await deps.messages.append(params.id, author, body.text, deps.limiter.charge(deps.perUser, author));
+      const { message, drain, repeated } = await deps.messages.append(
+        params.id,
+        author,
+        body.text,
+        deps.limiter.charge(deps.perUser, author),
+        body.clientId,
+      );
+      // A repeat stored nothing: the first POST's answer again, with 200 rather than 201.
+      if (repeated) {
+        res.status(200).json(message);
+        return;
+      }
       deps.accepted.inc();
       // Stored and in the outbox: the message will be delivered even if this enqueue fails. No
       // drain means one is already pending for its partition and will carry it.

@@ -9,7 +9,7 @@ import type { DeliveryEnqueuer } from '../delivery/delivery-enqueuer.js';
 import type { IntakeGuard } from '../delivery/intake-guard.js';
 import { validate } from '../http/validate.js';
 
-export type HttpMethod = 'get' | 'post' | 'patch';
+export type HttpMethod = 'get' | 'post' | 'patch' | 'put';
 
 /** The error statuses of the contract; each is documented with the `Error` body. */
 export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 429 | 503;
@@ -89,7 +89,13 @@ export interface RouteDoc {
    * The answer: a named JSON schema, several (the request decides which one answers), content that
    * is not JSON data (text, HTML, assets), or none (204).
    */
-  success: { status: 200 | 201 | 204; description: string; body?: z.ZodType | readonly z.ZodType[] | ContentObject };
+  success: {
+    status: 200 | 201 | 204;
+    description: string;
+    body?: z.ZodType | readonly z.ZodType[] | ContentObject;
+    /** Another success status with the same body (a repeated POST answered with what it stored first). */
+    also?: { status: 200; description: string };
+  };
   /** Why this route gives each error status, beyond what its access and body imply. */
   errors?: Partial<Record<ErrorStatus, string>>;
 }
