@@ -38,7 +38,7 @@ describe('gateway WebSocket protocol', () => {
     const user = await registerUser(stack.apiUrl);
     const byQuery = await connect(user.token);
     const ready = byQuery.frames[0];
-    assert.deepEqual(ready, { type: 'ready', user: user.username, epoch: ready?.epoch });
+    assert.deepEqual(ready, { type: 'ready', user: user.username, epoch: ready?.epoch, protocol: '1.1' });
     assert.match(String(ready?.epoch), /^[A-Za-z0-9_-]{8,64}$/);
 
     const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${user.token}` } });

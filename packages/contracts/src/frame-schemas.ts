@@ -45,6 +45,9 @@ export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 /* Server → client. */
 
+/** What `ready` says the server implements beyond version 1. */
+export const PROTOCOL_VERSION = '1.1';
+
 export const readyFrameSchema = z.strictObject({
   type: z.literal('ready'),
   user: usernameSchema,

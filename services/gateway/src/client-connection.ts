@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { CloseCode, type DeliveryEvent, type ErrorFrame, type ReadyFrame } from '@chat/contracts';
+import { CloseCode, PROTOCOL_VERSION, type DeliveryEvent, type ErrorFrame, type ReadyFrame } from '@chat/contracts';
 import { ConversationStream, type ConversationStreamDeps, type HistoryRead } from './conversation-stream.js';
 import type { FrameRateLimit } from './frame-rate-limit.js';
 
@@ -89,7 +89,7 @@ export class ClientConnection {
 
   ready(epoch: string): void {
     this.readyAtMs = Date.now();
-    const frame: ReadyFrame = { type: 'ready', user: this.username, epoch };
+    const frame: ReadyFrame = { type: 'ready', user: this.username, epoch, protocol: PROTOCOL_VERSION };
     this.sendJson(frame);
     const queued = this.framesBeforeReady;
     this.framesBeforeReady = undefined;
