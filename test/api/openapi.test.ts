@@ -675,6 +675,10 @@ describe('the real app answers as documented', () => {
     await call('get', '/api/openapi.json', 200);
   });
 
+  test('GET /api/asyncapi.json is public (test/api/asyncapi.test.ts checks the document)', async () => {
+    await call('get', '/api/asyncapi.json', 200);
+  });
+
   test('GET /api/docs is public, and every file it loads is served by the api', async () => {
     const loaded = assertDocsPage(await call('get', '/api/docs', 200));
     for (const url of loaded) {

@@ -8,6 +8,7 @@ import { requireJson } from './http/require-json.js';
 import { authenticate } from './http/authenticate.js';
 import { errorMiddleware, notFoundRoute } from './http/error-middleware.js';
 import { clientAddress, rateLimit } from './http/rate-limit.js';
+import { buildAsyncApiDocument } from './asyncapi/build-asyncapi-document.js';
 import { buildOpenApiDocument } from './openapi/build-openapi-document.js';
 import { ROUTE_TABLE } from './routes/route-table.js';
 import type { Access, ApiRoute, RouteDeps } from './routes/route-definition.js';
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps): Express {
     ops: createOpsHandlers({ registry: deps.registry, isReady: deps.isReady }),
     // Built once: the document depends only on the code, never on the request.
     document: buildOpenApiDocument(),
+    asyncApiDocument: buildAsyncApiDocument(),
   };
 
   const app = express();

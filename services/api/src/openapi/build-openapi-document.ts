@@ -145,11 +145,11 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[] = ROUTE_TABLE):
       title: 'Chat delivery API',
       version: '1',
       description: [
-        'The REST api of the chat delivery system (wire contract version 1).',
+        'The REST api of the chat delivery system (wire contract version 1, with the additions of 1.1).',
         'Everything is JSON; times are ISO-8601 UTC strings.',
         'Every non-2xx answer has the body `{"error": {"code", "message"}}` (schema `Error`); an unknown route is 404 `not_found`.',
         'Every route except register, login, the health routes and these docs needs `Authorization: Bearer <JWT>`.',
-        "Live delivery is over the gateway's WebSocket (`GET /ws`), which this document does not cover.",
+        "Live delivery is over the gateway's WebSocket (`GET /ws`), described by the AsyncAPI document at `/api/asyncapi.json`.",
       ].join('\n\n'),
     },
     tags: [

@@ -1,24 +1,52 @@
 import { z } from 'zod';
 import { DOCS_ASSETS, DOCS_ASSET_NAMES, DOCS_PAGE_CSP, DOCS_PAGE_HTML } from '../openapi/docs-viewer.js';
-import { defineRoute } from './route-definition.js';
+import { defineRoute, type RouteDeps } from './route-definition.js';
 
-/** The api's own description: public, mounted before authentication and limits. */
-export const docsRoutes = [
-  defineRoute({
+/** A public route answering one of the documents built at start-up (RouteDeps). */
+function documentRoute(spec: {
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  /** The document's kind, for the answer's description: `OpenAPI 3.1`. */
+  kind: string;
+  document: (deps: RouteDeps) => object;
+}) {
+  return defineRoute({
     method: 'get',
-    path: '/api/openapi.json',
-    operationId: 'openApiDocument',
+    path: spec.path,
+    operationId: spec.operationId,
     tag: 'documentation',
-    summary: 'This document, as OpenAPI 3.1 JSON',
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
     access: 'public',
     success: {
       status: 200,
-      description: 'The OpenAPI document.',
-      body: { 'application/json': { schema: { type: 'object', description: 'An OpenAPI 3.1 document' } } },
+      description: `The ${spec.kind.split(' ')[0]} document.`,
+      body: { 'application/json': { schema: { type: 'object', description: `An ${spec.kind} document` } } },
     },
     async handle({ res }, deps) {
-      res.json(deps.document);
+      res.json(spec.document(deps));
     },
+  });
+}
+
+/** The api's own description, and the gateway's: public, mounted before authentication and limits. */
+export const docsRoutes = [
+  documentRoute({
+    path: '/api/openapi.json',
+    operationId: 'openApiDocument',
+    summary: 'This document, as OpenAPI 3.1 JSON',
+    kind: 'OpenAPI 3.1',
+    document: (deps) => deps.document,
+  }),
+  documentRoute({
+    path: '/api/asyncapi.json',
+    operationId: 'asyncApiDocument',
+    summary: "The gateway's WebSocket frames, as AsyncAPI 3.0 JSON",
+    description: 'Generated from the zod schemas the gateway validates and builds its frames with.',
+    kind: 'AsyncAPI 3.0',
+    document: (deps) => deps.asyncApiDocument,
   }),
   defineRoute({
     method: 'get',

@@ -64,6 +64,8 @@ export interface RouteDeps {
   ops: Record<OpsPath, OpsHandler>;
   /** The api's own OpenAPI document, built from the route table. */
   document: OpenAPIObject;
+  /** The gateway's WebSocket frames as an AsyncAPI document, built from the frame schemas. */
+  asyncApiDocument: Record<string, unknown>;
 }
 
 /**
