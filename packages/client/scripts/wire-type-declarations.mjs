@@ -28,6 +28,9 @@ export const WIRE_TYPE_SCHEMAS = {
     ResumedFrame: contracts.resumedFrameSchema,
     ErrorFrame: contracts.errorFrameSchema,
     PongFrame: contracts.pongFrameSchema,
+    ReadState: contracts.readStateSchema,
+    ReadFrame: contracts.readFrameSchema,
+    ConversationFrame: contracts.conversationFrameSchema,
   },
   input: {
     CreateConversationInput: contracts.createConversationSchema,

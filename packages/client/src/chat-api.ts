@@ -1,4 +1,5 @@
 import { SEQ_PARAM_MAX } from '@chat/contracts/limits';
+import { newClientId } from './client-id.js';
 import { ChatApiError, ChatNetworkError } from './errors.js';
 import { resolveToken, type TokenSource } from './token-source.js';
 import type {
@@ -8,6 +9,7 @@ import type {
   Message,
   MessagePage,
   MessagePageBefore,
+  ReadState,
   UpdateConversationInput,
   User,
 } from './types.js';
@@ -41,6 +43,20 @@ export interface ChatApiOptions {
 export interface RequestOptions {
   /** Aborts the request; it then fails with ChatNetworkError. */
   signal?: AbortSignal;
+}
+
+export interface ListConversationsOptions extends RequestOptions {
+  /** `activity`: newest message (else creation) first (wire 1.1). Default: oldest creation first. */
+  order?: 'activity';
+}
+
+export interface PostMessageOptions extends RequestOptions {
+  /**
+   * Makes a retry safe (wire 1.1): the server stores the message once per clientId, and answers a
+   * repeat with the message stored the first time. Default: a fresh one per call, so retry a
+   * failed call with the clientId of the message it returned or pass your own.
+   */
+  clientId?: string;
 }
 
 export interface ListMessagesOptions extends RequestOptions {
@@ -139,10 +155,19 @@ export class ChatApi {
     return this.call('GET', '/api/me', options);
   }
 
-  /** The caller's conversations, oldest first. */
-  async listConversations(options?: RequestOptions): Promise<Conversation[]> {
-    const page = await this.call<{ items: Conversation[] }>('GET', '/api/conversations', options);
+  /** The caller's conversations with their read state, oldest first or (`order: 'activity'`) newest activity first. */
+  async listConversations(options: ListConversationsOptions = {}): Promise<Conversation[]> {
+    const { order, ...rest } = options;
+    const page = await this.call<{ items: Conversation[] }>('GET', `/api/conversations${order ? `?order=${encodeURIComponent(order)}` : ''}`, rest);
     return page.items;
+  }
+
+  /**
+   * Moves the caller's read cursor forward to `seq` (never back; above the conversation's lastSeq
+   * is a 400). Every socket of the caller gets a `read` event when it moved (wire 1.1).
+   */
+  markRead(id: string, seq: number, options?: RequestOptions): Promise<ReadState> {
+    return this.call('PUT', `/api/conversations/${encodeURIComponent(id)}/read`, { ...options, body: { seq } });
   }
 
   createConversation(input: CreateConversationInput, options?: RequestOptions): Promise<Conversation> {
@@ -199,8 +224,10 @@ export class ChatApi {
     return messages;
   }
 
-  postMessage(id: string, text: string, options?: RequestOptions): Promise<Message> {
-    return this.call('POST', `/api/conversations/${encodeURIComponent(id)}/messages`, { ...options, body: { text } });
+  /** Sends a message with a clientId (see PostMessageOptions; MessageOutbox retries for you). */
+  postMessage(id: string, text: string, options: PostMessageOptions = {}): Promise<Message> {
+    const { clientId = newClientId(), ...rest } = options;
+    return this.call('POST', `/api/conversations/${encodeURIComponent(id)}/messages`, { ...rest, body: { text, clientId } });
   }
 
   private readMessages<T>(id: string, params: Record<string, number | undefined>, signal: AbortSignal | undefined): Promise<T> {

@@ -9,9 +9,10 @@ import { ReconnectPolicy } from './reconnect-policy.js';
 import { SocketSession } from './socket-session.js';
 import { resolveToken, tokenExpiresAtMs, type TokenSource } from './token-source.js';
 import { TypedEmitter } from './typed-emitter.js';
+import type { ConversationFrame } from './types.js';
 import { listenToSocket, type WebSocketLike } from './websocket-like.js';
 
-export type { ChatConnectionEvents, ConnectionState, DisconnectInfo, ReadyInfo, ResumedInfo } from './connection-events.js';
+export type { ChatConnectionEvents, ConnectionState, ConversationEvent, DisconnectInfo, ReadyInfo, ResumedInfo } from './connection-events.js';
 export type { ChatConnectionOptions, MessageRangeReader } from './connection-options.js';
 
 /** How long `close()` waits for the socket to report its close. */
@@ -209,12 +210,24 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
     session.heartbeat.alive();
     const frame = parseServerFrame(data);
     if (frame instanceof ChatConnectionError) this.emit('error', frame);
-    else if (frame?.type === 'ready') this.onReady(session, frame.user, frame.epoch);
+    else if (frame?.type === 'ready') this.onReady(session, frame.user, frame.epoch, frame.protocol);
     else if (frame?.type === 'message') this.order.offer(frame.data);
     else if (frame?.type === 'resumed') this.onResumed(session, frame.recovered, frame.conversations);
+    else if (frame?.type === 'read') this.emit('read', frame.conversationId, frame.seq);
+    else if (frame?.type === 'conversation') this.onConversation(frame);
   }
 
-  private onReady(session: SocketSession, user: string, epoch: string): void {
+  private onConversation(frame: ConversationFrame): void {
+    if (frame.event === 'removed') {
+      // Nothing of it follows: no cursor to keep or resume.
+      this.order.untrack(frame.data.id);
+      this.emit('conversation', { event: 'removed', conversationId: frame.data.id });
+      return;
+    }
+    this.emit('conversation', { event: frame.event, conversation: frame.data });
+  }
+
+  private onReady(session: SocketSession, user: string, epoch: string, protocol: string | undefined): void {
     session.markReady();
     if (this.lastEpoch !== undefined && epoch !== this.lastEpoch) {
       // The store lost its history: old cursors would drop new messages as duplicates. The
@@ -225,7 +238,7 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
     this.lastEpoch = epoch;
     this.lastUser = user;
     this.setState('connected');
-    this.emit('ready', { user, epoch, url: session.url });
+    this.emit('ready', { user, epoch, url: session.url, protocol });
     // A 'ready' listener may have closed or replaced the connection: nothing more to start then,
     // or the heartbeat's interval would outlive the socket (and keep a Node process alive).
     if (!this.isCurrent(session)) return;

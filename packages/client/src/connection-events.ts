@@ -1,5 +1,5 @@
 import type { ChatClientError } from './errors.js';
-import type { Summary } from './types.js';
+import type { Conversation, Summary } from './types.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -10,7 +10,14 @@ export interface ReadyInfo {
   epoch: string;
   /** The gateway URL this socket is connected to. */
   url: string;
+  /** The contract version beyond 1 the gateway speaks (`1.1`); undefined: version 1 only. */
+  protocol: string | undefined;
 }
+
+/** A change of the user's conversations (wire 1.1 `conversation` frame). */
+export type ConversationEvent =
+  | { event: 'added' | 'updated'; conversation: Conversation }
+  | { event: 'removed'; conversationId: string };
 
 export interface ResumedInfo {
   /** False when some conversations could not be replayed (see `conversations` and `recoveryFailed`). */
@@ -33,6 +40,16 @@ export type ChatConnectionEvents = {
   /** A message, in seq order per conversation, once per (conversationId, seq). */
   message: [message: Summary];
   state: [state: ConnectionState, previous: ConnectionState];
+  /**
+   * The user's read cursor in a conversation moved (on any of their devices): `seq` is where it
+   * stands now (wire 1.1).
+   */
+  read: [conversationId: string, seq: number];
+  /**
+   * The user was added to a conversation (before any of its messages), it changed (title,
+   * members), or they were removed or left (nothing of it follows; the SDK forgets its cursor).
+   */
+  conversation: [change: ConversationEvent];
   /** A socket was accepted and registered (after every connect and reconnect). */
   ready: [info: ReadyInfo];
   /** The gateway has replayed everything the cursors missed. */

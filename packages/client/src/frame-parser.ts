@@ -1,11 +1,28 @@
 import { ChatConnectionError } from './errors.js';
-import type { MessageFrame, ReadyFrame, ResumedFrame, Summary } from './types.js';
+import type { Conversation, ConversationFrame, MessageFrame, ReadFrame, ReadyFrame, ResumedFrame, Summary } from './types.js';
 
 /** A server frame the connection acts on, read defensively (the gateway may be newer or broken). */
-export type InboundFrame = ReadyFrame | MessageFrame | (ResumedFrame & { conversations: string[] });
+export type InboundFrame = ReadyFrame | MessageFrame | (ResumedFrame & { conversations: string[] }) | ReadFrame | ConversationFrame;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
+}
+
+function isSeq(value: unknown, min: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+}
+
+function isConversation(value: unknown): value is Conversation {
+  return isObject(value) && typeof value.id === 'string' && typeof value.title === 'string' && Array.isArray(value.users);
+}
+
+function parseConversationFrame(frame: Record<string, unknown>): ConversationFrame | ChatConnectionError | undefined {
+  const { event, data } = frame;
+  if (event === 'removed' && isObject(data) && typeof data.id === 'string') return { type: 'conversation', event, data: { id: data.id } };
+  if ((event === 'added' || event === 'updated') && isConversation(data)) return { type: 'conversation', event, data };
+  // An event of a later version: nothing to do.
+  if (event !== 'added' && event !== 'updated' && event !== 'removed') return undefined;
+  return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed conversation frame');
 }
 
 function isSummary(value: unknown): value is Summary {
@@ -34,7 +51,12 @@ export function parseServerFrame(data: unknown): InboundFrame | ChatConnectionEr
   if (!isObject(frame)) return new ChatConnectionError('invalid_frame', 'the gateway sent a frame that is not an object');
   switch (frame.type) {
     case 'ready':
-      return { type: 'ready', user: String(frame.user), epoch: String(frame.epoch) };
+      return {
+        type: 'ready',
+        user: String(frame.user),
+        epoch: String(frame.epoch),
+        ...(typeof frame.protocol === 'string' ? { protocol: frame.protocol } : {}),
+      };
     case 'message':
       if (isSummary(frame.data)) return { type: 'message', data: frame.data };
       return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed message frame');
@@ -46,6 +68,11 @@ export function parseServerFrame(data: unknown): InboundFrame | ChatConnectionEr
       };
     case 'error':
       return new ChatConnectionError(String(frame.code), String(frame.message));
+    case 'read':
+      if (typeof frame.conversationId === 'string' && isSeq(frame.seq, 0)) return { type: 'read', conversationId: frame.conversationId, seq: frame.seq };
+      return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed read frame');
+    case 'conversation':
+      return parseConversationFrame(frame);
     default:
       return undefined;
   }

@@ -1,10 +1,24 @@
 export { ChatApi, PAGE_SIZE_MAX } from './chat-api.js';
-export type { ChatApiOptions, FetchLike, FetchResponseLike, ListMessagesBeforeOptions, ListMessagesOptions, MessageRangeOptions, RequestOptions } from './chat-api.js';
+export type {
+  ChatApiOptions,
+  FetchLike,
+  FetchResponseLike,
+  ListConversationsOptions,
+  ListMessagesBeforeOptions,
+  ListMessagesOptions,
+  MessageRangeOptions,
+  PostMessageOptions,
+  RequestOptions,
+} from './chat-api.js';
+export { MessageOutbox } from './message-outbox.js';
+export type { MessageOutboxEvents, MessageOutboxOptions, OutboxMessage } from './message-outbox.js';
+export { newClientId } from './client-id.js';
 export { ChatConnection } from './chat-connection.js';
 export type {
   ChatConnectionEvents,
   ChatConnectionOptions,
   ConnectionState,
+  ConversationEvent,
   DisconnectInfo,
   MessageRangeReader,
   ReadyInfo,

@@ -1,6 +1,5 @@
 /**
- * The wire shapes this SDK reads and writes (wire contract version 1, and MessagePageBefore of
- * 1.1), as @chat/contracts infers them from its zod schemas. Type-only: the published
+ * The wire shapes this SDK reads and writes (wire contract version 1 and its 1.1 additions), as @chat/contracts infers them from its zod schemas. Type-only: the published
  * declarations (dist/index.d.ts, see scripts/build.mjs) inline them, so the package depends on
  * neither @chat/contracts nor zod. Times are ISO-8601 UTC strings.
  */
@@ -9,6 +8,7 @@ export type {
   AuthResult,
   ClientFrame,
   Conversation,
+  ConversationFrame,
   CreateConversationInput,
   ErrorCode,
   ErrorFrame,
@@ -18,6 +18,8 @@ export type {
   MessagePageBefore,
   PingFrame,
   PongFrame,
+  ReadFrame,
+  ReadState,
   ReadyFrame,
   ResumedFrame,
   ResumeFrame,
