@@ -409,6 +409,56 @@ describe('the chat page in a browser, behind the dev edge', { skip: skipBrowser 
 
     assert.deepEqual(person.problems, []);
   });
+
+  it('one user on two devices: a conversation created by someone else appears live, badges come from the server, reading on one clears both', async (t) => {
+    assert.ok(browser && stack);
+    const writer = await registerUser(edgeA, randomUsername('writer'));
+    const reader = await registerUser(edgeA, randomUsername('reader'));
+    const laptop = await openPage(await browser.newContext({ viewport: { width: 1000, height: 700 } }), 'laptop');
+    const phone = await openPage(await browser.newContext({ viewport: { width: 1000, height: 700 } }), 'phone');
+    await signIn(laptop, `${edgeA}/`, reader.username, 'login');
+    await signIn(phone, `${edgeB}/`, reader.username, 'login');
+    await Promise.all([waitConnected(laptop), waitConnected(phone)]);
+
+    // Created by someone else, empty: both devices list it at once (the `added` frame), no reload.
+    const conversation = await createConversation(edgeA, writer.token, [reader.username], 'Appears live');
+    for (const device of [laptop, phone]) await conversationItem(device, 'Appears live').and(device.page.locator('[data-unread="0"]')).waitFor();
+
+    // Two messages: the same unread count on both devices, as the server keeps it.
+    await postMessage(edgeA, writer.token, conversation.id, 'one');
+    await postMessage(edgeA, writer.token, conversation.id, 'two');
+    for (const device of [laptop, phone]) await conversationItem(device, 'Appears live').and(device.page.locator('[data-unread="2"]')).waitFor();
+
+    // Read on the laptop: the phone's badge clears too (the `read` frame), and stays clear after a reload.
+    await openConversation(laptop, 'Appears live');
+    await expectMessages(laptop, [[writer.username, 'one'], [writer.username, 'two']], reader.username);
+    for (const device of [laptop, phone]) await conversationItem(device, 'Appears live').and(device.page.locator('[data-unread="0"]')).waitFor();
+    await phone.page.reload();
+    await waitConnected(phone);
+    await conversationItem(phone, 'Appears live').and(phone.page.locator('[data-unread="0"]')).waitFor();
+
+    // What the laptop sends shows once there (the pending copy becomes the stored one), and once on the phone.
+    await send(laptop, 'sent once');
+    const three: Array<[string, string]> = [
+      [writer.username, 'one'],
+      [writer.username, 'two'],
+      [reader.username, 'sent once'],
+    ];
+    await expectMessages(laptop, three, reader.username);
+    await laptop.page.locator('.message.pending').waitFor({ state: 'detached' });
+    await openConversation(phone, 'Appears live');
+    await expectMessages(phone, three, reader.username);
+    // Renamed by the writer: both lists follow (the `updated` frame).
+    await fetch(`${edgeA}/api/conversations/${conversation.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${writer.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Renamed live' }),
+      signal: AbortSignal.timeout(WAIT_MS),
+    });
+    for (const device of [laptop, phone]) await conversationItem(device, 'Renamed live').waitFor();
+    t.diagnostic(`screenshot: ${await screenshot(phone, 'web-chat-two-devices.png')}`);
+    assert.deepEqual([...laptop.problems, ...phone.problems], []);
+  });
 });
 
 // ---- behind nginx: the deployed edge config serves the same page ----

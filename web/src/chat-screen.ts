@@ -1,4 +1,15 @@
-import { ChatApi, ChatConnection, ChatConnectionError, type ConnectionState, type Conversation, type Message, type Summary } from '@chat/client';
+import {
+  ChatApi,
+  ChatConnection,
+  ChatConnectionError,
+  MessageOutbox,
+  type ChatApiError,
+  type ConnectionState,
+  type ConversationEvent,
+  type Message,
+  type OutboxMessage,
+  type Summary,
+} from '@chat/client';
 import { render } from 'lit-html';
 import { createRef } from 'lit-html/directives/ref.js';
 import { chatScreenView } from './chat-screen-view.js';
@@ -15,7 +26,6 @@ import { MessageLogScroll } from './message-log-scroll.js';
 import { messageListView } from './message-list-view.js';
 import { OpenConversation } from './open-conversation.js';
 import { saveSession, type SavedSession } from './saved-session.js';
-import { sendInOrder } from './send-in-order.js';
 import { startConversation } from './start-conversation.js';
 
 /** setTimeout's largest delay; a longer one would fire at once. */
@@ -47,7 +57,10 @@ export class ChatScreen {
   private readonly list: ConversationListState;
   private readonly histories: HistoryLoader;
   private readonly current: OpenConversation;
-  private readonly send: (conversationId: string, text: string) => void;
+  /** Sends each message once, in order, retrying while offline (wire 1.1 clientId). */
+  private readonly outbox: MessageOutbox;
+  /** The read cursor last sent per conversation, so a burst of messages on screen sends it once. */
+  private readonly readSent = new Map<string, number>();
 
   private readonly listRef = createRef<HTMLUListElement>();
   private readonly scroll = new MessageLogScroll(() => this.current.loadOlder());
@@ -83,12 +96,13 @@ export class ChatScreen {
       failed: (error) => this.failed(error),
       onChange: () => this.render(),
     });
-    this.send = sendInOrder({
-      api: this.api,
-      signal,
-      onSent: (id, message) => this.onSent(id, message),
-      onFailed: (id, text, error) => this.onSendFailed(id, text, error),
-    });
+    this.outbox = new MessageOutbox({ api: this.api });
+    this.cleanups.push(
+      this.outbox.on('sent', (pending, message) => this.onSent(pending.conversationId, message)),
+      this.outbox.on('failed', (pending, error) => this.onSendFailed(pending, error)),
+      this.outbox.on('change', () => this.render()),
+      () => this.outbox.close(),
+    );
     this.render();
   }
 
@@ -122,8 +136,17 @@ export class ChatScreen {
         this.render();
       }),
       c.on('message', (message) => this.onLiveMessage(message)),
-      // Every (re)connect: conversations may have been created, renamed or left meanwhile.
-      c.on('ready', () => void this.list.refresh()),
+      c.on('read', (id, seq) => {
+        this.list.read(id, seq);
+        this.render();
+      }),
+      c.on('conversation', (change) => this.onConversationChange(change)),
+      // Every (re)connect: conversations may have been created, renamed or left meanwhile, and
+      // what waits in the outbox can go now.
+      c.on('ready', () => {
+        void this.list.refresh();
+        this.outbox.flush();
+      }),
       c.on('recoveryFailed', (ids) => this.reloadConversations(ids)),
       c.on('error', (error) => {
         console.warn(`live connection: ${error.name}: ${error.message}`);
@@ -135,6 +158,12 @@ export class ChatScreen {
     const onOnline = () => this.connection.reconnect();
     window.addEventListener('online', onOnline);
     this.cleanups.push(() => window.removeEventListener('online', onOnline));
+    // Back on a hidden tab: what arrived meanwhile is read now that it is on screen.
+    const onVisible = () => {
+      if (this.current.id !== undefined) this.markReadOnScreen(this.current.id);
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    this.cleanups.push(() => document.removeEventListener('visibilitychange', onVisible));
 
     // No refresh route in the api: when the token runs out, so does the session.
     const expiresIn = Date.parse(this.session.expiresAt) - Date.now();
@@ -158,9 +187,36 @@ export class ChatScreen {
 
   private onLiveMessage(message: Summary): void {
     if (this.disposed) return;
-    this.list.see(message, message.conversationId === this.current.id);
+    // One of ours still pending: the stored copy replaces it (no second bubble).
+    this.outbox.delivered(message);
+    this.list.see(message);
     this.addMessages(message.conversationId, [message]);
+    if (message.conversationId === this.current.id) this.markReadOnScreen(message.conversationId);
     this.render();
+  }
+
+  /** `conversation` frames: the list follows them live (someone added, renamed or removed this user). */
+  private onConversationChange(change: ConversationEvent): void {
+    if (this.disposed) return;
+    if (change.event === 'removed') this.list.forget(change.conversationId);
+    else this.list.upsert(change.conversation);
+    this.render();
+  }
+
+  /**
+   * The open conversation is on screen: its messages are read. Tells the server (the badge on the
+   * user's other devices clears too) unless the tab is hidden.
+   */
+  private markReadOnScreen(id: string): void {
+    if (document.visibilityState === 'hidden') return;
+    const seq = this.list.markRead(id);
+    if (seq === undefined || seq <= (this.readSent.get(id) ?? 0)) return;
+    this.readSent.set(id, seq);
+    this.api.markRead(id, seq, { signal: this.lifetime.signal }).catch((error: unknown) => {
+      if (this.disposed) return;
+      this.readSent.delete(id);
+      console.warn(`could not mark ${id} read: ${this.failed(error)}`);
+    });
   }
 
   /** Adds messages to a conversation's history (if the page holds one); the open one's log shows them. */
@@ -195,8 +251,8 @@ export class ChatScreen {
       this.current.show(id);
       this.session.openConversationId = id;
       saveSession(this.session);
-      this.list.markRead(id);
     }
+    this.markReadOnScreen(id);
     this.render();
     this.composer.focus();
   }
@@ -223,29 +279,32 @@ export class ChatScreen {
     const text = this.composer.take();
     if (text === '') return;
     this.current.sendError = undefined;
+    this.outbox.send(id, text);
+    if (id === this.current.id) this.scroll.scrollToBottom();
     this.render();
-    this.send(id, text);
   }
 
-  private onSent(id: string, message: Message): void {
-    this.list.touch(id, message.createdAt);
+  private onSent(id: string, message: Message | Summary): void {
+    if (this.disposed) return;
+    this.list.see(message);
     this.addMessages(id, [message]);
     if (id === this.current.id) this.scroll.scrollToBottom();
     this.render();
   }
 
-  private onSendFailed(id: string, text: string, error: unknown): void {
+  /** Refused for good (not a network problem: those wait in the outbox). */
+  private onSendFailed(pending: OutboxMessage, error: ChatApiError): void {
     const reason = this.failed(error);
-    if (id !== this.current.id) return;
+    if (this.disposed || pending.conversationId !== this.current.id) return;
     this.current.sendError = reason;
     this.render();
-    this.composer.giveBack(text);
+    this.composer.giveBack(pending.text);
   }
 
   private startConversation(): void {
     startConversation(this.api, this.me, (conversation) => {
       if (this.disposed) return;
-      this.list.upsert(conversation, Date.now());
+      this.list.upsert(conversation);
       // New and empty: nothing to read; the live connection delivers from seq 1 on.
       this.histories.startEmpty(conversation.id);
       this.open(conversation.id);
@@ -308,6 +367,7 @@ export class ChatScreen {
           conversation: open,
           messages: messageListView({
             messages: log.messages,
+            pending: current.id === undefined ? [] : this.outbox.pending(current.id),
             me: this.me,
             hasOlder: log.hasOlder,
             loadingOlder: current.loadingOlder,

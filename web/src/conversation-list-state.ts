@@ -1,17 +1,14 @@
-import { ChatApiError, type ChatApi, type Conversation, type Summary } from '@chat/client';
+import { ChatApiError, type ChatApi, type Conversation, type Message, type Summary } from '@chat/client';
 import type { ConversationListItem } from './conversation-list-view.js';
 
 interface Entry {
+  /** As the server last said, moved on by live messages and read frames (lastSeq, readSeq never go back). */
   conversation: Conversation;
-  /** Messages from others that arrived live while this conversation was not open. */
-  unread: number;
-  /** Epoch ms of the newest activity the page knows of: creation, or a message seen or sent. */
-  activityAt: number;
 }
 
 export interface ConversationListDeps {
   api: ChatApi;
-  /** The signed-in user: their own messages are never unread, and they are not listed as "with". */
+  /** The signed-in user: their own messages move their read cursor, and they are not listed as "with". */
   me: string;
   /** Aborted when the screen ends: answers that arrive after it are dropped. */
   signal: AbortSignal;
@@ -28,11 +25,23 @@ function timeOf(iso: string, fallback: number): number {
   return Number.isNaN(ms) ? fallback : ms;
 }
 
+/** The time a conversation was last active: its newest message, else its creation. */
+function activityOf(conversation: Conversation): number {
+  return timeOf(conversation.lastMessageAt ?? conversation.createdAt, 0);
+}
+
+/** `conversation` with `readSeq` and `lastSeq` moved forward (never back) and `unread` derived. */
+function withCursor(conversation: Conversation, lastSeq: number, readSeq: number): Conversation {
+  const last = Math.max(conversation.lastSeq, lastSeq);
+  const read = Math.min(Math.max(conversation.readSeq, readSeq), last);
+  return { ...conversation, lastSeq: last, readSeq: read, unread: last - read };
+}
+
 /**
- * The conversations this user is in, as the sidebar shows them: read over REST on every
- * (re)connect, completed by live messages, ordered by newest activity first, with unread counts.
- * The REST list does not say when a conversation was last active, so until a message is seen or
- * sent (e.g. right after a reload) conversations are ordered by creation, newest first.
+ * The conversations this user is in, as the sidebar shows them: read over REST (by activity) on
+ * every (re)connect, kept current by the live connection (messages, `read` and `conversation`
+ * frames), ordered by newest activity first, with the unread counts the server keeps per user
+ * (the same on every device).
  */
 export class ConversationListState {
   private readonly entries = new Map<string, Entry>();
@@ -55,7 +64,7 @@ export class ConversationListState {
     // Only these can have been left; one first seen while the list is read is not in its answer.
     const known = new Set(this.entries.keys());
     this.refreshing ??= this.deps.api
-      .listConversations()
+      .listConversations({ order: 'activity' })
       .then(
         (conversations) => {
           if (this.deps.signal.aborted) return;
@@ -81,51 +90,57 @@ export class ConversationListState {
     return this.refreshing;
   }
 
-  /** Adds or updates a conversation; `activityAt` (epoch ms) moves it up if it is newer. */
-  upsert(conversation: Conversation, activityAt?: number): void {
-    this.entryFor(conversation, activityAt);
+  /** Adds or updates a conversation from the server (REST, `added`, `updated`): its cursors never go back. */
+  upsert(conversation: Conversation): void {
+    const entry = this.entries.get(conversation.id);
+    if (!entry) this.entries.set(conversation.id, { conversation });
+    else entry.conversation = withCursor(conversation, entry.conversation.lastSeq, entry.conversation.readSeq);
   }
 
-  /** A message was sent in `id` at `createdAt`: it moves up. */
-  touch(id: string, createdAt: string): void {
-    const entry = this.entries.get(id);
-    if (entry) entry.activityAt = Math.max(entry.activityAt, timeOf(createdAt, Date.now()));
-  }
-
-  /** A live message: moves its conversation up, counts it unread unless `open` or own, and reads a conversation first seen here. */
-  see(message: Summary, open: boolean): void {
+  /** A message was stored (sent here, or seen live): it moves up; the author's own moves their cursor. */
+  see(message: Message | Summary): void {
     const id = message.conversationId;
-    const at = timeOf(message.createdAt, Date.now());
     let entry = this.entries.get(id);
     if (!entry) {
-      // Known only from this summary until its record is read.
-      entry = this.entryFor(
-        {
+      // Known only from this message until its record is read (the `added` frame normally comes first).
+      entry = {
+        conversation: {
           id,
-          title: message.conversationTitle,
+          title: 'conversationTitle' in message ? message.conversationTitle : '',
           users: [],
           createdAt: message.createdAt,
           createdBy: message.author,
-          lastSeq: message.seq,
-          lastMessageAt: message.createdAt,
+          lastSeq: 0,
+          lastMessageAt: null,
           readSeq: 0,
           unread: 0,
         },
-        at,
-      );
+      };
+      this.entries.set(id, entry);
       this.fetch(id);
-    } else {
-      if (message.conversationTitle && message.conversationTitle !== entry.conversation.title) {
-        entry.conversation = { ...entry.conversation, title: message.conversationTitle };
-      }
-      entry.activityAt = Math.max(entry.activityAt, at);
     }
-    if (!open && message.author !== this.deps.me) entry.unread += 1;
+    const { conversation } = entry;
+    const title = 'conversationTitle' in message && message.conversationTitle ? message.conversationTitle : conversation.title;
+    const newest = conversation.lastMessageAt === null || timeOf(message.createdAt, 0) > timeOf(conversation.lastMessageAt, 0);
+    entry.conversation = withCursor(
+      { ...conversation, title, lastMessageAt: newest ? message.createdAt : conversation.lastMessageAt },
+      message.seq,
+      message.author === this.deps.me ? message.seq : 0,
+    );
   }
 
-  markRead(id: string): void {
+  /** The user's read cursor is now `seq` (a `read` frame from any of their devices). */
+  read(id: string, seq: number): void {
     const entry = this.entries.get(id);
-    if (entry) entry.unread = 0;
+    if (entry) entry.conversation = withCursor(entry.conversation, 0, seq);
+  }
+
+  /** Everything in `id` is read now: returns the seq to tell the server, or undefined when there is nothing new. */
+  markRead(id: string): number | undefined {
+    const entry = this.entries.get(id);
+    if (!entry || entry.conversation.unread === 0) return undefined;
+    entry.conversation = withCursor(entry.conversation, 0, entry.conversation.lastSeq);
+    return entry.conversation.readSeq;
   }
 
   /** The user is no longer a member: drop it here and everywhere else. */
@@ -136,30 +151,16 @@ export class ConversationListState {
 
   /** The rows of the sidebar, newest activity first. */
   items(): ConversationListItem[] {
+    // The server's order=activity: newest activity first, ties by ascending id.
     return [...this.entries.values()]
-      .sort(
-        (a, b) =>
-          b.activityAt - a.activityAt ||
-          timeOf(b.conversation.createdAt, 0) - timeOf(a.conversation.createdAt, 0) ||
-          a.conversation.id.localeCompare(b.conversation.id),
-      )
-      .map((entry) => ({
-        id: entry.conversation.id,
-        title: entry.conversation.title,
-        others: entry.conversation.users.filter((user) => user !== this.deps.me),
-        unread: entry.unread,
+      .map((entry) => entry.conversation)
+      .sort((a, b) => activityOf(b) - activityOf(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((conversation) => ({
+        id: conversation.id,
+        title: conversation.title,
+        others: conversation.users.filter((user) => user !== this.deps.me),
+        unread: conversation.unread,
       }));
-  }
-
-  private entryFor(conversation: Conversation, activityAt?: number): Entry {
-    let entry = this.entries.get(conversation.id);
-    if (entry) entry.conversation = conversation;
-    else {
-      entry = { conversation, unread: 0, activityAt: timeOf(conversation.createdAt, Date.now()) };
-      this.entries.set(conversation.id, entry);
-    }
-    if (activityAt !== undefined) entry.activityAt = Math.max(entry.activityAt, activityAt);
-    return entry;
   }
 
   /** A conversation first seen in a live message (someone added this user): read its record. */

@@ -8,6 +8,8 @@ import type { MessageLogScroll } from './message-log-scroll.js';
 export interface MessageListProps {
   /** Ascending seq. */
   messages: readonly Message[];
+  /** The user's messages not confirmed by the server yet, in the order sent: shown after the others. */
+  pending: readonly { clientId: string; text: string }[];
   /** The signed-in user: their messages are styled as their own. */
   me: string;
   /** Older messages exist: the "Load earlier messages" button shows. */
@@ -21,7 +23,7 @@ export interface MessageListProps {
 }
 
 /** The open conversation's messages: a scrolling log, ascending seq, keyed by seq. */
-export function messageListView({ messages, me, hasOlder, loadingOlder, status, scroll }: MessageListProps): TemplateResult {
+export function messageListView({ messages, pending, me, hasOlder, loadingOlder, status, scroll }: MessageListProps): TemplateResult {
   return html`<div class="messages" tabindex="0" @scroll=${scroll.onScroll} ${ref(scroll.logRef)}>
     <button class="older-button" type="button" ?hidden=${!hasOlder} ?disabled=${loadingOlder} @click=${scroll.onNeedOlder}
       >${loadingOlder ? 'Loading earlier messages…' : 'Load earlier messages'}</button
@@ -32,6 +34,11 @@ export function messageListView({ messages, me, hasOlder, loadingOlder, status, 
         messages,
         (message) => message.seq,
         (message) => messageView(message, message.author === me),
+      )}
+      ${repeat(
+        pending,
+        (message) => message.clientId,
+        (message) => pendingView(message.text, me),
       )}
     </ol>
   </div>`;
@@ -44,5 +51,16 @@ function messageView(message: Message, own: boolean): TemplateResult {
       <time class="message-time" datetime=${message.createdAt} title=${formatFullTime(message.createdAt)}>${formatMessageTime(message.createdAt)}</time>
     </div>
     <p class="message-text">${message.text}</p>
+  </li>`;
+}
+
+/** A message on its way: one bubble, replaced by the stored message once the server has it. */
+function pendingView(text: string, me: string): TemplateResult {
+  return html`<li class="message own pending">
+    <div class="message-meta">
+      <span class="message-author">${me}</span>
+      <span class="message-time">sending…</span>
+    </div>
+    <p class="message-text">${text}</p>
   </li>`;
 }
