@@ -26,6 +26,9 @@ const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.record({ username: hostileString, password: hostileString }, { requiredKeys: [] }),
   fc.record({ title: fc.oneof(hostileString, fc.jsonValue()), users: fc.oneof(fc.array(hostileString, { maxLength: 5 }), fc.jsonValue()) }, { requiredKeys: [] }),
   fc.record({ text: fc.oneof(hostileString, fc.jsonValue(), fc.constant('x'.repeat(4001))) }, { requiredKeys: [] }),
+  // 1.1: a clientId on a post, a read cursor.
+  fc.record({ text: fc.oneof(hostileString, fc.constant('hi')), clientId: fc.oneof(hostileString, fc.jsonValue(), fc.constant('same-client-id')) }, { requiredKeys: [] }),
+  fc.record({ seq: fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, 1, 2, 3, 2 ** 53, -0), hostileString, fc.jsonValue()) }, { requiredKeys: [] }),
   fc.constantFrom('{"__proto__":{"admin":true},"text":"hi"}', '{"constructor":{"prototype":{"x":1}},"title":"t","users":[]}', '[1,2', '{"text":"a"', '"just a string"', 'null', '{"text":"hi","extra":1}'),
 );
 
@@ -66,9 +69,10 @@ describe('hostile HTTP input (property)', () => {
       fc.constant('eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSIsImV4cCI6OTk5OTk5OTk5OX0.'),
     );
     const path = fc.oneof(
-      fc.constantFrom('/api/auth/register', '/api/auth/login', '/api/me', '/api/conversations', '/api/nope', '/healthz', '/api/openapi.json'),
+      fc.constantFrom('/api/auth/register', '/api/auth/login', '/api/me', '/api/conversations', '/api/nope', '/healthz', '/api/openapi.json', '/api/asyncapi.json'),
+      hostileString.map((order) => `/api/conversations?order=${encodeURIComponent(order)}`),
       fc.constantFrom('own', 'other', 'missing').chain((which) =>
-        fc.tuple(hostileString, fc.constantFrom('', '/leave', '/messages', '/messages?after=', '/messages?limit=', '/messages?before=', '/messages?after=1&before=')).map(([id, rest]) => {
+        fc.tuple(hostileString, fc.constantFrom('', '/leave', '/messages', '/messages?after=', '/messages?limit=', '/messages?before=', '/messages?after=1&before=', '/read')).map(([id, rest]) => {
           const target = which === 'own' ? fixture.conversationId : which === 'other' ? id : 'AAAAAAAAAAAAAAAA';
           return `/api/conversations/${encodeURIComponent(target)}${rest}${rest.endsWith('=') ? encodeURIComponent(id) : ''}`;
         }),
