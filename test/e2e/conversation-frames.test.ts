@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { apiRequest, createConversation, postMessage, registerUser, type ConversationBody, type RegisteredUser } from '../support/api-client.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { connectClient, type ServerFrame, type TestSocket } from '../support/ws-client.js';
@@ -149,6 +150,31 @@ describe('conversation and read frames (1.1)', () => {
     for (const socket of aliceOn) {
       await waitForKinds(socket, conversation.id, ['added', 'message', 'message', 'message']);
       assert.deepEqual(kinds(socket, conversation.id), ['added', 'message', 'message', 'message']);
+    }
+  });
+
+  it('membership changed while the gateways lost their subscriptions still reaches the sockets (added, removed)', async () => {
+    const [alice, bob] = await Promise.all([registerUser(stack.apiUrl), registerUser(stack.apiUrl)]);
+    const bobOn = await onEveryReplica(bob);
+    const leaving = await createConversation(stack.apiUrl, alice.token, [bob.username], 'bob is removed');
+    for (const socket of bobOn) await waitForKinds(socket, leaving.id, ['added']);
+    const admin = new Redis(stack.redis.url);
+    let created: ConversationBody;
+    try {
+      // Notices published while no gateway listens are lost: the recovery must say what they said.
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      created = await createConversation(stack.apiUrl, alice.token, [bob.username], 'made during the outage');
+      const removed = await apiRequest(stack.apiUrl, 'PATCH', `/api/conversations/${leaving.id}`, { token: alice.token, body: { users: [] } });
+      assert.equal(removed.status, 200, removed.text);
+    } finally {
+      admin.disconnect();
+    }
+    await postMessage(stack.apiUrl, alice.token, created.id, 'after the outage');
+    for (const socket of bobOn) {
+      await waitForKinds(socket, created.id, ['added', 'message']);
+      assert.deepEqual(kinds(socket, created.id), ['added', 'message']);
+      await waitForKinds(socket, leaving.id, ['added', 'removed']);
+      assert.deepEqual(kinds(socket, leaving.id), ['added', 'removed']);
     }
   });
 });

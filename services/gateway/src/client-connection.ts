@@ -59,6 +59,8 @@ export class ClientConnection {
   private early: DeliveryEvent[] | undefined;
   /** Conversations joined before the socket settled: they catch up when it does. */
   private joinedBeforeSettled: Set<string> | undefined;
+  /** Conversations the user is being added to: their messages wait for the `added` frame. */
+  private awaitingAdded: Set<string> | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
   /** Client frames are handled one after another, and only once the socket is ready. */
   private frameChain: Promise<void> | undefined;
@@ -170,6 +172,8 @@ export class ClientConnection {
   catchUp(conversationIds: readonly string[]): Promise<unknown> {
     if (!this.isOpen || !this.settled) return Promise.resolve();
     const ids = new Set([...(this.streams?.keys() ?? []), ...conversationIds]);
+    // Those still waiting for their `added` frame catch up once it went out (added()).
+    for (const id of this.awaitingAdded ?? []) ids.delete(id);
     return Promise.allSettled([...ids].map((id) => this.stream(id).catchUp()));
   }
 
@@ -194,18 +198,22 @@ export class ClientConnection {
    * (the contract puts `added` before the first message of a conversation).
    */
   expectAdded(conversationId: string): void {
-    if (this.isOpen) this.stream(conversationId).hold();
+    if (!this.isOpen) return;
+    (this.awaitingAdded ??= new Set()).add(conversationId);
+    this.stream(conversationId).hold();
   }
 
   /** Sends the `added` frame (none when the conversation is gone meanwhile), then the conversation's messages. */
   added(conversationId: string, frame: string | undefined): void {
     if (!this.isOpen) return;
+    this.awaitingAdded?.delete(conversationId);
     if (frame !== undefined && this.isReady) this.send(frame);
     this.streams?.get(conversationId)?.release();
     this.joined(conversationId);
   }
 
   dropStream(conversationId: string): void {
+    this.awaitingAdded?.delete(conversationId);
     this.streams?.get(conversationId)?.close();
     this.streams?.delete(conversationId);
   }
@@ -263,6 +271,7 @@ export class ClientConnection {
     this.streams = undefined;
     this.early = undefined;
     this.joinedBeforeSettled = undefined;
+    this.awaitingAdded = undefined;
     this.framesBeforeReady = undefined;
     clearTimeout(this.settleTimer);
   }

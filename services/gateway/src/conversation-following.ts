@@ -96,8 +96,16 @@ export class ConversationFollowing {
     const user = this.users.get(username);
     if (!user) return ids;
     const current = new Set(ids);
-    for (const id of [...(user.conversations ?? [])]) if (!current.has(id)) this.leave(username, user, id);
-    await Promise.all(ids.filter((id) => !user.conversations?.has(id)).map((id) => this.join(username, user, id)));
+    // What the missed notices would have said: the sockets are told (removed, added) as they would have been.
+    for (const id of [...(user.conversations ?? [])]) {
+      if (current.has(id)) continue;
+      this.leave(username, user, id);
+      this.deps.onLeft(username, id);
+    }
+    const joined = ids.filter((id) => !user.conversations?.has(id));
+    for (const id of joined) this.deps.onJoining(username, id);
+    await Promise.all(joined.map((id) => this.join(username, user, id)));
+    if (this.users.get(username) === user) for (const id of joined) this.deps.onJoined(username, id);
     return ids;
   }
 
