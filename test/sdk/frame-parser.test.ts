@@ -25,6 +25,21 @@ describe('SDK frame parser', () => {
     });
   });
 
+  it('reads the 1.1 frames: ready with protocol, read, conversation added/updated/removed', () => {
+    assert.deepEqual(parseServerFrame('{"type":"ready","user":"bob","epoch":"e1","protocol":"1.1"}'), { type: 'ready', user: 'bob', epoch: 'e1', protocol: '1.1' });
+    assert.deepEqual(parseServerFrame('{"type":"read","conversationId":"c1","seq":0}'), { type: 'read', conversationId: 'c1', seq: 0 });
+    assertError(parseServerFrame('{"type":"read","conversationId":"c1","seq":-1}'), 'invalid_frame');
+    assertError(parseServerFrame('{"type":"read","conversationId":"c1","seq":"2"}'), 'invalid_frame');
+    const conversation = { id: 'c1', title: 't', users: ['bob'], createdAt: summary.createdAt, createdBy: 'bob', lastSeq: 0, lastMessageAt: null, readSeq: 0, unread: 0 };
+    for (const event of ['added', 'updated'] as const) {
+      assert.deepEqual(parseServerFrame(JSON.stringify({ type: 'conversation', event, data: conversation })), { type: 'conversation', event, data: conversation });
+      assertError(parseServerFrame(JSON.stringify({ type: 'conversation', event, data: { id: 'c1' } })), 'invalid_frame');
+    }
+    assert.deepEqual(parseServerFrame('{"type":"conversation","event":"removed","data":{"id":"c1","x":1}}'), { type: 'conversation', event: 'removed', data: { id: 'c1' } });
+    assertError(parseServerFrame('{"type":"conversation","event":"removed","data":{}}'), 'invalid_frame');
+    assert.equal(parseServerFrame('{"type":"conversation","event":"archived","data":{"id":"c1"}}'), undefined, 'an event of a later version');
+  });
+
   it('turns an error frame into a ChatConnectionError with the gateway code and message', () => {
     assertError(parseServerFrame('{"type":"error","code":"rate_limited","message":"slow down"}'), 'rate_limited', 'slow down');
   });
