@@ -123,7 +123,7 @@ export function createConversationStore(redis: Redis, keys: Keys) {
       const outcome = await guardRedis(
         STORE_SCRIPTS.leaveConversation.run(
           redis,
-          [keys.conversation(id), keys.members(id), keys.messages(id), keys.userConversations(username)],
+          [keys.conversation(id), keys.members(id), keys.messages(id), keys.userConversations(username), keys.revs(id)],
           [username, id, keys.userChannel(username), MEMBERSHIP_MARKS.left],
         ),
       );

@@ -7,6 +7,8 @@ import { luaCommand } from './lua-command.js';
  */
 
 export type AppendKeys = [conversation: string, members: string, messages: string, outbox: string, wake: string];
+/** Beside AppendKeys, last (after the rate-limit counter of the charged variant). */
+export type RevsKey = [revs: string];
 export type AppendArgs = [
   author: string,
   messageHead: string,
@@ -18,16 +20,39 @@ export type AppendArgs = [
   wakeTtlMs: number,
 ];
 /**
- * {1, seq, woke (1: enqueue a drain)}; {0, 0, 0} when the author is not a member (or no such
+ * {1, seq, woke (1: enqueue a drain), rev}; {0, 0, 0} when the author is not a member (or no such
  * conversation); {-1, ms left in the window, 0} when rate-limited.
  */
-type AppendReply = [outcome: 1 | 0 | -1, value: number, woke: 0 | 1];
+type AppendReply = [outcome: 1 | 0 | -1, value: number, woke: 0 | 1, rev?: number];
 
 export const STORE_SCRIPTS = {
-  appendMessage: luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-5'),
-  appendChargedMessage: luaCommand<[...AppendKeys, counter: string], [...AppendArgs, limit: number, windowMs: number], AppendReply>(
-    'append-charged-message-6',
-  ),
+  appendMessage: luaCommand<[...AppendKeys, ...RevsKey], AppendArgs, AppendReply>('append-message-6'),
+  appendChargedMessage: luaCommand<
+    [...AppendKeys, counter: string, ...RevsKey],
+    [...AppendArgs, limit: number, windowMs: number],
+    AppendReply
+  >('append-charged-message-7'),
+  /** {1, rev, woke}; {0, 0, 0} not a member (or no conversation); {-1, 0, 0} the message changed since it was read. */
+  editMessage: luaCommand<
+    [conversation: string, members: string, messages: string, revs: string, outbox: string, wake: string],
+    [
+      author: string,
+      seq: number,
+      expected: string,
+      messageHead: string,
+      messageTail: string,
+      entryHead: string,
+      acceptedAtMs: number,
+      wakeTtlMs: number,
+    ],
+    [outcome: 1 | 0 | -1, rev: number, woke: 0 | 1]
+  >('edit-message-6'),
+  /** [title or null, rev, lastSeq, scanned, lastScannedRev, rev1, message1, …] as strings. */
+  readChanges: luaCommand<
+    [conversation: string, messages: string, revs: string],
+    [after: number, until: number | '+inf', maxSeq: number | '+inf', limit: number],
+    (string | null | number)[]
+  >('read-changes-3'),
   drainOutbox: luaCommand<
     [outbox: string, wake: string],
     [
@@ -42,6 +67,7 @@ export const STORE_SCRIPTS = {
       after: string,
       awakeTtlMs: number,
       memberSeparator: string,
+      beforeUpdated: string,
     ],
     [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1]
   >('drain-outbox-2'),
@@ -92,10 +118,10 @@ export const STORE_SCRIPTS = {
   >('update-conversation-2'),
   /** 1 left, 2 left as the last member (the conversation is deleted), 0 not a member. */
   leaveConversation: luaCommand<
-    [conversation: string, members: string, messages: string, index: string],
+    [conversation: string, members: string, messages: string, index: string, revs: string],
     [user: string, id: string, channel: string, leftMark: string],
     0 | 1 | 2
-  >('leave-conversation-4'),
+  >('leave-conversation-5'),
 };
 
 /**

@@ -12,6 +12,7 @@
     KEYS[2] members        sorted set of member usernames
     KEYS[3] messages       sorted set of message JSON scored by seq
     KEYS[4] index          the user's conversation index: sorted set of conversation ids
+    KEYS[5] revs           the conversation's rev index (deleted with its history)
 
     ARGV[1] user           who leaves
     ARGV[2] id             the conversation's id, as the index holds it
@@ -23,12 +24,12 @@
     2   left as the last member: the conversation is deleted
     0   the user is not a member, or the conversation does not exist: nothing changed
 ]]
-local conv, members, messages, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local conv, members, messages, index, revs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local user, id, channel, leftMark = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if not redis.call('ZSCORE', members, user) then return 0 end
 redis.call('ZREM', members, user)
 redis.call('ZREM', index, id)
 redis.call('PUBLISH', channel, leftMark .. id)
 if redis.call('ZCARD', members) > 0 then return 1 end
-redis.call('DEL', conv, members, messages)
+redis.call('DEL', conv, members, messages, revs)
 return 2
