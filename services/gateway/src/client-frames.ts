@@ -41,7 +41,7 @@ export function createClientFrameHandler(deps: ClientFramesDeps) {
           client.stream(id).release();
           return { id, recovered: false };
         }
-        return { id, recovered: await client.stream(id).resumeFrom(frame.cursors[id] ?? 0) };
+        return { id, recovered: await client.stream(id).resumeFrom(frame.cursors[id] ?? 0, frame.revs?.[id]) };
       }),
     );
     const lost = outcomes.filter((outcome) => !outcome.recovered).map((outcome) => outcome.id);
