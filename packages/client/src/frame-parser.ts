@@ -1,8 +1,8 @@
 import { ChatConnectionError } from './errors.js';
-import type { MessageFrame, ReadyFrame, ResumedFrame, Summary } from './types.js';
+import type { MessageFrame, MessageUpdatedFrame, ReadyFrame, ResumedFrame, Summary } from './types.js';
 
 /** A server frame the connection acts on, read defensively (the gateway may be newer or broken). */
-export type InboundFrame = ReadyFrame | MessageFrame | (ResumedFrame & { conversations: string[] });
+export type InboundFrame = ReadyFrame | MessageFrame | MessageUpdatedFrame | (ResumedFrame & { conversations: string[] });
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -38,6 +38,9 @@ export function parseServerFrame(data: unknown): InboundFrame | ChatConnectionEr
     case 'message':
       if (isSummary(frame.data)) return { type: 'message', data: frame.data };
       return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed message frame');
+    case 'message_updated':
+      if (isSummary(frame.data)) return { type: 'message_updated', data: frame.data };
+      return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed message_updated frame');
     case 'resumed':
       return {
         type: 'resumed',

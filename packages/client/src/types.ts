@@ -1,6 +1,6 @@
 /**
- * The wire shapes this SDK reads and writes (wire contract version 1, and MessagePageBefore of
- * 1.1), as @chat/contracts infers them from its zod schemas. Type-only: the published
+ * The wire shapes this SDK reads and writes (wire contract version 1, and MessagePageBefore,
+ * edits and deletions of 1.1), as @chat/contracts infers them from its zod schemas. Type-only: the published
  * declarations (dist/index.d.ts, see scripts/build.mjs) inline them, so the package depends on
  * neither @chat/contracts nor zod. Times are ISO-8601 UTC strings.
  */
@@ -14,6 +14,7 @@ export type {
   ErrorFrame,
   Message,
   MessageFrame,
+  MessageUpdatedFrame,
   MessagePage,
   MessagePageBefore,
   PingFrame,
