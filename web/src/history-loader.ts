@@ -81,7 +81,8 @@ export class HistoryLoader {
       for (const message of page.items) history.add(message);
       history.hasOlder = page.hasOlder;
       history.loaded = true;
-      this.deps.track(id, history.newestSeq ?? 0, history.newestRev);
+      // No rev (an empty conversation, or a server before 1.1): resume without one.
+      this.deps.track(id, history.newestSeq ?? 0, history.newestRev || undefined);
     });
     const load: HistoryLoad = { history, done };
     this.loads.set(id, load);
