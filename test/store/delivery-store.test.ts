@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { MAX_DELIVERY_PARTITIONS, decodeDeliveryEvent, deliveryPartition, frameOfStored, type Message } from '@chat/contracts';
+import { MAX_DELIVERY_PARTITIONS, decodeDeliveryEvent, deliveryPartition, frameAs, frameOfStored, type Message } from '@chat/contracts';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import {
   connectRedis,
@@ -401,11 +401,27 @@ describe('frameOfStored', () => {
   test('is the frame of the summary (the message plus its conversation title) for any message and title', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.nat(), (text, title, seq) => {
-        const message: Message = { id: 'm1', conversationId: 'c1', seq: seq + 1, author: 'ann', text, createdAt: new Date(0).toISOString() };
+        const message: Message = { id: 'm1', conversationId: 'c1', seq: seq + 1, rev: seq + 1, author: 'ann', text, createdAt: new Date(0).toISOString() };
         const stored = JSON.stringify(message);
         assert.deepEqual(JSON.parse(frameOfStored(stored, title)), { type: 'message', data: { ...message, conversationTitle: title } });
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test('frameAs turns a message frame into a message_updated one and back, as text and as bytes', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ maxLength: 20 }), (text, title) => {
+        const stored = JSON.stringify({ id: 'm1', conversationId: 'c1', seq: 1, rev: 2, author: 'ann', text, createdAt: new Date(0).toISOString() });
+        const message = frameOfStored(stored, title);
+        const updated = frameOfStored(stored, title, 'updated');
+        assert.deepEqual(JSON.parse(updated), { ...(JSON.parse(message) as object), type: 'message_updated' });
+        assert.equal(frameAs(message, 'updated'), updated);
+        assert.equal(frameAs(updated, 'message'), message);
+        assert.equal(frameAs(message, 'message'), message);
+        assert.equal(frameAs(Buffer.from(updated), 'message').toString(), message);
+      }),
+      { numRuns: 200 },
     );
   });
 });
