@@ -80,7 +80,7 @@ describe('POST /api/conversations/:id/messages', () => {
       });
       assert.equal(response.status, 201, response.text);
       const message = response.body as MessageBody;
-      assert.deepEqual(Object.keys(message).sort(), ['author', 'conversationId', 'createdAt', 'id', 'seq', 'text']);
+      assert.deepEqual(Object.keys(message).sort(), ['author', 'conversationId', 'createdAt', 'id', 'rev', 'seq', 'text']);
       assert.match(message.id, /^[A-Za-z0-9_-]{1,64}$/);
       assert.equal(message.conversationId, conversation.id);
       assert.equal(message.author, author.username);

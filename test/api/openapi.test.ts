@@ -10,6 +10,7 @@ import { z } from 'zod';
 import {
   createConversationSchema,
   credentialsSchema,
+  editMessageSchema,
   emptyBodySchema,
   markReadSchema,
   postMessageSchema,
@@ -39,8 +40,8 @@ import {
 
 const document: OpenAPIObject = buildOpenApiDocument();
 
-type Method = 'get' | 'post' | 'patch' | 'put';
-const METHODS = ['get', 'post', 'patch', 'put'] as const;
+type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
+const METHODS = ['get', 'post', 'patch', 'put', 'delete'] as const;
 
 /** Request bodies, the contract schema each must be generated from, and whether it may be left out. */
 const REQUEST_BODIES = [
@@ -50,6 +51,7 @@ const REQUEST_BODIES = [
   { name: 'PostMessage', schema: postMessageSchema, routes: ['post /api/conversations/{id}/messages'], required: true },
   { name: 'EmptyBody', schema: emptyBodySchema, routes: ['post /api/conversations/{id}/leave'], required: false },
   { name: 'MarkRead', schema: markReadSchema, routes: ['put /api/conversations/{id}/read'], required: true },
+  { name: 'EditMessage', schema: editMessageSchema, routes: ['patch /api/conversations/{id}/messages/{seq}'], required: true },
 ] as const;
 
 const REF_PREFIX = '#/components/schemas/';
@@ -293,6 +295,8 @@ describe('the OpenAPI document', () => {
       ['patch', '/api/conversations/{id}', '200', 'Conversation'],
       ['get', '/api/conversations/{id}/messages', '200', ['MessagePage', 'MessagePageBefore']],
       ['post', '/api/conversations/{id}/messages', '201', 'Message'],
+      ['patch', '/api/conversations/{id}/messages/{seq}', '200', 'Message'],
+      ['delete', '/api/conversations/{id}/messages/{seq}', '200', 'Message'],
     ];
     const ref = (name: string) => ({ $ref: `${REF_PREFIX}${name}` });
     const left = responsesOf(operationOf('post', '/api/conversations/{id}/leave'))['204'];
@@ -317,7 +321,7 @@ describe('the OpenAPI document', () => {
       'unread',
     ]);
     assert.deepEqual(component('ReadState').required, ['conversationId', 'readSeq', 'unread']);
-    assert.deepEqual(component('Message').required, ['id', 'conversationId', 'seq', 'author', 'text', 'createdAt']);
+    assert.deepEqual(component('Message').required, ['id', 'conversationId', 'seq', 'rev', 'author', 'text', 'createdAt']);
     assert.deepEqual(component('AuthResult').required, ['user', 'token', 'expiresAt']);
     assert.deepEqual(component('MessagePage').required, ['items', 'nextAfter']);
     assert.deepEqual(component('MessagePageBefore').required, ['items', 'nextBefore']);
@@ -346,12 +350,15 @@ describe('the OpenAPI document', () => {
       'get /api/conversations/{id}/messages': [400, 401, 404, 429, 503],
       'post /api/conversations/{id}/messages': [400, 401, 404, 409, 413, 415, 429, 503],
       'put /api/conversations/{id}/read': [400, 401, 404, 413, 415, 429, 503],
+      'patch /api/conversations/{id}/messages/{seq}': [400, 401, 403, 404, 409, 413, 415, 429, 503],
+      'delete /api/conversations/{id}/messages/{seq}': [400, 401, 403, 404, 429, 503],
       'get /healthz': [],
       'get /readyz': [503],
       'get /metrics': [],
     };
     const expectedCodes: Record<number, string[]> = {
       401: ['unauthenticated'],
+      403: ['forbidden'],
       404: ['not_found'],
       409: ['conflict'],
       413: ['payload_too_large'],
@@ -510,7 +517,7 @@ describe('the real app answers as documented', () => {
 
   test('exactly the operations documented with a bearer token refuse a request without one', async () => {
     for (const { method, path, operation } of operations()) {
-      const url = path.replace('{id}', conversation.id).replace('{file}', 'docs-init.js');
+      const url = path.replace('{id}', conversation.id).replace('{file}', 'docs-init.js').replace('{seq}', '1');
       // A valid body, so that only the missing token can be wrong.
       const body = operation.requestBody ? { body: { text: 'x' } } : {};
       if (needsToken(operation)) {
@@ -662,6 +669,31 @@ describe('the real app answers as documented', () => {
     await call('put', template, 415, { token: alice.token, ...asText });
   });
 
+  test('PATCH and DELETE /api/conversations/{id}/messages/{seq}', async () => {
+    const template = '/api/conversations/{id}/messages/{seq}';
+    const shared = await createConversation(app.url, alice.token, [bob.username], 'to edit');
+    const urlOf = (seq: number | string, id = shared.id) => `/api/conversations/${id}/messages/${seq}`;
+    await postMessage(app.url, alice.token, shared.id, 'typo');
+    await postMessage(app.url, alice.token, shared.id, 'to delete');
+    await call('patch', template, 200, { token: alice.token, url: urlOf(1), body: { text: 'fixed' } });
+    await call('patch', template, 400, { token: alice.token, url: urlOf(1), body: { text: '' } });
+    await call('patch', template, 400, { token: alice.token, url: urlOf(0), body: { text: 'x' } });
+    await call('patch', template, 400, { token: alice.token, url: urlOf(1), ...notJson });
+    await call('patch', template, 401, { url: urlOf(1), body: { text: 'x' } });
+    await call('patch', template, 403, { token: bob.token, url: urlOf(1), body: { text: 'x' } });
+    await call('patch', template, 404, { token: alice.token, url: urlOf(3), body: { text: 'x' } });
+    await call('patch', template, 404, { token: bob.token, url: urlOf(1, conversation.id), body: { text: 'x' } });
+    await call('patch', template, 413, { token: alice.token, url: urlOf(1), ...large });
+    await call('patch', template, 415, { token: alice.token, url: urlOf(1), ...asText });
+    await call('delete', template, 400, { token: alice.token, url: urlOf('x') });
+    await call('delete', template, 401, { url: urlOf(2) });
+    await call('delete', template, 403, { token: bob.token, url: urlOf(2) });
+    await call('delete', template, 404, { token: alice.token, url: urlOf(3) });
+    await call('delete', template, 200, { token: alice.token, url: urlOf(2) });
+    await call('delete', template, 200, { token: alice.token, url: urlOf(2) });
+    await call('patch', template, 409, { token: alice.token, url: urlOf(2), body: { text: 'back' } });
+  });
+
   test('GET /healthz, /readyz, /metrics', async () => {
     await call('get', '/healthz', 200);
     await call('get', '/readyz', 200);
@@ -716,6 +748,9 @@ describe('the real app answers as documented', () => {
     await call('get', '/api/conversations/{id}/messages', 503, { token: alice.token, url: `/api/conversations/${conversation.id}/messages?before=10` });
     await call('post', '/api/conversations/{id}/messages', 503, { token: alice.token, body: { text: 'x' } });
     await call('put', '/api/conversations/{id}/read', 503, { token: alice.token, body: { seq: 0 } });
+    const messageUrl = `/api/conversations/${conversation.id}/messages/1`;
+    await call('patch', '/api/conversations/{id}/messages/{seq}', 503, { token: alice.token, url: messageUrl, body: { text: 'x' } });
+    await call('delete', '/api/conversations/{id}/messages/{seq}', 503, { token: alice.token, url: messageUrl });
     await call('get', '/readyz', 503);
     await call('get', '/healthz', 200);
     await call('get', '/metrics', 200);
@@ -757,6 +792,7 @@ describe('an api with tokens from an external identity provider and tight rate l
       'patch /api/conversations/{id}': { title: 'x' },
       'post /api/conversations/{id}/messages': { text: 'x' },
       'put /api/conversations/{id}/read': { seq: 0 },
+      'patch /api/conversations/{id}/messages/{seq}': { text: 'x' },
     };
     const withToken = operations().filter(({ operation }) => needsToken(operation));
     assert.ok(withToken.length > 0);
@@ -767,7 +803,7 @@ describe('an api with tokens from an external identity provider and tight rate l
       await probe(app.url, 'get', '/api/me', '/api/me', 404, { token });
       const key = `${route.method} ${route.path}`;
       const body = bodies[key];
-      await probe(app.url, route.method, route.path, route.path.replace('{id}', 'some-conversation'), 429, {
+      await probe(app.url, route.method, route.path, route.path.replace('{id}', 'some-conversation').replace('{seq}', '1'), 429, {
         token,
         ...(body !== undefined ? { body } : {}),
       });

@@ -35,8 +35,9 @@ export async function storedLastSeq(apiUrl: string, token: string, conversationI
 }
 
 /**
- * Waits until every client has every stored seq, then asserts 0 lost, 0 duplicated, 0 out of
- * order, and prints the books of each client.
+ * Waits until every client has every stored seq (and, when given, every acknowledged edit or
+ * deletion, or a later version of its message), then asserts 0 lost, 0 duplicated, 0 out of
+ * order (rev order, messages and updates alike), and prints the books of each client.
  */
 export async function assertEveryoneGotEverything(
   t: TestContext,
@@ -44,15 +45,20 @@ export async function assertEveryoneGotEverything(
   lastSeq: number,
   acknowledged: readonly number[],
   timeoutMs = 20_000,
+  changes: readonly { seq: number; rev: number }[] = [],
 ): Promise<void> {
   assert.ok(lastSeq > 0, 'something was posted');
-  const outcomes = await Promise.allSettled(room.clients.map((client) => client.waitForAll(room.conversationId, lastSeq, timeoutMs)));
+  const outcomes = await Promise.allSettled(room.clients.map((client) => client.waitForAll(room.conversationId, lastSeq, timeoutMs, changes)));
   const lines = room.clients.map((client, index) => {
     const books = client.booksOf(room.conversationId);
     const lost = client.missing(room.conversationId, lastSeq).length;
-    return `client ${index}: expected ${lastSeq} received ${books.received} lost ${lost} duplicated ${books.duplicated} out-of-order ${books.outOfOrder} reconnects ${client.reconnects} closes [${client.closeCodes.join(',')}]`;
+    const messages = `messages: expected ${lastSeq} received ${books.received} lost ${lost} duplicated ${books.duplicated} out-of-order ${books.outOfOrder}`;
+    const { updates } = books;
+    const lostChanges = client.missingChanges(room.conversationId, changes).length;
+    const edits = changes.length === 0 ? '' : ` | updates: expected ${changes.length} received ${updates.received} lost ${lostChanges} duplicated ${updates.duplicated} out-of-order ${updates.outOfOrder}`;
+    return `client ${index}: ${messages}${edits} | reconnects ${client.reconnects} closes [${client.closeCodes.join(',')}]`;
   });
-  t.diagnostic(`stored ${lastSeq}, acknowledged ${acknowledged.length}`);
+  t.diagnostic(`stored ${lastSeq}, acknowledged ${acknowledged.length}${changes.length === 0 ? '' : `, changes acknowledged ${changes.length}`}`);
   for (const line of lines) t.diagnostic(line);
   for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   const acknowledgedSet = new Set(acknowledged);
@@ -60,8 +66,11 @@ export async function assertEveryoneGotEverything(
   for (const [index, client] of room.clients.entries()) {
     const books = client.booksOf(room.conversationId);
     assert.deepEqual(client.missing(room.conversationId, lastSeq), [], `client ${index} lost nothing`);
+    assert.deepEqual(client.missingChanges(room.conversationId, changes), [], `client ${index} lost no change`);
     assert.equal(books.duplicated, 0, `client ${index} got no duplicates`);
     assert.equal(books.outOfOrder, 0, `client ${index} got nothing out of order`);
+    assert.equal(books.updates.duplicated, 0, `client ${index} got no duplicate update`);
+    assert.equal(books.updates.outOfOrder, 0, `client ${index} got no update out of order`);
   }
 }
 

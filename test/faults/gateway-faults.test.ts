@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { editSteadily } from '../support/steady-editor.js';
 import { postSteadily } from '../support/steady-poster.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { assertEveryoneGotEverything, closeRoom, openRoom, storedLastSeq, type Room } from './fault-harness.js';
@@ -62,6 +63,58 @@ describe('gateway faults under a steady message stream', () => {
       assert.ok((room as Room).clients.some((client) => client.closeCodes.includes(1006)), 'some client lost its socket');
     } finally {
       // The next tests need both replicas, whatever happened here.
+      await stack.restartGateway(0);
+    }
+  });
+
+  it('kill -9 of a gateway while edits and deletions flow: clients resume with revs and miss no message and no change', async (t) => {
+    room = await openRoom(stack, 6);
+    const { users, conversationId } = room;
+    const owner = users[0];
+    assert.ok(owner);
+    const recent: { seq: number; token: string }[] = [];
+    try {
+      const posting = postSteadily({
+        apiUrl: stack.apiUrl,
+        conversationId,
+        tokens: users.map((user) => user.token),
+        perSecond: RATE,
+        durationMs: DURATION_MS,
+        onAccepted: (seq, token) => {
+          recent.push({ seq, token });
+          if (recent.length > 50) recent.shift();
+        },
+      });
+      // Edits race with the delivery of the messages they change: the newest ones are picked, by
+      // three editors at once (two may change one message concurrently).
+      const editing = Array.from({ length: 3 }, () =>
+        editSteadily({
+          apiUrl: stack.apiUrl,
+          conversationId,
+          perSecond: 30,
+          durationMs: DURATION_MS,
+          pick: () => recent[Math.floor(Math.random() * recent.length)],
+        }),
+      );
+      await into(DURATION_MS / 3);
+      await stack.gateways[0]?.kill();
+      const [posted, ...editors] = await Promise.all([posting, ...editing]);
+      assert.deepEqual(posted.refused, {}, 'the api answered every post with 201');
+      for (const edited of editors) {
+        assert.deepEqual(edited.refused, {}, 'the api answered every edit and deletion with 200 (or 409 for an edit of a deleted message)');
+      }
+      // A repeated deletion answers the tombstone's rev again and sends nothing: one change per rev.
+      const changes = [...new Map(editors.flatMap((edited) => edited.changes).map((change) => [change.rev, change])).values()];
+      assert.ok(changes.length > 40, `edits flowed (${changes.length})`);
+      const lastSeq = await storedLastSeq(stack.apiUrl, owner.token, conversationId);
+      await assertEveryoneGotEverything(t, room, lastSeq, posted.acceptedSeqs, 20_000, changes);
+      assert.ok(room.clients.some((client) => client.closeCodes.includes(1006)), 'some client lost its socket');
+      for (const [index, client] of room.clients.entries()) {
+        // A client that stayed connected saw every change live; one that moved may have got a
+        // change superseded while it was away as its later version only.
+        if (client.reconnects === 0) assert.equal(client.booksOf(conversationId).updates.received, changes.length, `client ${index} got every update live`);
+      }
+    } finally {
       await stack.restartGateway(0);
     }
   });

@@ -88,7 +88,7 @@ class ScriptedGateway {
 
 
 function fakeMessage(conversationId: string, seq: number): Omit<Summary, 'conversationTitle'> {
-  return { id: `${conversationId}-${seq}`, conversationId, seq, author: 'alice', text: `message ${seq}`, createdAt: new Date().toISOString() };
+  return { id: `${conversationId}-${seq}`, conversationId, seq, rev: seq, author: 'alice', text: `message ${seq}`, createdAt: new Date().toISOString() };
 }
 
 describe('SDK delivery order (scripted gateway)', () => {

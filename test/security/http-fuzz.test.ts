@@ -72,10 +72,18 @@ describe('hostile HTTP input (property)', () => {
       fc.constantFrom('/api/auth/register', '/api/auth/login', '/api/me', '/api/conversations', '/api/nope', '/healthz', '/api/openapi.json', '/api/asyncapi.json'),
       hostileString.map((order) => `/api/conversations?order=${encodeURIComponent(order)}`),
       fc.constantFrom('own', 'other', 'missing').chain((which) =>
-        fc.tuple(hostileString, fc.constantFrom('', '/leave', '/messages', '/messages?after=', '/messages?limit=', '/messages?before=', '/messages?after=1&before=', '/read')).map(([id, rest]) => {
-          const target = which === 'own' ? fixture.conversationId : which === 'other' ? id : 'AAAAAAAAAAAAAAAA';
-          return `/api/conversations/${encodeURIComponent(target)}${rest}${rest.endsWith('=') ? encodeURIComponent(id) : ''}`;
-        }),
+        fc
+          .tuple(
+            hostileString,
+            fc.constantFrom('', '/leave', '/messages', '/messages?after=', '/messages?limit=', '/messages?before=', '/messages?after=1&before=', '/read', '/messages/'),
+            // The seq of a message route (1.1 edits and deletions): alice's message is seq 1.
+            fc.oneof(hostileString, fc.constantFrom('1', '2', '0', '01', '999999999999999', '9999999999999999', '1e3', '1.0')),
+          )
+          .map(([id, rest, seq]) => {
+            const target = which === 'own' ? fixture.conversationId : which === 'other' ? id : 'AAAAAAAAAAAAAAAA';
+            const tail = rest.endsWith('=') ? encodeURIComponent(id) : rest.endsWith('/') ? encodeURIComponent(seq) : '';
+            return `/api/conversations/${encodeURIComponent(target)}${rest}${tail}`;
+          }),
       ),
     );
     const request = fc.record({
@@ -110,6 +118,11 @@ describe('hostile HTTP input (property)', () => {
           assert.equal(`${input.method} ${input.token}`, 'POST alice', `204 for ${input.method} ${input.path}`);
           assert.equal(input.path, `/api/conversations/${fixture.conversationId}/leave`);
           fixture.conversationId = await alicesConversation(app.url, fixture.alice);
+        }
+        // Only alice may change her message, and only as the contract says.
+        if (response.status === 200 && /\/messages\/[^/?]+$/.test(input.path)) {
+          assert.equal(input.token, 'alice', `${input.method} ${input.path} answered 200 to ${String(input.token)}`);
+          assert.ok(['PATCH', 'DELETE'].includes(input.method));
         }
         // Bob never sees alice's conversation, whatever he sends.
         if (input.token === 'bob') assert.doesNotMatch(response.text, /secret|alice only/);

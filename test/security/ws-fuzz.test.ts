@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
+import { apiRequest, createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { connectClient, type TestSocket } from '../support/ws-client.js';
 
@@ -22,6 +22,9 @@ describe('hostile WebSocket frames (property)', () => {
     [alice, mallory] = [await registerUser(stack.apiUrl), await registerUser(stack.apiUrl)];
     secretConversation = (await createConversation(stack.apiUrl, alice.token, [], 'alice only')).id;
     for (let i = 0; i < 3; i += 1) await postMessage(stack.apiUrl, alice.token, secretConversation, `secret ${i}`);
+    // Changes too, so that revs could find something to replay.
+    const edited = await apiRequest(stack.apiUrl, 'PATCH', `/api/conversations/${secretConversation}/messages/1`, { token: alice.token, body: { text: 'secret, edited' } });
+    assert.equal(edited.status, 200);
     socket = await connectClient(stack.wsUrls[0] as string, mallory.token);
   });
   after(async () => {
@@ -40,6 +43,18 @@ describe('hostile WebSocket frames (property)', () => {
       fc.record({ type: fc.constant('resume'), cursors: fc.dictionary(id, fc.nat()), epoch: fc.option(fc.string({ maxLength: 70 }), { nil: undefined }) }).map((value) =>
         JSON.stringify(value),
       ),
+      // 1.1: revs beside the cursors, hostile or plausible, for guessed or secret conversations.
+      fc
+        .record(
+          {
+            type: fc.constant('resume'),
+            cursors: fc.dictionary(id, fc.nat()),
+            revs: fc.oneof(fc.dictionary(id, fc.oneof(fc.nat(), fc.integer(), fc.double(), fc.string(), fc.constant(null))), fc.jsonValue({ maxDepth: 2 })),
+          },
+          { requiredKeys: ['type', 'cursors'] },
+        )
+        .map((value) => JSON.stringify(value)),
+      fc.constant(JSON.stringify({ type: 'resume', cursors: { [secretConversation]: 0 }, revs: { [secretConversation]: 0 } })),
       fc.record({ type: fc.constant('auth'), token: fc.oneof(fc.string(), fc.constant(alice.token), fc.constant(mallory.token)) }).map((value) => JSON.stringify(value)),
       // Server frames of 1.1 sent back at the gateway: unknown client frames.
       fc.record({ type: fc.constant('read'), conversationId: id, seq: fc.oneof(fc.nat(), fc.string()) }).map((value) => JSON.stringify(value)),
@@ -72,6 +87,7 @@ describe('hostile WebSocket frames (property)', () => {
     await socket.nextFrame('pong', from);
     assert.deepEqual(socket.frames.filter((received) => ['conversation', 'read', 'message'].includes(received.type)), [], 'no frame about alice');
     assert.deepEqual(socket.messages(), [], 'mallory never received a message');
+    assert.ok(socket.frames.every((received) => received.type !== 'message_updated'), 'nor an update');
     assert.ok(socket.frames.every((received) => !JSON.stringify(received).includes('secret')), 'nothing of alice leaked');
     assert.equal((await fetch(`${stack.gatewayUrls[0]}/healthz`)).status, 200);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { MAX_DELIVERY_PARTITIONS, decodeDeliveryEvent, deliveryPartition, frameOfStored, type Message } from '@chat/contracts';
+import { MAX_DELIVERY_PARTITIONS, decodeDeliveryEvent, deliveryPartition, frameAs, frameOfStored, type Message } from '@chat/contracts';
 import { startRedisServer, type RedisServerHandle } from '@chat/devstack';
 import {
   connectRedis,
@@ -103,7 +103,7 @@ describe('drain script', () => {
     assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 2 });
     const [event] = await eventsSince(from, 2);
     // One event for both members, naming them (in the members set's order).
-    const header = `${conversation.id} ${message.seq} ${Date.parse(message.createdAt)} ann,bob `;
+    const header = `${conversation.id} ${message.seq} ${Date.parse(message.createdAt)} ann,bob ${message.rev} `;
     assert.equal(event?.payload.toString('utf8'), header + frameOfStored(stored!, title));
   });
 
@@ -201,6 +201,43 @@ describe('drain script', () => {
     assert.deepEqual(await deliveries().drain(partition, 256), { ...NOTHING, delivered: 12, recipients: 12 });
     const seqs = (await eventsSince(from, 12)).map(({ payload }) => decodeDeliveryEvent(payload)!.seq);
     assert.deepEqual(seqs, appended.map((m) => m.seq));
+  });
+
+  test('edits and deletions are published as message_updated, after the changes before them, in rev order', async () => {
+    const conversation = await conversations().create({ title: 'edits', createdBy: 'ann', users: ['ann', 'bob'] });
+    const partition = deliveryPartition(conversation.id);
+    await messages().append(conversation.id, 'ann', 'one');
+    await messages().append(conversation.id, 'bob', 'two');
+    const { message: edited } = await messages().change(conversation.id, 1, 'ann', { text: 'one, fixed' });
+    await messages().append(conversation.id, 'ann', 'three');
+    const { message: tombstone } = await messages().change(conversation.id, 2, 'bob', 'delete');
+    // Acceptance times run backwards: the rev still decides the order.
+    const entries = await redis.zrange(keys.outbox(partition), 0, -1);
+    for (const [i, entry] of entries.filter((e) => e.startsWith(`${conversation.id} `)).entries()) await redis.zadd(keys.outbox(partition), 1000 - i, entry);
+    const from = received.length;
+
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 5, recipients: 10 });
+    const events = (await eventsSince(from, 10)).filter((e) => e.user === 'bob').map(({ payload }) => decodeDeliveryEvent(payload)!);
+    assert.deepEqual(
+      events.map((e) => [e.seq, e.rev, e.updated]),
+      [[1, 1, false], [2, 2, false], [1, 3, true], [3, 4, false], [2, 5, true]],
+    );
+    assert.deepEqual(JSON.parse(events[2]!.frame.toString()), { type: 'message_updated', data: { ...edited, conversationTitle: 'edits' } });
+    assert.deepEqual(JSON.parse(events[4]!.frame.toString()), { type: 'message_updated', data: { ...tombstone, conversationTitle: 'edits' } });
+  });
+
+  test('an entry of an earlier release carrying a message without rev is published without one, before the others', async () => {
+    const conversation = await conversations().create({ title: 'legacy', createdBy: 'ann', users: ['ann'] });
+    const partition = deliveryPartition(conversation.id);
+    const { message } = await messages().append(conversation.id, 'ann', 'new');
+    const legacy = JSON.stringify({ id: 'legacy1', conversationId: conversation.id, seq: 7, author: 'ann', text: 'old', createdAt: message.createdAt });
+    await redis.zadd(keys.outbox(partition), 1, `${conversation.id} 7 legacy1 ${legacy}`);
+    const from = received.length;
+
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 2, recipients: 2 });
+    const events = (await eventsSince(from, 2)).map(({ payload }) => decodeDeliveryEvent(payload)!);
+    assert.deepEqual(events.map((e) => [e.seq, e.rev]), [[7, undefined], [1, 1]]);
+    assert.equal(events[0]!.frame.toString(), frameOfStored(legacy, 'legacy'));
   });
 
   test('takes at most `limit` entries, oldest first, and says whether more are owed', async () => {
@@ -364,11 +401,27 @@ describe('frameOfStored', () => {
   test('is the frame of the summary (the message plus its conversation title) for any message and title', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.nat(), (text, title, seq) => {
-        const message: Message = { id: 'm1', conversationId: 'c1', seq: seq + 1, author: 'ann', text, createdAt: new Date(0).toISOString() };
+        const message: Message = { id: 'm1', conversationId: 'c1', seq: seq + 1, rev: seq + 1, author: 'ann', text, createdAt: new Date(0).toISOString() };
         const stored = JSON.stringify(message);
         assert.deepEqual(JSON.parse(frameOfStored(stored, title)), { type: 'message', data: { ...message, conversationTitle: title } });
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test('frameAs turns a message frame into a message_updated one and back, as text and as bytes', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ maxLength: 20 }), (text, title) => {
+        const stored = JSON.stringify({ id: 'm1', conversationId: 'c1', seq: 1, rev: 2, author: 'ann', text, createdAt: new Date(0).toISOString() });
+        const message = frameOfStored(stored, title);
+        const updated = frameOfStored(stored, title, 'updated');
+        assert.deepEqual(JSON.parse(updated), { ...(JSON.parse(message) as object), type: 'message_updated' });
+        assert.equal(frameAs(message, 'updated'), updated);
+        assert.equal(frameAs(updated, 'message'), message);
+        assert.equal(frameAs(message, 'message'), message);
+        assert.equal(frameAs(Buffer.from(updated), 'message').toString(), message);
+      }),
+      { numRuns: 200 },
     );
   });
 });

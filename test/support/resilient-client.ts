@@ -2,22 +2,53 @@ import { WebSocket } from 'ws';
 
 /**
  * A test client that behaves as the contract asks of a real one: it reconnects when its socket
- * closes (to the next gateway URL), sends `resume` with its cursors and epoch as its first frame,
- * and keeps exact books per conversation: every seq received, duplicates, and out-of-order
- * arrivals. Fault tests assert on these books.
+ * closes (to the next gateway URL), sends `resume` with its cursors, revs and epoch as its first
+ * frame, and keeps exact books per conversation: every seq received, every version (rev) of it,
+ * duplicates, and out-of-order arrivals. Fault tests assert on these books.
+ *
+ * Order is the contract's: every frame of a conversation (message or message_updated) in rev
+ * order. Its cursor is the highest seq it holds and its rev the highest it saw: a message whose
+ * creation was superseded on the way may then come back as a message_updated of a seq it never
+ * held, which is that message's arrival.
  */
-export interface DeliveryBooks {
+export interface UpdateBooks {
+  /** message_updated frames received. */
   received: number;
+  /** message_updated frames of a rev already received. */
   duplicated: number;
+  /** message_updated frames with a rev below one received before. */
   outOfOrder: number;
-  /** Highest seq received. */
-  last: number;
 }
+
+export interface DeliveryBooks {
+  /** message frames received. */
+  received: number;
+  /** message frames of a seq already held. */
+  duplicated: number;
+  /** message frames with a rev below one received before. */
+  outOfOrder: number;
+  /** Highest seq held. */
+  last: number;
+  /** Highest rev received. */
+  rev: number;
+  updates: UpdateBooks;
+}
+
+const emptyBooks = (last = 0): DeliveryBooks => ({
+  received: 0,
+  duplicated: 0,
+  outOfOrder: 0,
+  last,
+  rev: 0,
+  updates: { received: 0, duplicated: 0, outOfOrder: 0 },
+});
 
 export class ResilientClient {
   readonly closeCodes: number[] = [];
   reconnects = 0;
-  private readonly seen = new Map<string, Set<number>>();
+  /** Per conversation: the highest rev held of each seq. */
+  private readonly versions = new Map<string, Map<number, number>>();
+  private readonly revsSeen = new Map<string, Set<number>>();
   private readonly books = new Map<string, DeliveryBooks>();
   private ws: WebSocket | undefined;
   private epoch: string | undefined;
@@ -43,26 +74,33 @@ export class ResilientClient {
 
   /** Starts books for a conversation the client knows of (as an app that loaded it over REST). */
   track(conversationId: string, lastSeq = 0): void {
-    if (!this.books.has(conversationId)) this.books.set(conversationId, { received: 0, duplicated: 0, outOfOrder: 0, last: lastSeq });
+    if (!this.books.has(conversationId)) this.books.set(conversationId, emptyBooks(lastSeq));
   }
 
   booksOf(conversationId: string): DeliveryBooks {
-    return this.books.get(conversationId) ?? { received: 0, duplicated: 0, outOfOrder: 0, last: 0 };
+    return this.books.get(conversationId) ?? emptyBooks();
   }
 
   /** Seqs from 1..upTo never received. */
   missing(conversationId: string, upTo: number): number[] {
-    const seen = this.seen.get(conversationId) ?? new Set<number>();
+    const held = this.versions.get(conversationId) ?? new Map<number, number>();
     const lost: number[] = [];
-    for (let seq = 1; seq <= upTo; seq += 1) if (!seen.has(seq)) lost.push(seq);
+    for (let seq = 1; seq <= upTo; seq += 1) if (!held.has(seq)) lost.push(seq);
     return lost;
   }
 
-  /** Resolves when every seq 1..upTo of the conversation has arrived. */
-  waitForAll(conversationId: string, upTo: number, timeoutMs: number): Promise<void> {
+  /** Changes (edits, deletions) of which neither this version nor a later one of the same message arrived. */
+  missingChanges(conversationId: string, changes: readonly { seq: number; rev: number }[]): { seq: number; rev: number }[] {
+    const held = this.versions.get(conversationId) ?? new Map<number, number>();
+    return changes.filter((change) => (held.get(change.seq) ?? 0) < change.rev);
+  }
+
+  /** Resolves when every seq 1..upTo of the conversation, and every change given, has arrived. */
+  waitForAll(conversationId: string, upTo: number, timeoutMs: number, changes: readonly { seq: number; rev: number }[] = []): Promise<void> {
     return this.waitUntil(
-      () => (this.seen.get(conversationId)?.size ?? 0) >= upTo && this.missing(conversationId, upTo).length === 0,
-      `seqs 1..${upTo} of ${conversationId} (missing ${this.missing(conversationId, upTo).slice(0, 10).join(',')})`,
+      () => this.missing(conversationId, upTo).length === 0 && this.missingChanges(conversationId, changes).length === 0,
+      `seqs 1..${upTo} of ${conversationId} and ${changes.length} changes (missing ${this.missing(conversationId, upTo).slice(0, 10).join(',')}; ` +
+        `changes missing ${JSON.stringify(this.missingChanges(conversationId, changes).slice(0, 5))})`,
       timeoutMs,
     );
   }
@@ -92,7 +130,8 @@ export class ResilientClient {
     this.ws = ws;
     ws.on('open', () => {
       const cursors = Object.fromEntries([...this.books].map(([id, books]) => [id, books.last]));
-      ws.send(JSON.stringify({ type: 'resume', cursors, ...(this.epoch ? { epoch: this.epoch } : {}) }));
+      const revs = Object.fromEntries([...this.books].map(([id, books]) => [id, books.rev]));
+      ws.send(JSON.stringify({ type: 'resume', cursors, revs, ...(this.epoch ? { epoch: this.epoch } : {}) }));
     });
     ws.on('message', (data) => this.onFrame(JSON.parse(data.toString()) as { type: string; [key: string]: unknown }));
     ws.on('error', this.onError);
@@ -115,23 +154,31 @@ export class ResilientClient {
 
   private onFrame(frame: { type: string; [key: string]: unknown }): void {
     if (frame.type === 'ready') this.epoch = String(frame.epoch);
-    if (frame.type === 'message') {
-      const { conversationId, seq } = frame.data as { conversationId: string; seq: number };
-      let seen = this.seen.get(conversationId);
-      if (!seen) {
-        seen = new Set();
-        this.seen.set(conversationId, seen);
-      }
+    if (frame.type === 'message' || frame.type === 'message_updated') {
+      const { conversationId, seq, rev } = frame.data as { conversationId: string; seq: number; rev: number };
       let books = this.books.get(conversationId);
       if (!books) {
-        books = { received: 0, duplicated: 0, outOfOrder: 0, last: 0 };
+        books = emptyBooks();
         this.books.set(conversationId, books);
       }
-      books.received += 1;
-      if (seen.has(seq)) books.duplicated += 1;
-      else if (seq !== books.last + 1) books.outOfOrder += 1;
-      seen.add(seq);
+      let held = this.versions.get(conversationId);
+      if (!held) {
+        held = new Map();
+        this.versions.set(conversationId, held);
+      }
+      let revs = this.revsSeen.get(conversationId);
+      if (!revs) {
+        revs = new Set();
+        this.revsSeen.set(conversationId, revs);
+      }
+      const counts = frame.type === 'message' ? books : books.updates;
+      counts.received += 1;
+      if (frame.type === 'message' ? held.has(seq) : revs.has(rev)) counts.duplicated += 1;
+      else if (rev < books.rev) counts.outOfOrder += 1;
+      revs.add(rev);
+      held.set(seq, Math.max(held.get(seq) ?? 0, rev));
       books.last = Math.max(books.last, seq);
+      books.rev = Math.max(books.rev, rev);
     }
     this.wake();
   }

@@ -4,6 +4,8 @@ import { waitFor } from './wait-for.js';
 /** Records every event of an SDK connection, and waits (bounded) for the ones a test expects. */
 export class Recorder {
   readonly messages: Summary[] = [];
+  /** `messageUpdated` events (1.1 edits and deletions). */
+  readonly updates: Summary[] = [];
   readonly states: ConnectionState[] = [];
   readonly readies: ReadyInfo[] = [];
   readonly resumes: ResumedInfo[] = [];
@@ -17,6 +19,7 @@ export class Recorder {
     private readonly timeoutMs = 10_000,
   ) {
     connection.on('message', (message) => this.messages.push(message));
+    connection.on('messageUpdated', (message) => this.updates.push(message));
     connection.on('state', (state) => this.states.push(state));
     connection.on('ready', (info) => this.readies.push(info));
     connection.on('resumed', (info) => this.resumes.push(info));
@@ -40,6 +43,10 @@ export class Recorder {
 
   waitForSeqs(conversationId: string, count: number, timeoutMs = this.timeoutMs): Promise<void> {
     return waitFor(() => this.seqs(conversationId).length >= count, `${count} messages of ${conversationId}`, timeoutMs, () => this.describe());
+  }
+
+  waitForUpdates(count: number, timeoutMs = this.timeoutMs): Promise<void> {
+    return waitFor(() => this.updates.length >= count, `${count} updates`, timeoutMs, () => this.describe());
   }
 
   waitForReadies(count: number, timeoutMs = this.timeoutMs): Promise<void> {

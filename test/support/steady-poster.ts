@@ -20,6 +20,8 @@ export async function postSteadily(options: {
   perSecond: number;
   durationMs: number;
   concurrency?: number;
+  /** Told of every message answered 201, with the token that posted it. */
+  onAccepted?: (seq: number, token: string) => void;
 }): Promise<PostingResult> {
   const result: PostingResult = { attempted: 0, acceptedSeqs: [], refused: {} };
   const total = Math.round((options.perSecond * options.durationMs) / 1000);
@@ -41,8 +43,11 @@ export async function postSteadily(options: {
       timeoutMs: 5000,
     })
       .then((response) => {
-        if (response.status === 201) result.acceptedSeqs.push((response.body as { seq: number }).seq);
-        else result.refused[response.status] = (result.refused[response.status] ?? 0) + 1;
+        if (response.status === 201) {
+          const { seq } = response.body as { seq: number };
+          result.acceptedSeqs.push(seq);
+          options.onAccepted?.(seq, token);
+        } else result.refused[response.status] = (result.refused[response.status] ?? 0) + 1;
       })
       .catch(() => {
         result.refused[0] = (result.refused[0] ?? 0) + 1;

@@ -360,6 +360,72 @@ describe('the chat page in a browser, behind the dev edge', { skip: skipBrowser 
     assert.deepEqual(person.problems, []);
   });
 
+  it('edits and deletes one\'s own messages; the other side sees "edited" and "deleted" live, and after a reload', async (t) => {
+    assert.ok(browser && stack);
+    const writer = await registerUser(edgeA, randomUsername('writer'));
+    const reader = await registerUser(edgeA, randomUsername('reader'));
+    const conversation = await createConversation(edgeA, writer.token, [reader.username], 'Typos happen');
+    await postMessage(edgeA, reader.token, conversation.id, 'not yours to change');
+
+    const author = await openPage(await browser.newContext({ viewport: { width: 1000, height: 700 } }), 'author');
+    const other = await openPage(await browser.newContext({ viewport: { width: 1000, height: 700 } }), 'other');
+    const confirmations: string[] = [];
+    author.page.on('dialog', (dialog) => {
+      confirmations.push(dialog.message());
+      void dialog.accept();
+    });
+    await signIn(author, `${edgeA}/`, writer.username, 'login');
+    await signIn(other, `${edgeB}/`, reader.username, 'login');
+    await Promise.all([waitConnected(author), waitConnected(other)]);
+    await openConversation(author, 'Typos happen');
+    await openConversation(other, 'Typos happen');
+    await send(author, 'Helo there');
+    await send(author, 'I take that back');
+    const posted: Array<[string, string]> = [
+      [reader.username, 'not yours to change'],
+      [writer.username, 'Helo there'],
+      [writer.username, 'I take that back'],
+    ];
+    await expectMessages(author, posted, writer.username);
+    await expectMessages(other, posted, reader.username);
+    // Only one's own messages can be changed.
+    const ownMessages = (person: Person) => person.page.locator('.message-list > .message.own');
+    assert.equal(await author.page.locator('.message-list > .message:not(.own) .message-action').count(), 0);
+    assert.equal(await other.page.locator('.message-list > .message.own').count(), 1);
+
+    await ownMessages(author).nth(0).getByRole('button', { name: 'Edit message' }).click();
+    const dialog = author.page.locator('dialog[open]');
+    await dialog.getByLabel('Message').fill('Hello there');
+    await dialog.locator('button[type="submit"]').click();
+    await dialog.waitFor({ state: 'detached' });
+    await ownMessages(author).nth(1).getByRole('button', { name: 'Delete message' }).click();
+    assert.deepEqual(confirmations, ['Delete this message for everyone?']);
+
+    const changed: Array<[string, string]> = [
+      [reader.username, 'not yours to change'],
+      [writer.username, 'Hello there'],
+      [writer.username, 'deleted'],
+    ];
+    for (const [person, me] of [
+      [author, writer.username],
+      [other, reader.username],
+    ] as const) {
+      const edited = person.page.locator('.message-list > .message').nth(1);
+      await edited.locator('.message-edited').waitFor();
+      await person.page.locator('.message-list > .message.deleted').waitFor();
+      await expectMessages(person, changed, me);
+      assert.equal(await person.page.locator('.message.deleted .message-action').count(), 0, `${person.name}: a deleted message has no actions`);
+    }
+    t.diagnostic(`screenshot: ${await screenshot(other, 'web-chat-edited.png')}`);
+
+    // A reload reads the current versions over REST.
+    await other.page.reload();
+    await other.page.locator('.conversation-heading').getByText('Typos happen', { exact: true }).waitFor();
+    await expectMessages(other, changed, reader.username);
+    await other.page.locator('.message-list > .message').nth(1).locator('.message-edited').waitFor();
+    assert.deepEqual([...author.problems, ...other.problems], []);
+  });
+
   it('leaves a conversation from its pane: it is gone from the list, for good, and the other conversations stay', async (t) => {
     assert.ok(browser && stack);
     const writer = await registerUser(edgeA, randomUsername('writer'));

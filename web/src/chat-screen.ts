@@ -22,6 +22,7 @@ import { describeError, isUnauthenticated } from './describe-error.js';
 import { editConversation } from './edit-conversation.js';
 import { HistoryLoader } from './history-loader.js';
 import { leaveConversation } from './leave-conversation.js';
+import { deleteMessage, editMessage } from './message-actions.js';
 import { MessageLogScroll } from './message-log-scroll.js';
 import { messageListView } from './message-list-view.js';
 import { OpenConversation } from './open-conversation.js';
@@ -89,7 +90,7 @@ export class ChatScreen {
       onChange: () => this.render(),
       failed: (error) => this.failed(error),
     });
-    this.histories = new HistoryLoader({ pager: this.api, signal, track: (id, seq) => this.connection.track(id, seq) });
+    this.histories = new HistoryLoader({ pager: this.api, signal, track: (id, seq, rev) => this.connection.track(id, seq, rev) });
     this.current = new OpenConversation({
       histories: this.histories,
       scroll: this.scroll,
@@ -141,6 +142,7 @@ export class ChatScreen {
         this.render();
       }),
       c.on('conversation', (change) => this.onConversationChange(change)),
+      c.on('messageUpdated', (message) => this.onMessageChanged(message)),
       // Every (re)connect: conversations may have been created, renamed or left meanwhile, and
       // what waits in the outbox can go now.
       c.on('ready', () => {
@@ -217,6 +219,12 @@ export class ChatScreen {
       this.readSent.delete(id);
       console.warn(`could not mark ${id} read: ${this.failed(error)}`);
     });
+  }
+
+  /** An edit or deletion, live or made here: the held copy is replaced where the page holds one. */
+  private onMessageChanged(message: Message): void {
+    if (this.disposed) return;
+    if (this.histories.update(message.conversationId, message)) this.render();
   }
 
   /** Adds messages to a conversation's history (if the page holds one); the open one's log shows them. */
@@ -373,6 +381,17 @@ export class ChatScreen {
             loadingOlder: current.loadingOlder,
             status: current.status,
             scroll: this.scroll,
+            onEdit: (message) => editMessage(this.api, message, (changed) => this.onMessageChanged(changed)),
+            onDelete: (message) =>
+              deleteMessage(
+                this.api,
+                message,
+                (changed) => this.onMessageChanged(changed),
+                (error) => {
+                  this.current.status = `Could not delete: ${this.failed(error)}`;
+                  this.render();
+                },
+              ),
           }),
           composer: this.composer.view(),
           sendError: current.sendError,

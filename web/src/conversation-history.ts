@@ -23,6 +23,24 @@ export class ConversationHistory {
     return true;
   }
 
+  /**
+   * An edit or deletion of a held message: replaces it when the new version is later (a higher
+   * rev); false when the page does not hold that seq or already holds this version or a later one.
+   */
+  update(message: Message): boolean {
+    const held = this.bySeq.get(message.seq);
+    if (!held || (held.rev ?? 0) >= message.rev) return false;
+    this.bySeq.set(message.seq, message);
+    return true;
+  }
+
+  /** The highest rev among the messages held: the live connection resumes edits after it. */
+  get newestRev(): number {
+    let newest = 0;
+    for (const message of this.bySeq.values()) newest = Math.max(newest, message.rev ?? 0);
+    return newest;
+  }
+
   get oldestSeq(): number | undefined {
     return this.oldest;
   }

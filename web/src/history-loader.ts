@@ -9,8 +9,11 @@ export interface HistoryLoaderDeps {
   pager: MessagePager;
   /** Aborted when the screen ends: answers that arrive after it are dropped. */
   signal: AbortSignal;
-  /** A conversation's newest page is held: the live connection resumes it after `newestSeq`. */
-  track: (conversationId: string, newestSeq: number) => void;
+  /**
+   * A conversation's newest page is held: the live connection resumes it after `newestSeq`, and
+   * its edits and deletions after `newestRev`.
+   */
+  track: (conversationId: string, newestSeq: number, newestRev?: number) => void;
 }
 
 interface HistoryLoad {
@@ -56,6 +59,11 @@ export class HistoryLoader {
     return messages.filter((message) => history.add(message));
   }
 
+  /** An edit or deletion of a message the page may hold; true when it changed what is held. */
+  update(id: string, message: Message): boolean {
+    return this.histories.get(id)?.update(message) ?? false;
+  }
+
   /** A conversation just created: empty and complete, so nothing to read; live delivery starts at seq 1. */
   startEmpty(id: string): void {
     this.historyFor(id).loaded = true;
@@ -73,7 +81,8 @@ export class HistoryLoader {
       for (const message of page.items) history.add(message);
       history.hasOlder = page.hasOlder;
       history.loaded = true;
-      this.deps.track(id, history.newestSeq ?? 0);
+      // No rev (an empty conversation, or a server before 1.1): resume without one.
+      this.deps.track(id, history.newestSeq ?? 0, history.newestRev || undefined);
     });
     const load: HistoryLoad = { history, done };
     this.loads.set(id, load);

@@ -1,5 +1,5 @@
 import type { Message } from '@chat/client';
-import { html, type TemplateResult } from 'lit-html';
+import { html, nothing, type TemplateResult } from 'lit-html';
 import { ref } from 'lit-html/directives/ref.js';
 import { repeat } from 'lit-html/directives/repeat.js';
 import { formatFullTime, formatMessageTime } from './format-time.js';
@@ -20,10 +20,13 @@ export interface MessageListProps {
   status: string;
   /** The log's scrolling; it also asks for older messages. */
   scroll: MessageLogScroll;
+  /** Edit or delete one of the user's own messages. */
+  onEdit: (message: Message) => void;
+  onDelete: (message: Message) => void;
 }
 
 /** The open conversation's messages: a scrolling log, ascending seq, keyed by seq. */
-export function messageListView({ messages, pending, me, hasOlder, loadingOlder, status, scroll }: MessageListProps): TemplateResult {
+export function messageListView({ messages, pending, me, hasOlder, loadingOlder, status, scroll, onEdit, onDelete }: MessageListProps): TemplateResult {
   return html`<div class="messages" tabindex="0" @scroll=${scroll.onScroll} ${ref(scroll.logRef)}>
     <button class="older-button" type="button" ?hidden=${!hasOlder} ?disabled=${loadingOlder} @click=${scroll.onNeedOlder}
       >${loadingOlder ? 'Loading earlier messages…' : 'Load earlier messages'}</button
@@ -33,7 +36,7 @@ export function messageListView({ messages, pending, me, hasOlder, loadingOlder,
       ${repeat(
         messages,
         (message) => message.seq,
-        (message) => messageView(message, message.author === me),
+        (message) => messageView(message, message.author === me, onEdit, onDelete),
       )}
       ${repeat(
         pending,
@@ -44,13 +47,24 @@ export function messageListView({ messages, pending, me, hasOlder, loadingOlder,
   </div>`;
 }
 
-function messageView(message: Message, own: boolean): TemplateResult {
-  return html`<li class=${own ? 'message own' : 'message'} data-seq=${message.seq}>
+function messageView(message: Message, own: boolean, onEdit: (message: Message) => void, onDelete: (message: Message) => void): TemplateResult {
+  const deleted = message.deletedAt !== undefined;
+  const classes = ['message', own ? 'own' : '', deleted ? 'deleted' : ''].filter(Boolean).join(' ');
+  return html`<li class=${classes} data-seq=${message.seq}>
     <div class="message-meta">
       <span class="message-author">${message.author}</span>
       <time class="message-time" datetime=${message.createdAt} title=${formatFullTime(message.createdAt)}>${formatMessageTime(message.createdAt)}</time>
+      ${!deleted && message.editedAt !== undefined
+        ? html`<span class="message-edited" title=${`Edited ${formatFullTime(message.editedAt)}`}>edited</span>`
+        : nothing}
+      ${own && !deleted
+        ? html`<span class="message-actions">
+            <button type="button" class="message-action" aria-label="Edit message" @click=${() => onEdit(message)}>Edit</button>
+            <button type="button" class="message-action" aria-label="Delete message" @click=${() => onDelete(message)}>Delete</button>
+          </span>`
+        : nothing}
     </div>
-    <p class="message-text">${message.text}</p>
+    ${deleted ? html`<p class="message-text message-deleted">deleted</p>` : html`<p class="message-text">${message.text}</p>`}
   </li>`;
 }
 

@@ -25,6 +25,7 @@ export const WIRE_TYPE_SCHEMAS = {
     ServerFrame: contracts.serverFrameSchema,
     ReadyFrame: contracts.readyFrameSchema,
     MessageFrame: contracts.messageFrameSchema,
+    MessageUpdatedFrame: contracts.messageUpdatedFrameSchema,
     ResumedFrame: contracts.resumedFrameSchema,
     ErrorFrame: contracts.errorFrameSchema,
     PongFrame: contracts.pongFrameSchema,

@@ -83,6 +83,8 @@ export interface MessageRangeOptions extends RequestOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
+
+const messagePath = (id: string, seq: number) => `/api/conversations/${encodeURIComponent(id)}/messages/${seq}`;
 export const PAGE_SIZE_MAX = 500;
 
 interface CallOptions extends RequestOptions {
@@ -228,6 +230,16 @@ export class ChatApi {
   postMessage(id: string, text: string, options: PostMessageOptions = {}): Promise<Message> {
     const { clientId = newClientId(), ...rest } = options;
     return this.call('POST', `/api/conversations/${encodeURIComponent(id)}/messages`, { ...rest, body: { text, clientId } });
+  }
+
+  /** Replaces the text of one of your messages (1.1); it gets `editedAt` and a new `rev`. 409 once it is deleted. */
+  editMessage(id: string, seq: number, text: string, options?: RequestOptions): Promise<Message> {
+    return this.call('PATCH', messagePath(id, seq), { ...options, body: { text } });
+  }
+
+  /** Deletes one of your messages (1.1): answers the tombstone (`text` "", `deletedAt`); again, it changes nothing. */
+  deleteMessage(id: string, seq: number, options?: RequestOptions): Promise<Message> {
+    return this.call('DELETE', messagePath(id, seq), options);
   }
 
   private readMessages<T>(id: string, params: Record<string, number | undefined>, signal: AbortSignal | undefined): Promise<T> {

@@ -2,6 +2,7 @@ import { CloseCode } from './close-codes.js';
 import type { ChatConnectionEvents, ConnectionState } from './connection-events.js';
 import { resolveConnectionSettings, type ChatConnectionOptions, type ConnectionSettings } from './connection-options.js';
 import { ConversationOrder } from './conversation-order.js';
+import { ConversationRevs } from './conversation-revs.js';
 import { ChatConnectionError } from './errors.js';
 import { parseServerFrame } from './frame-parser.js';
 import { openSocket } from './open-socket.js';
@@ -27,6 +28,7 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
   private readonly settings: ConnectionSettings;
   private tokenSource: TokenSource;
   private readonly order: ConversationOrder;
+  private readonly revs = new ConversationRevs();
   private readonly policy: ReconnectPolicy;
   private currentState: ConnectionState = 'disconnected';
   private running = false;
@@ -54,7 +56,7 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
       isResuming: (id) => this.session?.resume.isResuming(id) ?? false,
       gapTimeoutMs: this.settings.gapTimeoutMs,
     });
-    for (const [id, seq] of Object.entries(options.cursors ?? {})) this.track(id, seq);
+    for (const [id, seq] of Object.entries(options.cursors ?? {})) this.track(id, seq, options.revs?.[id]);
   }
 
   get state(): ConnectionState {
@@ -120,15 +122,30 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
   /**
    * Seeds the cursor of a conversation the app loaded over REST: messages up to `lastSeq` are not
    * delivered again, and the next resume asks for what came after. Cursors never move back.
+   * `rev` (1.1): the highest `rev` among the messages loaded; the next resume then also replays
+   * the edits and deletions made after it (`messageUpdated`).
    */
-  track(conversationId: string, lastSeq: number): void {
+  track(conversationId: string, lastSeq: number, rev?: number): void {
     if (!Number.isSafeInteger(lastSeq) || lastSeq < 0) throw new RangeError(`track: lastSeq must be a non-negative integer, got ${lastSeq}`);
+    if (rev !== undefined && (!Number.isSafeInteger(rev) || rev < 0)) throw new RangeError(`track: rev must be a non-negative integer, got ${rev}`);
     this.order.track(conversationId, lastSeq);
+    if (rev !== undefined) this.revs.track(conversationId, rev);
   }
 
   /** Forgets a conversation (e.g. the user left it): no more cursor, nothing resumed for it. */
   untrack(conversationId: string): void {
     this.order.untrack(conversationId);
+    this.revs.forget(conversationId);
+  }
+
+  /** The highest rev (1.1) seen in a conversation's frames (or tracked). */
+  rev(conversationId: string): number | undefined {
+    return this.revs.rev(conversationId);
+  }
+
+  /** Every rev, to save with `cursors()` and restore through the options. */
+  revsSeen(): Record<string, number> {
+    return this.revs.all();
   }
 
   /** The last seq delivered (or tracked) in a conversation. */
@@ -202,7 +219,7 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
     if (!this.isCurrent(session)) return;
     // First frame on the socket: the gateway then holds live messages of these conversations
     // until it has replayed what the cursors missed, so nothing overtakes the replay.
-    for (const frame of session.resume.frames(this.order.cursors(), this.lastEpoch)) session.send(frame);
+    for (const frame of session.resume.frames(this.order.cursors(), this.lastEpoch, this.revs.all())) session.send(frame);
   }
 
   private onFrame(session: SocketSession, data: unknown): void {
@@ -211,8 +228,13 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
     const frame = parseServerFrame(data);
     if (frame instanceof ChatConnectionError) this.emit('error', frame);
     else if (frame?.type === 'ready') this.onReady(session, frame.user, frame.epoch, frame.protocol);
-    else if (frame?.type === 'message') this.order.offer(frame.data);
-    else if (frame?.type === 'resumed') this.onResumed(session, frame.recovered, frame.conversations);
+    else if (frame?.type === 'message') {
+      this.revs.saw(frame.data);
+      this.order.offer(frame.data);
+    } else if (frame?.type === 'message_updated') {
+      this.revs.saw(frame.data);
+      if (this.order.update(frame.data)) this.emit('messageUpdated', frame.data);
+    } else if (frame?.type === 'resumed') this.onResumed(session, frame.recovered, frame.conversations);
     else if (frame?.type === 'read') this.emit('read', frame.conversationId, frame.seq);
     else if (frame?.type === 'conversation') this.onConversation(frame);
   }
@@ -233,6 +255,7 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
       // The store lost its history: old cursors would drop new messages as duplicates. The
       // gateway reports the resumed conversations as not recovered.
       this.order.reset();
+      this.revs.reset();
       session.epochChanged = true;
     }
     this.lastEpoch = epoch;

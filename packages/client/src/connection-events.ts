@@ -39,6 +39,11 @@ export interface DisconnectInfo {
 export type ChatConnectionEvents = {
   /** A message, in seq order per conversation, once per (conversationId, seq). */
   message: [message: Summary];
+  /**
+   * An edit or deletion (1.1) of a message already delivered, in `rev` order with the messages:
+   * the message as it now stands (a deletion: `text` "", `deletedAt` set).
+   */
+  messageUpdated: [message: Summary];
   state: [state: ConnectionState, previous: ConnectionState];
   /**
    * The user's read cursor in a conversation moved (on any of their devices): `seq` is where it

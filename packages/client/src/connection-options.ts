@@ -37,6 +37,8 @@ export interface ChatConnectionOptions {
   /** Restores state saved from `epoch` and `cursors()` (e.g. across a page reload). */
   epoch?: string;
   cursors?: Record<string, number>;
+  /** Restores state saved from `revsSeen()` (1.1), beside `cursors`. */
+  revs?: Record<string, number>;
 }
 
 /** The timing options' defaults, in ms (the option docs above state them for users). */

@@ -56,6 +56,19 @@ export class ConversationOrder {
     this.armGapTimer(message.conversationId, state, this.deps.gapTimeoutMs);
   }
 
+  /**
+   * An edit or deletion (1.1). True when the app has the message (at or below the cursor, or in
+   * a conversation not tracked here): the caller tells it of the change. A copy still waiting
+   * for a gap is replaced by the new version; a message never seen goes in as a new one.
+   */
+  update(message: Summary): boolean {
+    const state = this.states.get(message.conversationId);
+    if (!state || state.cursor === undefined || message.seq <= state.cursor) return true;
+    if (state.pending.has(message.seq)) state.pending.set(message.seq, message);
+    else this.offer(message);
+    return false;
+  }
+
   /** Seeds or advances a cursor (it never moves back). */
   track(conversationId: string, lastSeq: number): void {
     const state = this.state(conversationId);

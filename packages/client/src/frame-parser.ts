@@ -1,8 +1,14 @@
 import { ChatConnectionError } from './errors.js';
-import type { Conversation, ConversationFrame, MessageFrame, ReadFrame, ReadyFrame, ResumedFrame, Summary } from './types.js';
+import type { Conversation, ConversationFrame, MessageFrame, MessageUpdatedFrame, ReadFrame, ReadyFrame, ResumedFrame, Summary } from './types.js';
 
 /** A server frame the connection acts on, read defensively (the gateway may be newer or broken). */
-export type InboundFrame = ReadyFrame | MessageFrame | (ResumedFrame & { conversations: string[] }) | ReadFrame | ConversationFrame;
+export type InboundFrame =
+  | ReadyFrame
+  | MessageFrame
+  | MessageUpdatedFrame
+  | (ResumedFrame & { conversations: string[] })
+  | ReadFrame
+  | ConversationFrame;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -60,6 +66,9 @@ export function parseServerFrame(data: unknown): InboundFrame | ChatConnectionEr
     case 'message':
       if (isSummary(frame.data)) return { type: 'message', data: frame.data };
       return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed message frame');
+    case 'message_updated':
+      if (isSummary(frame.data)) return { type: 'message_updated', data: frame.data };
+      return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed message_updated frame');
     case 'resumed':
       return {
         type: 'resumed',

@@ -14,23 +14,31 @@ export class ResumeBatcher {
   private readonly resuming = new Set<string>();
   private readonly lost: string[] = [];
 
-  /** The resume frames for these cursors, to send first on the socket; each now awaits its answer. */
-  frames(cursors: Record<string, number>, epoch: string | undefined): ResumeFrame[] {
+  /**
+   * The resume frames for these cursors (and, where known, the highest rev seen: 1.1), to send
+   * first on the socket; each now awaits its answer.
+   */
+  frames(cursors: Record<string, number>, epoch: string | undefined, revs: Record<string, number> = {}): ResumeFrame[] {
     const frames: ResumeFrame[] = [];
     let batch: Record<string, number> = {};
+    let batchRevs: Record<string, number> = {};
     let ids: string[] = [];
     let bytes = 0;
     const flush = () => {
-      frames.push({ type: 'resume', cursors: batch, ...(epoch !== undefined ? { epoch } : {}) });
+      const withRevs = Object.keys(batchRevs).length > 0 ? { revs: batchRevs } : {};
+      frames.push({ type: 'resume', cursors: batch, ...withRevs, ...(epoch !== undefined ? { epoch } : {}) });
       this.batches.push(ids);
       batch = {};
+      batchRevs = {};
       ids = [];
       bytes = 0;
     };
     for (const [id, seq] of Object.entries(cursors)) {
-      const entryBytes = id.length + String(seq).length + 4;
+      const rev = revs[id];
+      const entryBytes = id.length + String(seq).length + 4 + (rev === undefined ? 0 : id.length + String(rev).length + 4);
       if (ids.length >= RESUME_CURSORS_MAX || (ids.length > 0 && bytes + entryBytes > RESUME_FRAME_BYTES_MAX)) flush();
       batch[id] = seq;
+      if (rev !== undefined) batchRevs[id] = rev;
       ids.push(id);
       this.resuming.add(id);
       bytes += entryBytes;

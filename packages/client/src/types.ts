@@ -14,6 +14,7 @@ export type {
   ErrorFrame,
   Message,
   MessageFrame,
+  MessageUpdatedFrame,
   MessagePage,
   MessagePageBefore,
   PingFrame,

@@ -61,22 +61,29 @@ export const deliveryJobSchema = z.strictObject({
 export type DeliveryJob = z.infer<typeof deliveryJobSchema>;
 
 /**
- * A pub/sub event on a conversation's channel, published once per message whatever the number of
- * members: `<conversationId> <seq> <acceptedAtMs> <member,member,…> <frame>`, where frame is the
- * exact WebSocket text `{"type":"message","data":Summary}` and the members are those of the
- * conversation when the delivery script published it (read in the same atomic step, so a member
- * removed before it is not named, one added before it is). A gateway subscribes to the channels of
- * its users' conversations and hands the frame to the local sockets of the members named, and to
- * nobody else. The header lets it order, de-duplicate and time deliveries without parsing the
- * frame, whose bytes go to every socket unchanged. Encoded by the worker's delivery script from
- * batchDeliveryEventParts, decoded by decodeDeliveryEvent: the event's bytes are described here only.
+ * A pub/sub event on a conversation's channel, published once per change whatever the number of
+ * members: `<conversationId> <seq> <acceptedAtMs> <member,member,…> <rev> <frame>`, where frame is
+ * the exact WebSocket text `{"type":"message","data":Summary}` (a new message) or
+ * `{"type":"message_updated","data":Summary}` (an edit or deletion of message `seq`), `rev` is the
+ * conversation's rev at that change (events of earlier releases have no rev field: then the frame
+ * follows the members), and the members are those of the conversation when the delivery script
+ * published it (read in the same atomic step, so a member removed before it is not named, one added
+ * before it is). A gateway subscribes to the channels of its users' conversations and hands the
+ * frame to the local sockets of the members named, and to nobody else. The header lets it order,
+ * de-duplicate and time deliveries without parsing the frame, whose bytes go to every socket
+ * unchanged. Encoded by the worker's delivery script from batchDeliveryEventParts, decoded by
+ * decodeDeliveryEvent: the event's bytes are described here only.
  */
 export interface DeliveryEvent {
   conversationId: string;
   seq: number;
-  /** When the api accepted the message (epoch ms): the start of the delivery latency. */
+  /** The conversation's rev at this change; undefined for an event of an earlier release (a message). */
+  rev: number | undefined;
+  /** The frame is a `message_updated` (an edit or deletion), not a new `message`. */
+  updated: boolean;
+  /** When the api accepted the message or the change (epoch ms): the start of the delivery latency. */
   acceptedAtMs: number;
-  /** The usernames owed this message. */
+  /** The usernames owed this frame. */
   members: string[];
   frame: Buffer;
 }
@@ -97,11 +104,36 @@ const MESSAGE_FRAME_PARTS = {
   beforeTitle: ',"conversationTitle":',
   after: '}}',
 } as const;
+/** What an edit's or deletion's frame (`message_updated`) has instead of MESSAGE_FRAME_PARTS.before. */
+const UPDATED_FRAME_BEFORE = '{"type":"message_updated","data":';
 
-/** A message frame from a stored message's JSON text, by concatenation (see MESSAGE_FRAME_PARTS): the gateway's replay. */
-export function frameOfStored(storedMessage: string, conversationTitle: string): string {
+export type FrameKind = 'message' | 'updated';
+
+/** A frame from a stored message's JSON text, by concatenation (see MESSAGE_FRAME_PARTS): the gateway's replay. */
+export function frameOfStored(storedMessage: string, conversationTitle: string, kind: FrameKind = 'message'): string {
   const { before, beforeTitle, after } = MESSAGE_FRAME_PARTS;
-  return `${before}${storedMessage.slice(0, -1)}${beforeTitle}${JSON.stringify(conversationTitle)}${after}`;
+  const opening = kind === 'message' ? before : UPDATED_FRAME_BEFORE;
+  return `${opening}${storedMessage.slice(0, -1)}${beforeTitle}${JSON.stringify(conversationTitle)}${after}`;
+}
+
+const UPDATED_OPENING = Buffer.from(UPDATED_FRAME_BEFORE);
+const MESSAGE_OPENING = Buffer.from(MESSAGE_FRAME_PARTS.before);
+
+function isUpdatedFrame(frame: Buffer | string): boolean {
+  return typeof frame === 'string' ? frame.startsWith(UPDATED_FRAME_BEFORE) : frame.subarray(0, UPDATED_OPENING.length).equals(UPDATED_OPENING);
+}
+
+/**
+ * The same summary as a frame of `kind`: a socket that never had a message gets its first copy as
+ * a `message` even when what reaches it is the frame of a later edit (its creation was superseded
+ * before it could be sent). Only the opening bytes change.
+ */
+export function frameAs(frame: Buffer | string, kind: FrameKind): Buffer | string {
+  const updated = isUpdatedFrame(frame);
+  if (updated === (kind === 'updated')) return frame;
+  const [from, to] = updated ? [UPDATED_OPENING, MESSAGE_OPENING] : [MESSAGE_OPENING, UPDATED_OPENING];
+  if (typeof frame === 'string') return `${to.toString()}${frame.slice(from.length)}`;
+  return Buffer.concat([to, frame.subarray(from.length)]);
 }
 
 /**
@@ -116,6 +148,8 @@ export interface DeliveryEventParts {
   separator: string;
   memberSeparator: string;
   beforeMessage: string;
+  /** beforeMessage of an edit's or deletion's event (a `message_updated` frame). */
+  beforeUpdated: string;
   beforeTitle: string;
   after: string;
 }
@@ -126,12 +160,20 @@ export function deliveryEventParts(conversationId: string, seq: number): Deliver
 }
 
 /**
- * deliveryEventParts for a script that delivers many messages: it writes the head itself as
- * `conversationId + separator + seq + separator`.
+ * deliveryEventParts for a script that delivers many changes: it writes the head itself as
+ * `conversationId + separator + seq + separator`, and the rev as `separator + rev` before
+ * beforeMessage (or beforeUpdated).
  */
 export function batchDeliveryEventParts(): Omit<DeliveryEventParts, 'head'> {
   const { before, beforeTitle, after } = MESSAGE_FRAME_PARTS;
-  return { separator: SEPARATOR, memberSeparator: MEMBER_SEPARATOR, beforeMessage: `${SEPARATOR}${before}`, beforeTitle, after };
+  return {
+    separator: SEPARATOR,
+    memberSeparator: MEMBER_SEPARATOR,
+    beforeMessage: `${SEPARATOR}${before}`,
+    beforeUpdated: `${SEPARATOR}${UPDATED_FRAME_BEFORE}`,
+    beforeTitle,
+    after,
+  };
 }
 
 /**
@@ -189,7 +231,18 @@ export function decodeDeliveryEvent(payload: Buffer): DeliveryEvent | undefined 
   if (!ID_PATTERN.test(conversationId) || !DECIMAL.test(seqText) || !DECIMAL.test(acceptedText)) return undefined;
   const members = payload.toString('latin1', third + 1, fourth).split(MEMBER_SEPARATOR);
   if (!members.every(isUsername)) return undefined;
-  const frame = payload.subarray(fourth + 1);
+  let frameAt = fourth + 1;
+  let rev: number | undefined;
+  if (payload[frameAt] !== 0x7b /* { */) {
+    // A rev field (events of earlier releases have none).
+    const fifth = payload.indexOf(SEPARATOR_BYTE, frameAt);
+    if (fifth < 0 || fifth - frameAt > 16) return undefined;
+    const revText = payload.toString('latin1', frameAt, fifth);
+    if (!DECIMAL.test(revText)) return undefined;
+    rev = Number(revText);
+    frameAt = fifth + 1;
+  }
+  const frame = payload.subarray(frameAt);
   if (frame.length < 2 || frame[0] !== 0x7b /* { */) return undefined;
-  return { conversationId, seq: Number(seqText), acceptedAtMs: Number(acceptedText), members, frame };
+  return { conversationId, seq: Number(seqText), rev, updated: isUpdatedFrame(frame), acceptedAtMs: Number(acceptedText), members, frame };
 }

@@ -37,12 +37,19 @@ export const messageSchema = z
     id: idSchema,
     conversationId: idSchema,
     seq: z.number().int().min(1).describe('1, 2, 3 … within one conversation: no gaps, no repeats, in acceptance order'),
+    rev: z
+      .number()
+      .int()
+      .min(1)
+      .describe("The conversation's `rev` at this message's latest change (its creation, edit or deletion): order of every change in the conversation"),
     author: usernameSchema,
-    text: z.string().min(1).max(MESSAGE_TEXT_MAX),
+    text: z.string().max(MESSAGE_TEXT_MAX).describe('1.. characters; `""` only once the message is deleted'),
     createdAt: isoTime,
     clientId: clientIdSchema.optional().describe('The clientId it was posted with, if any'),
+    editedAt: isoTime.optional().describe('When the author last edited the text'),
+    deletedAt: isoTime.optional().describe('When the author deleted the message: a tombstone, its `text` is `""`'),
   })
-  .describe('A stored message');
+  .describe('A stored message, in its current version');
 
 export const summarySchema = messageSchema
   .extend({ conversationTitle: z.string().min(1).max(TITLE_MAX) })

@@ -24,6 +24,13 @@ export const resumeFrameSchema = z.strictObject({
       message: `at most ${RESUME_CURSORS_MAX} cursors`,
     })
     .describe('Last seq seen per conversation'),
+  revs: z
+    .record(idSchema, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))
+    .refine((revs) => Object.keys(revs).length <= RESUME_CURSORS_MAX, { message: `at most ${RESUME_CURSORS_MAX} revs` })
+    .optional()
+    .describe(
+      'Highest `rev` seen per conversation (1.1): edits and deletions after it, of messages at or below the cursor, are replayed as `message_updated`',
+    ),
 });
 
 export const authFrameSchema = z.strictObject({
@@ -58,6 +65,11 @@ export const readyFrameSchema = z.strictObject({
 export const messageFrameSchema = z.strictObject({
   type: z.literal('message'),
   data: summarySchema,
+});
+
+export const messageUpdatedFrameSchema = z.strictObject({
+  type: z.literal('message_updated'),
+  data: summarySchema.describe('The message as it now stands (edited, or a tombstone)'),
 });
 
 export const resumedFrameSchema = z.strictObject({
@@ -108,6 +120,7 @@ export const conversationFrameSchema = z
 export const SERVER_FRAME_SCHEMAS = [
   readyFrameSchema,
   messageFrameSchema,
+  messageUpdatedFrameSchema,
   resumedFrameSchema,
   errorFrameSchema,
   pongFrameSchema,
@@ -119,6 +132,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', SERVER_FRAME_SCHEM
 
 export type ReadyFrame = z.infer<typeof readyFrameSchema>;
 export type MessageFrame = z.infer<typeof messageFrameSchema>;
+export type MessageUpdatedFrame = z.infer<typeof messageUpdatedFrameSchema>;
 export type ResumedFrame = z.infer<typeof resumedFrameSchema>;
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 export type PongFrame = z.infer<typeof pongFrameSchema>;

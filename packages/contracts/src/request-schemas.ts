@@ -44,6 +44,11 @@ export const markReadSchema = z.strictObject({
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Read up to this seq; at most the conversation\'s `lastSeq`'),
 });
 
+/** The body of an edit (1.1): the new text, with the limits of a new message's. */
+export const editMessageSchema = z.strictObject({
+  text: z.string().min(1).max(MESSAGE_TEXT_MAX),
+});
+
 const seqParam = z
   .string()
   .regex(new RegExp(`^\\d{1,${String(SEQ_PARAM_MAX).length}}$`), 'must be a non-negative integer')
@@ -66,10 +71,14 @@ export const emptyBodySchema = z.strictObject({}).describe('Nothing: the body ma
 
 export const conversationIdParamSchema = idSchema;
 
+/** The `{seq}` of a message route: a seq, 1.. (a larger one than any stored is 404, not 400). */
+export const messageSeqParamSchema = seqParam.pipe(z.number().int().min(1));
+
 export type Credentials = z.infer<typeof credentialsSchema>;
 export type CreateConversationBody = z.infer<typeof createConversationSchema>;
 export type UpdateConversationBody = z.infer<typeof updateConversationSchema>;
 export type PostMessageBody = z.infer<typeof postMessageSchema>;
+export type EditMessageBody = z.infer<typeof editMessageSchema>;
 export type ListMessagesQuery = z.infer<typeof listMessagesQuerySchema>;
 export type ListConversationsQuery = z.infer<typeof listConversationsQuerySchema>;
 export type MarkReadBody = z.infer<typeof markReadSchema>;

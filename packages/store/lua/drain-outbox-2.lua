@@ -1,6 +1,6 @@
 --[[
-  Delivers the oldest messages one delivery partition owes, in one atomic step (delivery-store.ts).
-  For each message it does what deliver-message-4.lua does for one: the outbox entry says it is
+  Delivers the oldest messages (and edits and deletions) one delivery partition owes, in one atomic
+  step (delivery-store.ts). For each message it does what deliver-message-4.lua does for one: the outbox entry says it is
   still owed (its score is when the api accepted it) and carries the message as stored (entries of
   releases before that are read from the history); the event is made from that message,
   the conversation's current title and its *current* members, read here, by concatenation with
@@ -16,9 +16,14 @@
     its own (a busy partition's drains linger).
   - The entries are taken and removed in one command (ZPOPMIN, oldest first); a full batch says
     more may be owed (if none are, the caller's next round finds nothing).
-  - Entries are grouped by conversation and published in seq order (acceptance times of one
+  - Entries are grouped by conversation and published in rev order (acceptance times of one
     conversation can tie, or even go backwards across api clocks); a conversation's title and
-    members are read once per batch.
+    members are read once per batch. The rev is the message's `"rev":N` (written by this release
+    right after the seq; the first such field of the JSON, as text values escape their quotes),
+    and the event carries it after the members; entries of earlier releases have none and go
+    first, in seq order, in events without it.
+  - An update entry (`<conversationId> <seq> <messageId> u <message>`, an edit or deletion of
+    message seq) is published the same way, as a `message_updated` frame (beforeUpdated).
   Keys not in KEYS: each conversation's hash, members and messages (conversationPrefix .. id ..
   suffix) and its channel (channelPrefix .. id) are only known from the entries read here. Single-instance Redis; on Redis Cluster a partition's conversations must
   share its hash slot.
@@ -39,6 +44,7 @@
     ARGV[10] awakeTtlMs          0: clear the wake flag; when entries were taken, > 0: keep it that
                                  long, < 0: keep it as it is
     ARGV[11] memberSeparator
+    ARGV[12] beforeUpdated       beforeMessage of an update entry's event
 
   Output:
     { delivered, recipients, gone, malformed, more, awake }
@@ -46,7 +52,7 @@
       recipients  members the events named, summed
       gone        entries whose conversation (or, for an entry without its message, whose stored
                   message) no longer exists, or that has no member left
-      malformed   entries that were not `<conversationId> <seq> <messageId>[ <message>]`, dropped
+      malformed   entries that were not `<conversationId> <seq> <messageId>[ [u ]<message>]`, dropped
       more        1 when the batch was full: more may be owed
       awake       1 when the wake flag was kept: the caller must run the script again
 ]]
@@ -56,6 +62,7 @@ local conversationPrefix, membersSuffix, messagesSuffix, channelPrefix = ARGV[2]
 local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local awakeTtlMs = tonumber(ARGV[10])
 local memberSeparator = ARGV[11]
+local beforeUpdated = ARGV[12]
 
 local rows = redis.call('ZPOPMIN', outbox, limit)
 local more = #rows == 2 * limit and 1 or 0
@@ -80,22 +87,31 @@ for i = 1, #rows, 2 do
       groups[id] = group
       order[#order + 1] = id
     end
-    group[#group + 1] = { seq = tonumber(seq), seqText = seq, acceptedAt = rows[i + 1], message = message ~= '' and message or nil }
+    local updated = string.sub(message, 1, 2) == 'u '
+    if updated then message = string.sub(message, 3) end
+    local rev = message ~= '' and string.match(message, '"rev":(%d+)') or nil
+    group[#group + 1] = {
+      seq = tonumber(seq), seqText = seq, rev = rev and tonumber(rev) or 0, revText = rev, updated = updated,
+      acceptedAt = rows[i + 1], message = message ~= '' and message or nil,
+    }
   else
     malformed = malformed + 1
   end
 end
 
-local function bySeq(a, b) return a.seq < b.seq end
+local function byRev(a, b)
+  if a.rev ~= b.rev then return a.rev < b.rev end
+  return a.seq < b.seq
+end
 for _, id in ipairs(order) do
   local group = groups[id]
-  table.sort(group, bySeq)
+  table.sort(group, byRev)
   local conv = conversationPrefix .. id
   local title = redis.call('HGET', conv, 'title')
   local stored = {}
   local unread = {}
   for _, item in ipairs(group) do
-    if item.message then stored[item.seq] = item.message else unread[#unread + 1] = item end
+    if not item.message then unread[#unread + 1] = item end
   end
   if title and #unread > 0 then
     -- Entries written before they carried their message: read it from the history.
@@ -114,9 +130,12 @@ for _, id in ipairs(order) do
   local encodedTitle = title and cjson.encode(title)
   local channel = channelPrefix .. id
   for _, item in ipairs(group) do
-    local message = stored[item.seq]
+    local message = item.message or stored[item.seq]
     if title and message and #users > 0 then
-      local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. beforeMessage .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
+      local revText = item.revText or (not item.message and string.match(message, '"rev":(%d+)'))
+      local rev = revText and (separator .. revText) or ''
+      local opening = item.updated and beforeUpdated or beforeMessage
+      local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. rev .. opening .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
       redis.call('PUBLISH', channel, event)
       delivered = delivered + 1
       recipients = recipients + #users

@@ -180,13 +180,13 @@ export function createConversationStore(redis: Redis, keys: Keys) {
 
     /**
      * `username` leaves; the last member to leave deletes the conversation and its history
-     * (lua/leave-conversation-5.lua). NotFoundError when they are not a member.
+     * (lua/leave-conversation-6.lua). NotFoundError when they are not a member.
      */
     async leave(id: string, username: string): Promise<'left' | 'deleted'> {
       const outcome = await guardRedis(
         STORE_SCRIPTS.leaveConversation.run(
           redis,
-          [keys.conversation(id), keys.members(id), keys.messages(id), keys.userConversations(username), keys.reads(id)],
+          [keys.conversation(id), keys.members(id), keys.messages(id), keys.userConversations(username), keys.reads(id), keys.revs(id)],
           [username, id, keys.userChannel(username), MEMBERSHIP_MARKS.left, keys.userChannelPrefix, MEMBERSHIP_MARKS.updated],
         ),
       );

@@ -7,7 +7,7 @@ import { WAKE_TTL_MS, outboxEntry } from './outbox.js';
 
 /** What one drain of a partition's outbox did (lua/drain-outbox-2.lua). */
 export interface DrainOutcome {
-  /** Messages published: one event each, on its conversation's channel. */
+  /** Messages, edits and deletions published: one event each, on its conversation's channel. */
   delivered: number;
   /** Members the events named, summed: the deliveries owed to users. */
   recipients: number;
@@ -44,7 +44,7 @@ function outcomeOf(reply: number): DeliveryOutcome {
 
 export function createDeliveryStore(redis: Redis, keys: Keys) {
   const { prefix, membersSuffix, messagesSuffix } = keys.conversationKeyParts;
-  const { separator, memberSeparator, beforeMessage, beforeTitle, after } = batchDeliveryEventParts();
+  const { separator, memberSeparator, beforeMessage, beforeUpdated, beforeTitle, after } = batchDeliveryEventParts();
   return {
     /**
      * Publishes up to `limit` of the partition's oldest owed messages, each once on its
@@ -70,6 +70,7 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
             after,
             stayAwake === 'renew' ? WAKE_TTL_MS : stayAwake === 'keep' ? -1 : 0,
             memberSeparator,
+            beforeUpdated,
           ],
         ),
       );

@@ -23,6 +23,11 @@ export interface Keys {
   members(id: string): string;
   /** Sorted set: message JSON scored by seq. */
   messages(id: string): string;
+  /**
+   * Sorted set: the conversation's rev index, member the seq of each message, score the rev of its
+   * latest change (creation, edit, deletion), trimmed with the messages (lua/includes/rev-index.lua).
+   */
+  revs(id: string): string;
   /** Sorted set: one delivery partition's deliveries accepted but not yet published, scored by acceptance time. */
   outbox(partition: number): string;
   /** String with a TTL: set while a drain job of the partition is pending (append scripts, drain script). */
@@ -73,6 +78,7 @@ export function createKeys(prefix: string): Keys {
     clientId: (id, author, clientId) => `${conversation(id)}:client-id:${author}:${clientId}`,
     members: (id) => `${conversationKeyParts.prefix}${id}${conversationKeyParts.membersSuffix}`,
     messages: (id) => `${conversationKeyParts.prefix}${id}${conversationKeyParts.messagesSuffix}`,
+    revs: (id) => `${conversationKeyParts.prefix}${id}:revs`,
     conversationKeyParts,
     outbox: (partition) => `${prefix}:outbox:${partition}`,
     wake: (partition) => `${prefix}:wake:${partition}`,

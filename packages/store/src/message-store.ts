@@ -3,6 +3,7 @@ import {
   CLIENT_ID_TTL_MS,
   ConflictError,
   DEFAULT_DELIVERY_PARTITIONS,
+  ForbiddenError,
   NotFoundError,
   RateLimitedError,
   deliveryPartition,
@@ -14,7 +15,7 @@ import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
 import { STORE_SCRIPTS, type AppendArgs, type AppendKeys } from './store-scripts.js';
-import { WAKE_TTL_MS, outboxEntry } from './outbox.js';
+import { WAKE_TTL_MS, outboxEntry, updateEntryHead } from './outbox.js';
 import { retryAfterSeconds, type RateCharge } from './rate-limiter.js';
 
 export function newMessageId(): string {
@@ -38,7 +39,32 @@ export interface HistorySlice {
   title: string;
   /** The conversation's last seq now (0 when it has none or does not exist). */
   lastSeq: number;
+  /** The conversation's rev, read before the messages (0 when it has none or does not exist). */
+  rev: number;
 }
+
+/** Messages changed within a range of revs (changesBetween). */
+export interface ChangeSlice {
+  /** Ascending rev: each message's rev and its JSON exactly as stored. */
+  changes: { rev: number; raw: string }[];
+  title: string;
+  lastSeq: number;
+  /** The conversation's rev, read with the changes. */
+  rev: number;
+  /** The rev up to which the range was looked at: the next read starts after it. */
+  readUntil: number;
+  /** The read stopped at its limit: more changes may follow readUntil. */
+  more: boolean;
+}
+
+/** An edit (`text`) or a deletion (`delete`). */
+export type MessageChange = { text: string } | 'delete';
+
+/** Placeholders JSON.stringify writes where the script puts the seq and the rev. */
+const SEQ_MARK = 0x5e9;
+const REV_MARK = 0x5ea;
+/** Rounds of read-then-write an edit tries while other edits of the same message win. */
+const CHANGE_ATTEMPTS = 5;
 
 function splitAround(template: string, marker: string): [string, string] {
   const at = template.indexOf(marker);
@@ -90,12 +116,12 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
       // One clock reading: the outbox entry's score (the event's acceptedAt) equals createdAt.
       const acceptedAtMs = Date.now();
       const createdAt = new Date(acceptedAtMs).toISOString();
-      const SEQ = 0x5e9; // placeholder, replaced by the script's seq
+      // The script writes `seq,"rev":rev` between head and tail.
       const [head, tail] = splitAround(
-        JSON.stringify({ id, conversationId, seq: SEQ, author, text, createdAt, clientId }),
-        `"seq":${SEQ}`,
+        JSON.stringify({ id, conversationId, seq: SEQ_MARK, rev: REV_MARK, author, text, createdAt, clientId }),
+        `"seq":${SEQ_MARK},"rev":${REV_MARK}`,
       );
-      const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ, messageId: id }), ` ${SEQ} `);
+      const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ_MARK, messageId: id }), ` ${SEQ_MARK} `);
       const partition = deliveryPartition(conversationId, settings.partitions);
       const scriptKeys: AppendKeys = [
         keys.conversation(conversationId),
@@ -106,6 +132,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         keys.reads(conversationId),
         // Ignored by the script without a clientId; any key of the conversation's slot would do.
         keys.clientId(conversationId, author, clientId ?? ''),
+        keys.revs(conversationId),
       ];
       // The repeat of a clientId must carry the same text: its digest is kept, not the text.
       const fingerprint = clientId === undefined ? '' : createHash('sha256').update(text).digest('base64url');
@@ -124,7 +151,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         CLIENT_ID_TTL_MS,
       ];
       // Counts the author's rate-limit hit in the same atomic step when charged (lua/append-*.lua).
-      const [outcome, value, woke, stored] = await guardRedis(
+      const [outcome, value, woke, extra] = await guardRedis(
         charge
           ? STORE_SCRIPTS.appendChargedMessage.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs])
           : STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args),
@@ -132,14 +159,63 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
       if (outcome === -1) {
         throw new RateLimitedError('too many requests; slow down', retryAfterSeconds(value));
       }
-      if (outcome === 2) return { message: JSON.parse(stored as string) as Message, drain: undefined, repeated: true };
+      if (outcome === 2) return { message: JSON.parse(extra as string) as Message, drain: undefined, repeated: true };
       if (outcome === 3) throw new ConflictError('this clientId was sent with another text');
       if (outcome === 4) throw new ConflictError('the message first sent with this clientId is no longer stored');
       if (outcome !== 1) throw new NotFoundError('no such conversation');
       const seq = value;
-      const message: Message = { id, conversationId, seq, author, text, createdAt };
+      const message: Message = { id, conversationId, seq, rev: extra as number, author, text, createdAt };
       if (clientId !== undefined) message.clientId = clientId;
       return { message, drain: woke === 1 ? { partition } : undefined, repeated: false };
+    },
+
+    /**
+     * Edits or deletes message `seq` for its author: NotFoundError for a non-member or a seq that
+     * does not exist, ForbiddenError for another member, ConflictError when editing a tombstone.
+     * Deleting a tombstone changes nothing (`changed` false, no drain). Otherwise the new version
+     * gets the conversation's next rev and an update entry in the outbox (lua/edit-message-6.lua).
+     */
+    async change(
+      conversationId: string,
+      seq: number,
+      author: string,
+      change: MessageChange,
+    ): Promise<{ message: Message; changed: boolean; drain: DrainJob | undefined }> {
+      const partition = deliveryPartition(conversationId, settings.partitions);
+      for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt += 1) {
+        const [raw] = await rowsForMember(conversationId, author, (pipeline, messages) => pipeline.zrangebyscore(messages, seq, seq));
+        if (raw === undefined) throw new NotFoundError('no such message');
+        const current = JSON.parse(raw) as Message;
+        if (current.author !== author) throw new ForbiddenError('only its author can change a message');
+        if (current.deletedAt !== undefined) {
+          if (change === 'delete') return { message: current, changed: false, drain: undefined };
+          throw new ConflictError('the message was deleted');
+        }
+        const acceptedAtMs = Date.now();
+        const at = new Date(acceptedAtMs).toISOString();
+        // Spread keeps the stored key order (and any field this release does not know).
+        const next: Message =
+          change === 'delete' ? { ...current, rev: REV_MARK, text: '', deletedAt: at } : { ...current, rev: REV_MARK, text: change.text, editedAt: at };
+        const [head, tail] = splitAround(JSON.stringify(next), `"rev":${REV_MARK}`);
+        const [outcome, rev, woke] = await guardRedis(
+          STORE_SCRIPTS.editMessage.run(
+            redis,
+            [
+              keys.conversation(conversationId),
+              keys.members(conversationId),
+              keys.messages(conversationId),
+              keys.revs(conversationId),
+              keys.outbox(partition),
+              keys.wake(partition),
+            ],
+            [author, seq, raw, `${head}"rev":`, tail, updateEntryHead({ conversationId, seq, messageId: current.id }), acceptedAtMs, WAKE_TTL_MS],
+          ),
+        );
+        if (outcome === 0) throw new NotFoundError('no such conversation');
+        if (outcome === 1) return { message: { ...next, rev }, changed: true, drain: woke === 1 ? { partition } : undefined };
+        // Changed since it was read (another edit won): decide again from its new version.
+      }
+      throw new ConflictError('the message is being changed by another request; try again');
     },
 
     /** A page of history for a member: messages with seq > after, at most `limit`. */
@@ -179,17 +255,51 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
      * conversation's current title: what a gateway replays on resume or to close a gap.
      */
     async history(conversationId: string, after: number, until: number | undefined, limit: number): Promise<HistorySlice> {
-      // The seq is read first: a message appended in between shows up in rows, never as a hole.
-      const [[title, lastSeq], rows] = pipelineValues(
+      // The seq and rev are read first: a message appended or changed in between shows up in
+      // rows (with its higher rev), never as a hole.
+      const [[title, lastSeq, rev], rows] = pipelineValues(
         await guardRedis(
           redis
             .pipeline()
-            .hmget(keys.conversation(conversationId), 'title', 'seq')
+            .hmget(keys.conversation(conversationId), 'title', 'seq', 'rev')
             .zrangebyscore(keys.messages(conversationId), `(${after}`, until ?? '+inf', 'LIMIT', 0, limit)
             .exec(),
         ),
-      ) as [[string | null, string | null], string[]];
-      return { raw: rows, title: title ?? '', lastSeq: Number(lastSeq ?? 0) };
+      ) as [[string | null, string | null, string | null], string[]];
+      return { raw: rows, title: title ?? '', lastSeq: Number(lastSeq ?? 0), rev: Number(rev ?? 0) };
+    },
+
+    /**
+     * Messages whose latest change has a rev in (after, until] (or above after), at most `limit`
+     * index entries looked at, only those with seq <= maxSeq when given, ascending rev, in their
+     * current version (lua/read-changes-3.lua): a reconnect's `revs` and a gap in live events.
+     */
+    async changesBetween(
+      conversationId: string,
+      after: number,
+      until: number | undefined,
+      maxSeq: number | undefined,
+      limit: number,
+    ): Promise<ChangeSlice> {
+      const reply = await guardRedis(
+        STORE_SCRIPTS.readChanges.run(
+          redis,
+          [keys.conversation(conversationId), keys.messages(conversationId), keys.revs(conversationId)],
+          [after, until ?? '+inf', maxSeq ?? '+inf', limit],
+        ),
+      );
+      const [title, rev, lastSeq, scanned, readUntil] = reply;
+      const changes: ChangeSlice['changes'] = [];
+      for (let i = 5; i < reply.length; i += 2) changes.push({ rev: Number(reply[i]), raw: String(reply[i + 1]) });
+      const more = Number(scanned) >= limit;
+      return {
+        changes,
+        title: title === null ? '' : String(title),
+        rev: Number(rev),
+        lastSeq: Number(lastSeq),
+        readUntil: more ? Number(readUntil) : (until ?? Math.max(Number(rev), after)),
+        more,
+      };
     },
 
     /**
@@ -207,19 +317,22 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
     ): Promise<HistorySlice> {
       const PAGE = 100;
       const newestFirst: string[] = [];
-      let slice: HistorySlice = { raw: [], title: '', lastSeq: 0 };
+      let slice: HistorySlice = { raw: [], title: '', lastSeq: 0, rev: 0 };
+      let firstRev: number | undefined;
       for (let offset = 0; ; offset += PAGE) {
-        const [joinedAt, [title, lastSeq], rows] = pipelineValues(
+        const [joinedAt, [title, lastSeq, rev], rows] = pipelineValues(
           await guardRedis(
             redis
               .pipeline()
               .zscore(keys.members(conversationId), username)
-              .hmget(keys.conversation(conversationId), 'title', 'seq')
+              .hmget(keys.conversation(conversationId), 'title', 'seq', 'rev')
               .zrevrangebyscore(keys.messages(conversationId), beforeSeq === undefined ? '+inf' : `(${beforeSeq}`, '-inf', 'LIMIT', offset, PAGE)
               .exec(),
           ),
-        ) as [string | null, [string | null, string | null], string[]];
-        slice = { raw: newestFirst, title: title ?? '', lastSeq: Number(lastSeq ?? 0) };
+        ) as [string | null, [string | null, string | null, string | null], string[]];
+        // The rev of the first page: read before every message returned.
+        firstRev ??= Number(rev ?? 0);
+        slice = { raw: newestFirst, title: title ?? '', lastSeq: Number(lastSeq ?? 0), rev: firstRev };
         if (joinedAt === null) break;
         let older = false;
         for (const raw of rows) {

@@ -10,7 +10,10 @@ import { pipelineValues } from './pipeline-results.js';
  * stores the message, so a crash between storing and enqueueing leaves an entry that the sweeper
  * finds (it enqueues a drain of that partition, which publishes each entry once).
  * Entry format: `<conversationId> <seq> <messageId> <message JSON>`, the message as stored (the
- * append script adds it to what outboxEntry() makes; entries of earlier releases lack it).
+ * append script adds it to what outboxEntry() makes; entries of earlier releases lack it). An edit
+ * or deletion of message `seq` is an update entry in the same outbox (so the drain publishes it in
+ * order with the messages of its conversation): `<conversationId> <seq> <messageId> u <message
+ * JSON>`, the message's new version (updateEntryHead() and the edit script).
  */
 /**
  * How long a partition's wake flag outlives an api that set it and died before enqueueing the
@@ -21,6 +24,11 @@ export const WAKE_TTL_MS = 2000;
 
 export function outboxEntry(job: DeliveryJob): string {
   return `${job.conversationId} ${job.seq} ${job.messageId}`;
+}
+
+/** What the edit script puts before the new version of message `job.seq`. */
+export function updateEntryHead(job: DeliveryJob): string {
+  return `${outboxEntry(job)} u `;
 }
 
 export function parseOutboxEntry(entry: string): DeliveryJob | undefined {

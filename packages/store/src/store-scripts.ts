@@ -14,6 +14,7 @@ export type AppendKeys = [
   wake: string,
   reads: string,
   clientId: string,
+  revs: string,
 ];
 export type AppendArgs = [
   author: string,
@@ -30,18 +31,40 @@ export type AppendArgs = [
   clientIdTtlMs: number,
 ];
 /**
- * {1, seq, woke (1: enqueue a drain)}; {0, 0, 0} when the author is not a member (or no such
+/**
+ * {1, seq, woke (1: enqueue a drain), rev}; {0, 0, 0} when the author is not a member (or no such
  * conversation); {-1, ms left in the window, 0} when rate-limited; {2, seq, 0, stored message}
- * for a repeated clientId; {3, 0, 0} for one repeated with another text; {4, seq, 0} for one
- * whose message is no longer stored.
+ * for a repeated clientId; {3, 0, 0} for one repeated with another text or of a deleted message;
+ * {4, seq, 0} for one whose message is no longer stored.
  */
-type AppendReply = [outcome: 1 | 0 | -1 | 2 | 3 | 4, value: number, woke: 0 | 1, stored?: string];
+type AppendReply = [outcome: 1 | 0 | -1 | 2 | 3 | 4, value: number, woke: 0 | 1, extra?: number | string];
 
 export const STORE_SCRIPTS = {
-  appendMessage: luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-7'),
+  appendMessage: luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-8'),
   appendChargedMessage: luaCommand<[...AppendKeys, counter: string], [...AppendArgs, limit: number, windowMs: number], AppendReply>(
-    'append-charged-message-8',
+    'append-charged-message-9',
   ),
+  /** {1, rev, woke}; {0, 0, 0} not a member (or no conversation); {-1, 0, 0} the message changed since it was read. */
+  editMessage: luaCommand<
+    [conversation: string, members: string, messages: string, revs: string, outbox: string, wake: string],
+    [
+      author: string,
+      seq: number,
+      expected: string,
+      messageHead: string,
+      messageTail: string,
+      entryHead: string,
+      acceptedAtMs: number,
+      wakeTtlMs: number,
+    ],
+    [outcome: 1 | 0 | -1, rev: number, woke: 0 | 1]
+  >('edit-message-6'),
+  /** [title or null, rev, lastSeq, scanned, lastScannedRev, rev1, message1, …] as strings. */
+  readChanges: luaCommand<
+    [conversation: string, messages: string, revs: string],
+    [after: number, until: number | '+inf', maxSeq: number | '+inf', limit: number],
+    (string | null | number)[]
+  >('read-changes-3'),
   drainOutbox: luaCommand<
     [outbox: string, wake: string],
     [
@@ -56,6 +79,7 @@ export const STORE_SCRIPTS = {
       after: string,
       awakeTtlMs: number,
       memberSeparator: string,
+      beforeUpdated: string,
     ],
     [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1]
   >('drain-outbox-2'),
@@ -107,10 +131,10 @@ export const STORE_SCRIPTS = {
   >('update-conversation-2'),
   /** 1 left, 2 left as the last member (the conversation is deleted), 0 not a member. */
   leaveConversation: luaCommand<
-    [conversation: string, members: string, messages: string, index: string, reads: string],
+    [conversation: string, members: string, messages: string, index: string, reads: string, revs: string],
     [user: string, id: string, channel: string, leftMark: string, channelPrefix: string, updatedMark: string],
     0 | 1 | 2
-  >('leave-conversation-5'),
+  >('leave-conversation-6'),
   /** {1 moved | 0 stays, readSeq, lastSeq}; {-1, 0, 0} not a member; {-2, 0, lastSeq} seq above lastSeq. */
   markRead: luaCommand<[conversation: string, members: string, reads: string], [user: string, seq: number], [outcome: 1 | 0 | -1 | -2, readSeq: number, lastSeq: number]>(
     'mark-read-3',

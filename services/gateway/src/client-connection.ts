@@ -128,7 +128,8 @@ export class ClientConnection {
       else this.close(CloseCode.TryAgainLater, 'too many events before ready; resume later');
       return;
     }
-    this.stream(event.conversationId).offer(event.seq, event.frame, event.acceptedAtMs);
+    // The event is a StreamItem already (seq, rev, updated, frame): no copy per socket.
+    this.stream(event.conversationId).offer(event, event.acceptedAtMs);
   }
 
   /**

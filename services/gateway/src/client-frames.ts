@@ -41,7 +41,9 @@ export function createClientFrameHandler(deps: ClientFramesDeps) {
           client.stream(id).release();
           return { id, recovered: false };
         }
-        return { id, recovered: await client.stream(id).resumeFrom(frame.cursors[id] ?? 0) };
+        // Own properties only: an id like `constructor` must not find Object.prototype's.
+        const revs = frame.revs && Object.hasOwn(frame.revs, id) ? frame.revs[id] : undefined;
+        return { id, recovered: await client.stream(id).resumeFrom(frame.cursors[id] ?? 0, revs) };
       }),
     );
     const lost = outcomes.filter((outcome) => !outcome.recovered).map((outcome) => outcome.id);

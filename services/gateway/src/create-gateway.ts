@@ -122,6 +122,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const connectionDeps: ClientConnectionDeps = {
     streamDeps: {
       readHistory: history.readHistory,
+      readChanges: history.readChanges,
       gapWaitMs: settings.gapWaitMs,
       onReplayed: (count: number) => metrics.replayed.inc(count),
       onReadFailed: (error: unknown) => {

@@ -1,28 +1,30 @@
 --[[
-  Stores a message from a member under the conversation's next seq, and records it in its
+  Stores a message from a member under the conversation's next seq and rev (the conversation's
+  count of changes: messages added, edited or deleted; rev-index.lua), and records it in its
   partition's outbox: the entry (`<conversationId> <seq> <messageId> <message JSON>`) carries the
   message, so the drain publishes it without reading the history. The message JSON and the entry
-  are assembled from a head and a tail around the seq so Lua never re-encodes the message (cjson
-  would reorder keys and mangle numbers).
-  With keep > 0 only the newest that many messages are kept.
+  are assembled from a head and a tail around the seq and rev (message-store.ts puts `"rev":` right
+  after the seq) so Lua never re-encodes the message (cjson would reorder keys and mangle numbers).
+  With keep > 0 only the newest that many messages are kept, and the rev index with them.
   Then sets the partition's wake flag unless it is set: only the append that sets it has a drain
   job enqueued; until that drain runs (it clears the flag first), every later message rides on it.
   The TTL bounds how long an api that died before enqueueing can hold the flag.
   In the same step: the conversation's lastMessageAt, and the author's read cursor moves to the
   new seq (they have read what they wrote).
   With a clientId (1.1, sending exactly once): a message the author already posted here with it
-  is answered instead of storing anything; its key (`<seq> <fingerprint of the text>`) expires on
-  its own after clientIdTtlMs. Atomic, so concurrent repeats store one message.
+  is answered instead of storing anything (its current version: edits show, a tombstone is a
+  conflict); its key (`<seq> <fingerprint of the text>`) expires on its own after clientIdTtlMs.
+  Atomic, so concurrent repeats store one message.
 
-  KEYS and ARGV as append-message-7.lua states them (append-charged-message-8.lua has the same
+  KEYS and ARGV as append-message-8.lua states them (append-charged-message-9.lua has the same
   first ones).
-  Returns { 1, seq, woke } (woke: 1 when this append set the flag), { 0, 0, 0 } when the author is
-  not a member (or there is no conversation), { 2, seq, 0, message JSON } for a repeat of a
-  clientId, { 3, 0, 0 } for its repeat with another text, { 4, seq, 0 } for a repeat whose message
-  is no longer stored (retention trimmed it).
+  Returns { 1, seq, woke, rev } (woke: 1 when this append set the flag), { 0, 0, 0 } when the
+  author is not a member (or there is no conversation), { 2, seq, 0, message JSON } for a repeat
+  of a clientId, { 3, 0, 0 } for its repeat with another text or of a deleted message, { 4, seq, 0 }
+  for a repeat whose message is no longer stored (retention trimmed it).
 ]]
 local function appendMessage(keys, argv)
-  local conv, members, messages, outbox, wake, reads, clientIdKey = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
+  local conv, members, messages, outbox, wake, reads, clientIdKey, revs = keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7], keys[8]
   local author, head, tail, entryHead, entryTail, now = argv[1], argv[2], argv[3], argv[4], argv[5], argv[6]
   local keep, wakeTtlMs, createdAt = tonumber(argv[7]), argv[8], argv[9]
   local clientId, fingerprint, clientIdTtlMs = argv[10], argv[11], argv[12]
@@ -34,18 +36,24 @@ local function appendMessage(keys, argv)
       if knownFingerprint ~= fingerprint then return { 3, 0, 0 } end
       local stored = redis.call('ZRANGEBYSCORE', messages, knownSeq, knownSeq)[1]
       if not stored then return { 4, tonumber(knownSeq), 0 } end
+      if string.find(stored, '"deletedAt":', 1, true) then return { 3, 0, 0 } end
       return { 2, tonumber(knownSeq), 0, stored }
     end
   end
   local seq = redis.call('HINCRBY', conv, 'seq', 1)
-  local message = head .. seq .. tail
+  local rev = redis.call('HINCRBY', conv, 'rev', 1)
+  local message = head .. seq .. ',"rev":' .. rev .. tail
   redis.call('ZADD', messages, seq, message)
-  if keep > 0 then redis.call('ZREMRANGEBYRANK', messages, 0, -keep - 1) end
+  indexRev(revs, rev, seq)
+  if keep > 0 then
+    local trimmed = redis.call('ZREMRANGEBYRANK', messages, 0, -keep - 1)
+    if trimmed > 0 then unindexRevs(revs, seq - keep - trimmed + 1, seq - keep) end
+  end
   redis.call('HSET', conv, 'lastMessageAt', createdAt)
   redis.call('HSET', reads, author, seq)
   if clientId ~= '' then redis.call('SET', clientIdKey, seq .. ' ' .. fingerprint, 'PX', clientIdTtlMs) end
   redis.call('ZADD', outbox, now, entryHead .. seq .. entryTail .. ' ' .. message)
   local woke = 0
   if redis.call('SET', wake, '1', 'NX', 'PX', wakeTtlMs) then woke = 1 end
-  return { 1, seq, woke }
+  return { 1, seq, woke, rev }
 end

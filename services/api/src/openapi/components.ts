@@ -5,6 +5,7 @@ import {
   conversationSchema,
   createConversationSchema,
   credentialsSchema,
+  editMessageSchema,
   emptyBodySchema,
   errorBodySchema,
   healthSchema,
@@ -33,6 +34,7 @@ requestComponents.add(updateConversationSchema, { id: 'UpdateConversation' });
 requestComponents.add(postMessageSchema, { id: 'PostMessage' });
 requestComponents.add(emptyBodySchema, { id: 'EmptyBody' });
 requestComponents.add(markReadSchema, { id: 'MarkRead' });
+requestComponents.add(editMessageSchema, { id: 'EditMessage' });
 
 export const responseComponents = z.registry<ComponentMeta>();
 responseComponents.add(userSchema, { id: 'User' });

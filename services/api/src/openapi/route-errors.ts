@@ -44,6 +44,7 @@ export function errorStatuses(route: RouteDoc): [ErrorStatus, string][] {
 const CODES_BY_STATUS: Record<ErrorStatus, readonly ErrorCode[]> = {
   400: ['invalid_request'],
   401: ['unauthenticated'],
+  403: ['forbidden'],
   404: ['not_found'],
   409: ['conflict'],
   413: ['payload_too_large'],

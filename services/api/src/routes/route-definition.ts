@@ -9,10 +9,10 @@ import type { DeliveryEnqueuer } from '../delivery/delivery-enqueuer.js';
 import type { IntakeGuard } from '../delivery/intake-guard.js';
 import { validate } from '../http/validate.js';
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'put';
+export type HttpMethod = 'get' | 'post' | 'patch' | 'put' | 'delete';
 
 /** The error statuses of the contract; each is documented with the `Error` body. */
-export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
 
 /**
  * Who may call a route. It decides which guards run ahead of the handler (app.ts mounts them) and

@@ -1,6 +1,7 @@
 import { authRoutes } from './auth-routes.js';
 import { conversationRoutes } from './conversation-routes.js';
 import { docsRoutes } from './docs-routes.js';
+import { messageChangeRoutes } from './message-change-routes.js';
 import { messageRoutes } from './message-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { userRoutes } from './user-routes.js';
@@ -15,6 +16,7 @@ export const ROUTE_TABLE: readonly ApiRoute[] = [
   ...userRoutes,
   ...conversationRoutes,
   ...messageRoutes,
+  ...messageChangeRoutes,
   ...opsRoutes,
   ...docsRoutes,
 ];

@@ -1,6 +1,6 @@
 --[[
   Accepts a message in one atomic step: checks membership, answers a repeated clientId, takes the
-  next seq, stores the message, moves the author's read cursor, records it in its partition's
+  next seq and rev, stores the message, moves the author's read cursor, records it in its partition's
   outbox and wakes the partition (message-store.ts, includes/append-message.lua).
 
   Input:
@@ -11,10 +11,11 @@
     KEYS[5] wake           the partition's wake flag: set while a drain job is pending
     KEYS[6] reads          hash of read cursors: username → seq
     KEYS[7] clientId       the (author, clientId) key; ignored without a clientId
+    KEYS[8] revs           sorted set of seqs scored by the rev of their latest change
 
     ARGV[1] author
     ARGV[2] messageHead    the message JSON up to its seq
-    ARGV[3] messageTail    the message JSON after its seq
+    ARGV[3] messageTail    the message JSON after its rev (`"rev":N` follows the seq)
     ARGV[4] entryHead      the outbox entry up to its seq
     ARGV[5] entryTail      the outbox entry after its seq
     ARGV[6] acceptedAtMs   the outbox entry's score
@@ -26,11 +27,12 @@
     ARGV[12] clientIdTtlMs how long the clientId is remembered
 
   Output:
-    { 1, seq, woke }        stored; woke is 1 when the caller must enqueue a drain job
+    { 1, seq, woke, rev }   stored; woke is 1 when the caller must enqueue a drain job
     { 0, 0, 0 }             the author is not a member, or the conversation does not exist
     { 2, seq, 0, message }  a repeat: the message stored the first time, nothing new stored
-    { 3, 0, 0 }             a repeat with another text: nothing stored
+    { 3, 0, 0 }             a repeat with another text, or of a deleted message: nothing stored
     { 4, seq, 0 }           a repeat whose message is no longer stored: nothing stored
 ]]
+--- @include "includes/rev-index"
 --- @include "includes/append-message"
 return appendMessage(KEYS, ARGV)

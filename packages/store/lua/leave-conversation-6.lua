@@ -16,6 +16,7 @@
     KEYS[3] messages       sorted set of message JSON scored by seq
     KEYS[4] index          the user's conversation index: sorted set of conversation ids
     KEYS[5] reads          hash of read cursors, deleted with the conversation
+    KEYS[6] revs           the conversation's rev index (deleted with its history)
 
     ARGV[1] user           who leaves
     ARGV[2] id             the conversation's id, as the index holds it
@@ -29,7 +30,7 @@
     2   left as the last member: the conversation is deleted
     0   the user is not a member, or the conversation does not exist: nothing changed
 ]]
-local conv, members, messages, index, reads = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local conv, members, messages, index, reads, revs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local user, id, channel, leftMark, channelPrefix, updatedMark = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if not redis.call('ZSCORE', members, user) then return 0 end
 redis.call('ZREM', members, user)
@@ -40,5 +41,5 @@ if #stayed > 0 then
   for _, member in ipairs(stayed) do redis.call('PUBLISH', channelPrefix .. member, updatedMark .. id) end
   return 1
 end
-redis.call('DEL', conv, members, messages, reads)
+redis.call('DEL', conv, members, messages, reads, revs)
 return 2
