@@ -78,12 +78,16 @@ describe('the AsyncAPI document', () => {
     assert.equal(read({ type: 'read', conversationId: 'c1', seq: 2 }), undefined);
     assert.notEqual(read({ type: 'read', conversationId: 'c1', seq: -1 }), undefined);
     const message = validatorOf('message');
-    const summary = { id: 'm1', conversationId: 'c1', seq: 1, author: 'alice', text: 'hi', createdAt: conversation.createdAt, conversationTitle: 'Trip' };
+    const summary = { id: 'm1', conversationId: 'c1', seq: 1, rev: 1, author: 'alice', text: 'hi', createdAt: conversation.createdAt, conversationTitle: 'Trip' };
     assert.equal(message({ type: 'message', data: summary }), undefined);
     assert.equal(message({ type: 'message', data: { ...summary, clientId: 'abc' } }), undefined);
+    assert.notEqual(message({ type: 'message', data: { ...summary, rev: undefined } }), undefined);
+    const updated = validatorOf('message_updated');
+    assert.equal(updated({ type: 'message_updated', data: { ...summary, rev: 2, text: '', deletedAt: conversation.createdAt } }), undefined);
     const resume = validatorOf('resume');
     assert.equal(resume({ type: 'resume', cursors: { c1: 3 } }), undefined);
     assert.notEqual(resume({ type: 'resume', cursors: { c1: -3 } }), undefined);
+    assert.equal(resume({ type: 'resume', cursors: { c1: 3 }, revs: { c1: 5 } }), undefined);
   });
 });
 
