@@ -144,6 +144,18 @@ describe('conversation state (1.1)', () => {
     }
   });
 
+  test('a long list costs a few commands per conversation, not one per field', async () => {
+    const [alice] = (await registerMany(1)) as [RegisteredUser];
+    const count = 40;
+    for (let i = 0; i < count; i += 1) await createConversation(app.url, alice.token, [], `c${i}`);
+    // The app has its own redis-server: what it counts while the list is read is the list's.
+    await app.redis.config('RESETSTAT');
+    assert.equal((await list(alice.token, '?order=activity')).length, count);
+    const stats = String(await app.redis.info('commandstats'));
+    const calls = (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+    assert.deepEqual([calls('hgetall'), calls('zrange'), calls('hget')], [count, count + 1, count], stats);
+  });
+
   test('renames and member changes tell every staying member (updated), new ones (joined) and removed ones (left)', async () => {
     const [alice, bob, carol, dave] = (await registerMany(4)) as [RegisteredUser, RegisteredUser, RegisteredUser, RegisteredUser];
     const conversation = await createConversation(app.url, alice.token, [bob.username, carol.username]);

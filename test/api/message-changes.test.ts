@@ -153,3 +153,43 @@ describe('PATCH and DELETE /api/conversations/:id/messages/:seq', () => {
     assert.equal(stored?.text, (answers[revs.indexOf(5)]?.body as MessageBody).text);
   });
 });
+
+describe('PATCH and DELETE while the api sheds load', () => {
+  let shedding: ApiInProcess;
+
+  before(async () => {
+    // No worker runs here: the outbox only grows, so the backlog passes its bound for good.
+    shedding = await startApiInProcess({ env: { MAX_DELIVERY_BACKLOG: '2' } });
+  });
+
+  after(async () => {
+    await shedding?.stop();
+  });
+
+  test('a change owes a delivery like a message: 503 with Retry-After and nothing changed while the backlog is over its bound', async () => {
+    const owner = await registerUser(shedding.url);
+    const conversation = await createConversation(shedding.url, owner.token, [], 'shed');
+    await postMessage(shedding.url, owner.token, conversation.id, 'one');
+    await postMessage(shedding.url, owner.token, conversation.id, 'two');
+    await postMessage(shedding.url, owner.token, conversation.id, 'three');
+    const path = `/api/conversations/${conversation.id}/messages`;
+    // The backlog is sampled on a timer: wait (bounded) until posts are refused.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const post = await apiRequest(shedding.url, 'POST', path, { token: owner.token, body: { text: 'more?' } });
+      if (post.status === 503) break;
+      assert.equal(post.status, 201, post.text);
+      assert.ok(Date.now() < deadline, 'the api never started shedding');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const snapshot = await storeSnapshot(shedding);
+    for (const response of [
+      await apiRequest(shedding.url, 'PATCH', `${path}/1`, { token: owner.token, body: { text: 'edited' } }),
+      await apiRequest(shedding.url, 'DELETE', `${path}/2`, { token: owner.token }),
+    ]) {
+      assertErrorShape(response, 503, 'unavailable');
+      assert.ok(Number(response.headers.get('retry-after')) >= 1);
+    }
+    assert.deepEqual(await storeSnapshot(shedding), snapshot);
+  });
+});

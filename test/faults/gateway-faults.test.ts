@@ -105,7 +105,7 @@ describe('gateway faults under a steady message stream', () => {
       }
       // A repeated deletion answers the tombstone's rev again and sends nothing: one change per rev.
       const changes = [...new Map(editors.flatMap((edited) => edited.changes).map((change) => [change.rev, change])).values()];
-      assert.ok(changes.length > 40, `edits flowed (${changes.length})`);
+      assert.ok(changes.length >= 10, `edits flowed (${changes.length})`);
       const lastSeq = await storedLastSeq(stack.apiUrl, owner.token, conversationId);
       await assertEveryoneGotEverything(t, room, lastSeq, posted.acceptedSeqs, 20_000, changes);
       assert.ok(room.clients.some((client) => client.closeCodes.includes(1006)), 'some client lost its socket');

@@ -131,7 +131,7 @@ describe('SDK delivery order (scripted gateway)', () => {
     return recorder;
   }
 
-  it('sends resume first (cursors and epoch), on every connection', async () => {
+  it('sends resume first (cursors, the revs it saw, and epoch), on every connection', async () => {
     const server = await gateway();
     const recorder = connect({ url: server.url, cursors: { c1: 3, c2: 0 }, epoch: 'epoch-1' });
     const first = await server.connection(0);
@@ -145,7 +145,7 @@ describe('SDK delivery order (scripted gateway)', () => {
     first.ws.close(1013, 'try again later');
     const second = await server.connection(1);
     await second.waitForFrames(1);
-    assert.deepEqual(second.frames[0], { type: 'resume', cursors: { c1: 4, c2: 0 }, epoch: 'epoch-1' });
+    assert.deepEqual(second.frames[0], { type: 'resume', cursors: { c1: 4, c2: 0 }, revs: { c1: 4 }, epoch: 'epoch-1' });
     assert.equal(recorder.disconnects[0]?.code, 1013);
     assert.deepEqual(recorder.states, ['connecting', 'connected', 'reconnecting']);
     second.ready('epoch-1');
@@ -224,7 +224,7 @@ describe('SDK delivery order (scripted gateway)', () => {
     first.message(fakeMessage('g', 3));
     const second = await server.connection(1);
     await second.waitForFrames(1);
-    assert.deepEqual(second.frames[0], { type: 'resume', cursors: { g: 1 }, epoch: 'epoch-1' });
+    assert.deepEqual(second.frames[0], { type: 'resume', cursors: { g: 1 }, revs: { g: 3 }, epoch: 'epoch-1' });
     second.ready();
     second.message(fakeMessage('g', 2));
     second.message(fakeMessage('g', 3));

@@ -219,6 +219,32 @@ describe('createWorker', () => {
     }
   });
 
+  test('an edit and a deletion ride the same outbox and drain: published as message_updated after the message, with their revs', async () => {
+    await quietQueue();
+    const { worker } = await startWorker();
+    try {
+      const conversation = await newConversation('edited');
+      const messages = createMessageStore(setup, keys);
+      await postAsApi(conversation.id, 'helo');
+      // The api enqueues the drain an edit's entry woke, exactly as for a message.
+      for (const change of [{ text: 'hello' }, 'delete'] as const) {
+        const { drain } = await messages.change(conversation.id, 1, 'ann', change);
+        if (drain) await queue.add(DRAIN_JOB, drain, DELIVERY_JOB_OPTIONS);
+      }
+      // A message the previous release left in the outbox (no rev in it): still published.
+      const legacy = JSON.stringify({ id: 'oldone', conversationId: conversation.id, seq: 9, author: 'ann', text: 'old', createdAt: new Date().toISOString() });
+      await setup.zadd(keys.outbox(deliveryPartition(conversation.id)), Date.now(), `${conversation.id} 9 oldone ${legacy}`);
+      await postAsApi(conversation.id, 'after');
+      const frames = (await framesFor(conversation.id, 10)).filter(({ user }) => user === 'bob').map(({ event }) => event);
+      assert.deepEqual(
+        frames.map((event) => [event.seq, event.rev, event.updated]).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0)),
+        [[9, undefined, false], [1, 1, false], [1, 2, true], [1, 3, true], [2, 4, false]],
+      );
+    } finally {
+      await worker.stop();
+    }
+  });
+
   test('a burst of messages across conversations is delivered, once each, by far fewer jobs than messages', async () => {
     await quietQueue();
     const { worker, opsUrl } = await startWorker();
