@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { summarySchema } from './domain-schemas.js';
 import { idSchema, usernameSchema } from './identifiers.js';
 import { RESUME_CURSORS_MAX } from './limits.js';
+import { presenceFrameSchema, typingClientFrameSchema, typingFrameSchema } from './presence-schemas.js';
 
 /**
  * The WebSocket frames (JSON text), both ways, as zod schemas and their inferred types. The gateway
@@ -33,7 +34,7 @@ export const authFrameSchema = z.strictObject({
 
 export const pingFrameSchema = z.strictObject({ type: z.literal('ping') });
 
-export const clientFrameSchema = z.discriminatedUnion('type', [resumeFrameSchema, authFrameSchema, pingFrameSchema]);
+export const clientFrameSchema = z.discriminatedUnion('type', [resumeFrameSchema, authFrameSchema, pingFrameSchema, typingClientFrameSchema]);
 
 export type ResumeFrame = z.infer<typeof resumeFrameSchema>;
 export type AuthFrame = z.infer<typeof authFrameSchema>;
@@ -77,6 +78,8 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   resumedFrameSchema,
   errorFrameSchema,
   pongFrameSchema,
+  typingFrameSchema,
+  presenceFrameSchema,
 ]);
 
 export type ReadyFrame = z.infer<typeof readyFrameSchema>;

@@ -18,3 +18,7 @@ export const PAGE_LIMIT_MAX = 500;
 export const SEQ_PARAM_MAX = 999_999_999_999_999;
 /** Cursors in one `resume` frame; a client with more sends several frames. */
 export const RESUME_CURSORS_MAX = 1000;
+/** Usernames one `GET /api/presence` may ask about. */
+export const PRESENCE_QUERY_MAX = 100;
+/** Per user and conversation, across every replica, one `typing` frame passes per this many ms. */
+export const TYPING_THROTTLE_MS = 2000;

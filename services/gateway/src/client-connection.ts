@@ -82,6 +82,11 @@ export class ClientConnection {
     return !this.closed && this.socket.readyState === this.socket.OPEN;
   }
 
+  /** Open and past `ready`: ephemeral frames (presence, typing) may be written. */
+  get isReady(): boolean {
+    return this.readyAtMs !== Number.POSITIVE_INFINITY && this.isOpen;
+  }
+
   ready(epoch: string): void {
     this.readyAtMs = Date.now();
     const frame: ReadyFrame = { type: 'ready', user: this.username, epoch };

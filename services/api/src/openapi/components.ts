@@ -12,6 +12,7 @@ import {
   messagePageSchema,
   messageSchema,
   postMessageSchema,
+  presenceListSchema,
   updateConversationSchema,
   userSchema,
 } from '@chat/contracts';
@@ -39,6 +40,7 @@ responseComponents.add(conversationListSchema, { id: 'ConversationList' });
 responseComponents.add(messageSchema, { id: 'Message' });
 responseComponents.add(messagePageSchema, { id: 'MessagePage' });
 responseComponents.add(messagePageBeforeSchema, { id: 'MessagePageBefore' });
+responseComponents.add(presenceListSchema, { id: 'PresenceList' });
 responseComponents.add(healthSchema, { id: 'Health' });
 responseComponents.add(errorBodySchema, { id: 'Error' });
 

@@ -3,6 +3,7 @@ import { conversationRoutes } from './conversation-routes.js';
 import { docsRoutes } from './docs-routes.js';
 import { messageRoutes } from './message-routes.js';
 import { opsRoutes } from './ops-routes.js';
+import { presenceRoutes } from './presence-routes.js';
 import { userRoutes } from './user-routes.js';
 import type { ApiRoute } from './route-definition.js';
 
@@ -15,6 +16,7 @@ export const ROUTE_TABLE: readonly ApiRoute[] = [
   ...userRoutes,
   ...conversationRoutes,
   ...messageRoutes,
+  ...presenceRoutes,
   ...opsRoutes,
   ...docsRoutes,
 ];
