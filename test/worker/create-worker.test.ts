@@ -24,6 +24,7 @@ import {
   createKeys,
   createMessageStore,
   createOutbox,
+  createPresenceStore,
   redisAnswers,
   waitForRedis,
   type Keys,
@@ -82,6 +83,7 @@ function buildWorker(settings: Partial<WorkerSettings> = {}): BuiltWorker {
     redis,
     queueRedis,
     consumerRedis,
+    presence: createPresenceStore(redis, keys),
     isReady: () => redisAnswers(redis),
     settings: {
       host: '127.0.0.1',
@@ -95,6 +97,7 @@ function buildWorker(settings: Partial<WorkerSettings> = {}): BuiltWorker {
       // Long by default, so a delivery comes from the job the test enqueued, not from the sweeper.
       sweepIntervalMs: 60_000,
       sweepGraceMs: 60_000,
+      presenceSweepIntervalMs: 60_000,
       ...settings,
     },
   });

@@ -39,9 +39,11 @@
     ARGV[10] awakeTtlMs          0: clear the wake flag; when entries were taken, > 0: keep it that
                                  long, < 0: keep it as it is
     ARGV[11] memberSeparator
+    ARGV[12] report              '1': also return every event published (offline notifications
+                                 need them); anything else: nothing more (no cost)
 
   Output:
-    { delivered, recipients, gone, malformed, more, awake }
+    { delivered, recipients, gone, malformed, more, awake[, events] }
       delivered   messages published (one event each)
       recipients  members the events named, summed
       gone        entries whose conversation (or, for an entry without its message, whose stored
@@ -49,6 +51,7 @@
       malformed   entries that were not `<conversationId> <seq> <messageId>[ <message>]`, dropped
       more        1 when the batch was full: more may be owed
       awake       1 when the wake flag was kept: the caller must run the script again
+      events      with report: the events published, in order
 ]]
 local outbox, wake = KEYS[1], KEYS[2]
 local limit = tonumber(ARGV[1])
@@ -56,6 +59,8 @@ local conversationPrefix, membersSuffix, messagesSuffix, channelPrefix = ARGV[2]
 local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local awakeTtlMs = tonumber(ARGV[10])
 local memberSeparator = ARGV[11]
+local report = ARGV[12] == '1'
+local events = {}
 
 local rows = redis.call('ZPOPMIN', outbox, limit)
 local more = #rows == 2 * limit and 1 or 0
@@ -118,6 +123,7 @@ for _, id in ipairs(order) do
     if title and message and #users > 0 then
       local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. beforeMessage .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
       redis.call('PUBLISH', channel, event)
+      if report then events[#events + 1] = event end
       delivered = delivered + 1
       recipients = recipients + #users
     else
@@ -125,4 +131,5 @@ for _, id in ipairs(order) do
     end
   end
 end
+if report then return { delivered, recipients, gone, malformed, more, awake, events } end
 return { delivered, recipients, gone, malformed, more, awake }

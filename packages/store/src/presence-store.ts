@@ -52,6 +52,12 @@ export function createPresenceStore(redis: Redis, keys: Keys) {
       return offline === 1 ? lastSeen : undefined;
     },
 
+    /** Those of `users` with a live socket on some gateway now (one command each, pipelined). */
+    async withLiveSocket(users: readonly string[], nowMs = Date.now()): Promise<Set<string>> {
+      const counts = await guardRedis(Promise.all(users.map((user) => redis.zcount(keys.userSockets(user), `(${nowMs}`, '+inf'))));
+      return new Set(users.filter((_, index) => (counts[index] ?? 0) > 0));
+    },
+
     /** Users whose last socket lease ran out by `nowMs`, oldest first: candidates for settle(). */
     lapsed(nowMs: number, limit: number): Promise<string[]> {
       return guardRedis(redis.zrangebyscore(keys.presenceExpiries(), '-inf', nowMs, 'LIMIT', 0, limit));

@@ -42,8 +42,9 @@ export const STORE_SCRIPTS = {
       after: string,
       awakeTtlMs: number,
       memberSeparator: string,
+      report: '1' | '0',
     ],
-    [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1]
+    [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1, events?: string[]]
   >('drain-outbox-2'),
   /** Legacy per-message jobs: members the event named, -1 when already delivered, -2 when the message or conversation is gone. */
   deliverMessage: luaCommand<
