@@ -12,6 +12,8 @@ import { startStack, type Stack } from '../support/stack.js';
 import { connectClient, type TestSocket } from '../support/ws-client.js';
 import { waitFor } from '../support/wait-for.js';
 
+type Posted = Awaited<ReturnType<typeof postMessage>>;
+
 const SECRET = randomBytes(24).toString('hex');
 /** 100 ms backoff doubling: the last of 6 attempts comes ~3.1 s after the first. */
 const ATTEMPTS = 6;
@@ -22,6 +24,11 @@ interface Received {
   signature: string;
   status: number;
 }
+
+/** Notifications per recipient per minute in this stack. */
+const PER_RECIPIENT = 4;
+/** How long the receiver takes to answer a body whose text starts with `slow`. */
+const SLOW_RECEIVER_MS = 2000;
 
 /** What a receiver does with the body's text: `fail-<status>-<times>` answers status that many times, then 200. */
 function answerFor(text: string, attemptsSoFar: number): number {
@@ -63,7 +70,9 @@ describe('offline notification webhooks', () => {
         const before = received.filter((entry) => entry.body.message.id === body.message.id).length;
         const status = answerFor(body.message.text, before);
         received.push({ body, raw, signature: String(req.headers['x-chat-signature'] ?? ''), status });
-        res.writeHead(status).end();
+        const answer = () => res.writeHead(status).end();
+        if (body.message.text.startsWith('slow')) setTimeout(answer, SLOW_RECEIVER_MS);
+        else answer();
       });
     });
     receiver.listen(port, '127.0.0.1');
@@ -112,7 +121,8 @@ describe('offline notification webhooks', () => {
         WEBHOOK_SECRET: SECRET,
         WEBHOOK_ATTEMPTS: String(ATTEMPTS),
         WEBHOOK_BACKOFF_MS: '100',
-        WEBHOOK_TIMEOUT_MS: '2000',
+        WEBHOOK_TIMEOUT_MS: String(SLOW_RECEIVER_MS * 2),
+        WEBHOOK_RATE_PER_RECIPIENT: String(PER_RECIPIENT),
       },
     });
     redis = new Redis(stack.redis.url);
@@ -201,7 +211,7 @@ describe('offline notification webhooks', () => {
     const [alice, bob] = await trio();
     const conversation = await createConversation(stack.apiUrl, alice.token, [bob.username], 'receiver down');
     await stopReceiver();
-    const messages: Awaited<ReturnType<typeof postMessage>>[] = [];
+    const messages: Posted[] = [];
     for (let i = 0; i < 3; i += 1) messages.push(await postMessage(stack.apiUrl, alice.token, conversation.id, `while down ${i}`));
     // Long enough for the first attempts (and retries) to fail against the closed port.
     await sleep(400);
@@ -213,5 +223,33 @@ describe('offline notification webhooks', () => {
       (await deadLetters()).filter((entry) => messages.some((message) => message.id === entry.webhook.message.id)),
       [],
     );
+  });
+
+  it(`notifies one recipient at most ${PER_RECIPIENT} times a minute, leaving them out of further bodies`, async () => {
+    const [alice, bob, dan] = await trio();
+    const busy = await createConversation(stack.apiUrl, alice.token, [bob.username], 'busy');
+    const messages: Posted[] = [];
+    for (let i = 0; i < PER_RECIPIENT + 2; i += 1) messages.push(await postMessage(stack.apiUrl, alice.token, busy.id, `busy ${i}`));
+    // dan, in a conversation with bob, has room: bob is left out of his notification, he is not.
+    const other = await createConversation(stack.apiUrl, alice.token, [bob.username, dan.username], 'with dan');
+    const last = await postMessage(stack.apiUrl, alice.token, other.id, 'dan still gets this');
+    await waitFor(() => accepted(last.id).length === 1, 'the notification for dan');
+    await waitFor(() => messages.slice(0, PER_RECIPIENT).every((message) => accepted(message.id).length === 1), 'the first ones for bob');
+    assert.deepEqual(attemptsFor(last.id)[0]?.body.recipients, [dan.username]);
+    for (const message of messages.slice(PER_RECIPIENT)) assert.deepEqual(attemptsFor(message.id), [], 'over the limit: no body');
+  });
+
+  it(`never delays a WebSocket delivery behind a receiver that takes ${SLOW_RECEIVER_MS} ms to answer`, async () => {
+    const [alice, bob, carol] = await trio();
+    const conversation = await createConversation(stack.apiUrl, alice.token, [bob.username, carol.username], 'slow receiver');
+    const carolSocket = await connectClient(stack.wsUrls[0] as string, carol.token);
+    sockets.push(carolSocket);
+    const started = Date.now();
+    const slow: Posted[] = [];
+    for (let i = 0; i < 3; i += 1) slow.push(await postMessage(stack.apiUrl, alice.token, conversation.id, `slow ${i}`));
+    await carolSocket.waitForMessages(3, conversation.id, SLOW_RECEIVER_MS);
+    const deliveredMs = Date.now() - started;
+    assert.ok(deliveredMs < SLOW_RECEIVER_MS, `delivered in ${deliveredMs} ms while the receiver sat on the webhooks`);
+    await waitFor(() => slow.every((message) => accepted(message.id).length === 1), 'the slow webhooks', 10_000);
   });
 });
