@@ -28,6 +28,10 @@ export const WIRE_TYPE_SCHEMAS = {
     ResumedFrame: contracts.resumedFrameSchema,
     ErrorFrame: contracts.errorFrameSchema,
     PongFrame: contracts.pongFrameSchema,
+    TypingFrame: contracts.typingFrameSchema,
+    PresenceFrame: contracts.presenceFrameSchema,
+    PresenceItem: contracts.presenceItemSchema,
+    PresenceList: contracts.presenceListSchema,
   },
   input: {
     CreateConversationInput: contracts.createConversationSchema,
@@ -36,6 +40,7 @@ export const WIRE_TYPE_SCHEMAS = {
     ResumeFrame: contracts.resumeFrameSchema,
     AuthFrame: contracts.authFrameSchema,
     PingFrame: contracts.pingFrameSchema,
+    TypingClientFrame: contracts.typingClientFrameSchema,
   },
 };
 

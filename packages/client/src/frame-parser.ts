@@ -1,8 +1,8 @@
 import { ChatConnectionError } from './errors.js';
-import type { MessageFrame, ReadyFrame, ResumedFrame, Summary } from './types.js';
+import type { MessageFrame, PresenceFrame, ReadyFrame, ResumedFrame, Summary, TypingFrame } from './types.js';
 
 /** A server frame the connection acts on, read defensively (the gateway may be newer or broken). */
-export type InboundFrame = ReadyFrame | MessageFrame | (ResumedFrame & { conversations: string[] });
+export type InboundFrame = ReadyFrame | MessageFrame | (ResumedFrame & { conversations: string[] }) | TypingFrame | PresenceFrame;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -46,6 +46,16 @@ export function parseServerFrame(data: unknown): InboundFrame | ChatConnectionEr
       };
     case 'error':
       return new ChatConnectionError(String(frame.code), String(frame.message));
+    case 'typing':
+      if (typeof frame.conversationId === 'string' && typeof frame.user === 'string') {
+        return { type: 'typing', conversationId: frame.conversationId, user: frame.user };
+      }
+      return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed typing frame');
+    case 'presence':
+      if (typeof frame.user === 'string' && typeof frame.online === 'boolean' && typeof frame.lastSeen === 'string' && !Number.isNaN(Date.parse(frame.lastSeen))) {
+        return { type: 'presence', user: frame.user, online: frame.online, lastSeen: frame.lastSeen };
+      }
+      return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed presence frame');
     default:
       return undefined;
   }

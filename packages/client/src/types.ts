@@ -17,15 +17,20 @@ export type {
   MessagePage,
   MessagePageBefore,
   PingFrame,
+  PresenceFrame,
+  PresenceItem,
+  PresenceList,
   PongFrame,
   ReadyFrame,
   ResumedFrame,
   ResumeFrame,
   ServerFrame,
   Summary,
+  TypingClientFrame,
+  TypingFrame,
   UpdateConversationInput,
   User,
 } from '@chat/contracts';
 
 /** Limits of the gateway that the SDK stays within (inlined into the bundle). */
-export { RESUME_CURSORS_MAX } from '@chat/contracts/limits';
+export { PRESENCE_QUERY_MAX, RESUME_CURSORS_MAX, TYPING_THROTTLE_MS } from '@chat/contracts/limits';
