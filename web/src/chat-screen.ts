@@ -11,9 +11,11 @@ import { describeError, isUnauthenticated } from './describe-error.js';
 import { editConversation } from './edit-conversation.js';
 import { HistoryLoader } from './history-loader.js';
 import { leaveConversation } from './leave-conversation.js';
+import { membersView } from './members-view.js';
 import { MessageLogScroll } from './message-log-scroll.js';
 import { messageListView } from './message-list-view.js';
 import { OpenConversation } from './open-conversation.js';
+import { PresenceState } from './presence-state.js';
 import { saveSession, type SavedSession } from './saved-session.js';
 import { sendInOrder } from './send-in-order.js';
 import { startConversation } from './start-conversation.js';
@@ -48,10 +50,14 @@ export class ChatScreen {
   private readonly histories: HistoryLoader;
   private readonly current: OpenConversation;
   private readonly send: (conversationId: string, text: string) => void;
+  private readonly presence: PresenceState;
 
   private readonly listRef = createRef<HTMLUListElement>();
   private readonly scroll = new MessageLogScroll(() => this.current.loadOlder());
-  private readonly composer = new Composer(() => this.sendTyped());
+  private readonly composer = new Composer(
+    () => this.sendTyped(),
+    () => this.typed(),
+  );
 
   private connectionState: ConnectionState = 'disconnected';
   /** Which pane a narrow window shows. */
@@ -76,6 +82,7 @@ export class ChatScreen {
       onChange: () => this.render(),
       failed: (error) => this.failed(error),
     });
+    this.presence = new PresenceState({ api: this.api, me: this.me, signal, onChange: () => this.render() });
     this.histories = new HistoryLoader({ pager: this.api, signal, track: (id, seq) => this.connection.track(id, seq) });
     this.current = new OpenConversation({
       histories: this.histories,
@@ -123,7 +130,13 @@ export class ChatScreen {
       }),
       c.on('message', (message) => this.onLiveMessage(message)),
       // Every (re)connect: conversations may have been created, renamed or left meanwhile.
-      c.on('ready', () => void this.list.refresh()),
+      c.on('ready', () => {
+        void this.list.refresh();
+        // Changes while disconnected came as frames nobody received.
+        void this.presence.ask(this.presence.known(), true);
+      }),
+      c.on('presence', ({ user, online }) => this.presence.seen(user, online)),
+      c.on('typing', ({ conversationId, user }) => this.presence.typingIn(conversationId, user)),
       c.on('recoveryFailed', (ids) => this.reloadConversations(ids)),
       c.on('error', (error) => {
         console.warn(`live connection: ${error.name}: ${error.message}`);
@@ -158,6 +171,7 @@ export class ChatScreen {
 
   private onLiveMessage(message: Summary): void {
     if (this.disposed) return;
+    this.presence.stopTyping(message.conversationId, message.author);
     this.list.see(message, message.conversationId === this.current.id);
     this.addMessages(message.conversationId, [message]);
     this.render();
@@ -196,6 +210,7 @@ export class ChatScreen {
       this.session.openConversationId = id;
       saveSession(this.session);
       this.list.markRead(id);
+      void this.presence.ask(this.list.get(id)?.users ?? []);
     }
     this.render();
     this.composer.focus();
@@ -225,6 +240,11 @@ export class ChatScreen {
     this.current.sendError = undefined;
     this.render();
     this.send(id, text);
+  }
+
+  /** Text was typed in the open conversation: tell its members (the connection throttles it). */
+  private typed(): void {
+    if (this.current.id !== undefined) this.connection.typing(this.current.id);
   }
 
   private onSent(id: string, message: Message): void {
@@ -306,6 +326,8 @@ export class ChatScreen {
         empty: open === undefined,
         pane: conversationPaneView({
           conversation: open,
+          members: membersView(open?.users ?? [], this.me, (user) => this.presence.isOnline(user)),
+          typingLine: open === undefined ? '' : this.presence.typingLine(open.id),
           messages: messageListView({
             messages: log.messages,
             me: this.me,
