@@ -201,6 +201,30 @@ describe('presence and typing across gateway replicas', () => {
     assert.equal(anonymous.status, 401);
   });
 
+  it('takes the users of a replica stalled past its leases offline, and back online when it resumes, without a reconnect', async () => {
+    const [oli, pam] = await users();
+    await createConversation(stack.apiUrl, oli.token, [pam.username], 'stall');
+    const pamSocket = await connect(1, pam);
+    const oliSocket = await connect(0, oli);
+    await pamSocket.waitUntil(() => presenceOf(pamSocket, oli.username).length === 1, 'oli online');
+    const pid = stack.gateways[0]?.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await pamSocket.waitUntil(() => presenceOf(pamSocket, oli.username).length === 2, 'oli offline', DEAD_REPLICA_BOUND_MS + 5000);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // Its next renewal finds the lapsed lease, takes it again and announces him.
+    await pamSocket.waitUntil(() => presenceOf(pamSocket, oli.username).length === 3, 'oli online again', PRESENCE_TTL_MS + 5000);
+    assert.deepEqual(
+      presenceOf(pamSocket, oli.username).map((frame) => frame.online),
+      [true, false, true],
+    );
+    const answer = await apiRequest(stack.apiUrl, 'GET', `/api/presence?users=${oli.username}`, { token: pam.token });
+    assert.equal((answer.body as { items: { online: boolean }[] }).items[0]?.online, true);
+    await handled(oliSocket);
+  });
+
   // Last: it kills a replica.
   it(`takes the users of a replica killed with SIGKILL offline within the lease ttl + sweep interval (${DEAD_REPLICA_BOUND_MS} ms here)`, async () => {
     const [lea, max, ned] = await users();

@@ -44,8 +44,13 @@ export function createUserSocketSlots(redis: Redis, keys: Keys) {
       );
     },
 
-    /** Extends the slots of sockets still open here, in one pipeline: three commands per user. */
-    async refresh(slots: Iterable<SocketSlot>, ttlMs: number): Promise<void> {
+    /**
+     * Extends the slots of sockets still open here, in one pipeline: three commands per user.
+     * Resolves to the users some of whose slots had lapsed and were taken again (Redis was out of
+     * reach for longer than the ttl, and the sweep may have taken them offline): the caller
+     * re-claims them, or releases what closed meanwhile.
+     */
+    async refresh(slots: Iterable<SocketSlot>, ttlMs: number): Promise<string[]> {
       const expiresAt = Date.now() + ttlMs;
       const byUser = new Map<string, (string | number)[]>();
       for (const slot of slots) {
@@ -53,15 +58,18 @@ export function createUserSocketSlots(redis: Redis, keys: Keys) {
         if (!pairs) byUser.set(slot.username, (pairs = []));
         pairs.push(expiresAt, slot.socketId);
       }
-      if (byUser.size === 0) return;
+      if (byUser.size === 0) return [];
       const pipeline = redis.pipeline();
+      const users = [...byUser.keys()];
       for (const [username, pairs] of byUser) {
         pipeline
-          .zadd(keys.userSockets(username), 'XX', ...pairs)
+          .zadd(keys.userSockets(username), ...pairs)
           .pexpire(keys.userSockets(username), ttlMs)
           .zadd(keys.presenceExpiries(), 'GT', expiresAt, username);
       }
-      pipelineValues(await guardRedis(pipeline.exec()));
+      const replies = pipelineValues(await guardRedis(pipeline.exec()));
+      // Three replies per user; the first (ZADD) counts the slots that were not there.
+      return users.filter((_, index) => Number(replies[3 * index]) > 0);
     },
   };
 }
