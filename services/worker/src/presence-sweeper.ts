@@ -1,5 +1,6 @@
 import type { Logger } from '@chat/logger';
 import type { PresenceStore } from '@chat/store';
+import { startPeriodicTask } from './periodic-task.js';
 
 export interface PresenceSweeperDeps {
   presence: PresenceStore;
@@ -20,7 +21,6 @@ const SWEEP_BATCH = 500;
  * ttl this bounds how long a dead gateway's users look online: ttl + intervalMs.
  */
 export function startPresenceSweeper(deps: PresenceSweeperDeps): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
   let stopped = false;
 
   async function sweep(): Promise<void> {
@@ -44,21 +44,12 @@ export function startPresenceSweeper(deps: PresenceSweeperDeps): { stop(): Promi
     }
   }
 
-  const timer = setInterval(() => {
-    if (running || stopped) return;
-    running = sweep()
-      .catch((error: unknown) => deps.logger.warn({ err: error }, 'presence sweep failed; will retry'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, deps.intervalMs);
-  timer.unref();
-
+  const periodic = startPeriodicTask(sweep, deps.intervalMs, (error) => deps.logger.warn({ err: error }, 'presence sweep failed; will retry'));
   return {
     async stop() {
+      // A sweep with many users to settle ends after its current batch.
       stopped = true;
-      clearInterval(timer);
-      await running;
+      await periodic.stop();
     },
   };
 }
