@@ -1,4 +1,4 @@
-import type { ChatApi } from '@chat/client';
+import { PRESENCE_QUERY_MAX, type ChatApi } from '@chat/client';
 
 /** A typing indicator lasts this long after its last frame (the sender repeats it every 2 s while typing). */
 const TYPING_SHOWN_MS = 3500;
@@ -41,13 +41,15 @@ export class PresenceState {
 
   /** Reads the presence of the members not known yet (or of all, after a reconnect: frames were missed). */
   async ask(users: readonly string[], again = false): Promise<void> {
-    const wanted = [...new Set(users)].filter((user) => user !== this.deps.me && (again || !this.asked.has(user))).slice(0, 100);
+    const wanted = [...new Set(users)].filter((user) => user !== this.deps.me && (again || !this.asked.has(user)));
     if (wanted.length === 0) return;
     for (const user of wanted) this.asked.add(user);
     try {
-      const items = await this.deps.api.getPresence(wanted, { signal: this.deps.signal });
-      for (const item of items) this.online.set(item.user, item.online);
-      this.deps.onChange();
+      for (let i = 0; i < wanted.length; i += PRESENCE_QUERY_MAX) {
+        const items = await this.deps.api.getPresence(wanted.slice(i, i + PRESENCE_QUERY_MAX), { signal: this.deps.signal });
+        for (const item of items) this.online.set(item.user, item.online);
+        this.deps.onChange();
+      }
     } catch (error) {
       // Dots are a nicety: left unknown (no dot) and asked again on the next reconnect.
       for (const user of wanted) this.asked.delete(user);

@@ -19,7 +19,7 @@ export interface WebhookSenderDeps {
   logger: Logger;
 }
 
-/** The receiver refused the body: sending it again cannot help. */
+/** The receiver refused the body (4xx, or answered with a redirect): sending it again cannot help. */
 class WebhookRejectedError extends UnrecoverableError {
   constructor(readonly status: number) {
     super(`the receiver answered ${status}`);
@@ -37,8 +37,9 @@ class WebhookReceiverError extends Error {
 
 /**
  * The consumer of the webhook queue: POSTs each body, signed afresh at every attempt, with a
- * timeout. A 2xx is done; a 4xx is final; a network error, a timeout or a 5xx is retried with
- * exponential backoff (the job's options) and, after the last attempt, dead-lettered.
+ * timeout. A 2xx is done; a 4xx (or a 3xx: redirects are not followed) is final; a network error,
+ * a timeout or a 5xx is retried with exponential backoff (the job's options) and, after the last
+ * attempt, dead-lettered.
  */
 export function createWebhookSender(deps: WebhookSenderDeps): Worker<OfflineWebhook> {
   const { metrics, logger } = deps;
@@ -56,8 +57,9 @@ export function createWebhookSender(deps: WebhookSenderDeps): Worker<OfflineWebh
     // The body is not needed; reading it frees the connection for the next request.
     await response.arrayBuffer().catch(() => undefined);
     if (response.status >= 200 && response.status < 300) return;
-    if (response.status >= 400 && response.status < 500) throw new WebhookRejectedError(response.status);
-    throw new WebhookReceiverError(response.status);
+    // Only a failing receiver (5xx) may do better later; a 4xx (or a redirect, not followed) will not.
+    if (response.status >= 500) throw new WebhookReceiverError(response.status);
+    throw new WebhookRejectedError(response.status);
   }
 
   async function send(job: Job<OfflineWebhook>): Promise<void> {
