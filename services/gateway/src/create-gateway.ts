@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConfiguredTokens } from '@chat/auth';
+import { isTypingEvent } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { Service } from '@chat/runtime';
-import { isTypingEvent } from '@chat/contracts';
 import {
   closeRedis,
   type ConversationStore,

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { decodeDeliveryEvent, messageFrameSchema, WEBHOOK_JOB, type OfflineWebhook } from '@chat/contracts';
+import { decodeDeliveryEvent, messageFrameSchema, WEBHOOK_JOB, type OfflineWebhook, type Summary } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import type { PresenceStore, RateLimit, RateLimiter } from '@chat/store';
 import type { WebhookMetrics } from './webhook-metrics.js';
@@ -14,6 +14,16 @@ export interface OfflineNotifierDeps {
   jobOptions: { attempts: number; backoff: { type: 'exponential'; delay: number } };
   metrics: WebhookMetrics;
   logger: Logger;
+}
+
+/** The Summary a message frame carries, or undefined when the bytes are not one. */
+function summaryOf(frame: Buffer): Summary | undefined {
+  try {
+    const parsed = messageFrameSchema.safeParse(JSON.parse(frame.toString()));
+    return parsed.success ? parsed.data.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Completed webhook jobs are kept this long, so a message enqueued twice (job id = its id) is sent once. */
@@ -34,13 +44,13 @@ export function createOfflineNotifier(deps: OfflineNotifierDeps) {
     const messages = [];
     for (const raw of events) {
       const event = decodeDeliveryEvent(Buffer.from(raw));
-      const frame = event && messageFrameSchema.safeParse(JSON.parse(event.frame.toString()));
-      if (!event || !frame?.success) {
+      const message = event && summaryOf(event.frame);
+      if (!event || !message) {
         deps.logger.debug('skipping an event that does not decode');
         continue;
       }
-      const candidates = event.members.filter((member) => member !== frame.data.data.author);
-      if (candidates.length > 0) messages.push({ message: frame.data.data, candidates });
+      const candidates = event.members.filter((member) => member !== message.author);
+      if (candidates.length > 0) messages.push({ message, candidates });
     }
     if (messages.length === 0) return;
     const live = await deps.presence.withLiveSocket([...new Set(messages.flatMap((m) => m.candidates))], now);
