@@ -297,6 +297,7 @@ describe('the OpenAPI document', () => {
       ['post', '/api/conversations/{id}/messages', '201', 'Message'],
       ['patch', '/api/conversations/{id}/messages/{seq}', '200', 'Message'],
       ['delete', '/api/conversations/{id}/messages/{seq}', '200', 'Message'],
+      ['get', '/api/presence', '200', 'PresenceList'],
     ];
     const ref = (name: string) => ({ $ref: `${REF_PREFIX}${name}` });
     const left = responsesOf(operationOf('post', '/api/conversations/{id}/leave'))['204'];
@@ -352,6 +353,7 @@ describe('the OpenAPI document', () => {
       'put /api/conversations/{id}/read': [400, 401, 404, 413, 415, 429, 503],
       'patch /api/conversations/{id}/messages/{seq}': [400, 401, 403, 404, 409, 413, 415, 429, 503],
       'delete /api/conversations/{id}/messages/{seq}': [400, 401, 403, 404, 429, 503],
+      'get /api/presence': [400, 401, 429, 503],
       'get /healthz': [],
       'get /readyz': [503],
       'get /metrics': [],
@@ -570,6 +572,17 @@ describe('the real app answers as documented', () => {
     await call('get', '/api/me', 404, { token: gone.token });
   });
 
+  test('GET /api/presence', async () => {
+    const presenceOf = (users: string) => `/api/presence?users=${users}`;
+    const answer = await call('get', '/api/presence', 200, { token: alice.token, url: presenceOf(alice.username) });
+    assert.deepEqual(
+      (answer.body as { items: { user: string }[] }).items.map((item) => item.user),
+      [alice.username],
+    );
+    await call('get', '/api/presence', 400, { token: alice.token, url: presenceOf('') });
+    await call('get', '/api/presence', 401, { url: presenceOf(bob.username) });
+  });
+
   test('GET /api/conversations', async () => {
     const response = await call('get', '/api/conversations', 200, { token: alice.token });
     assert.ok((response.body as { items: unknown[] }).items.length >= 1);
@@ -751,6 +764,7 @@ describe('the real app answers as documented', () => {
     const messageUrl = `/api/conversations/${conversation.id}/messages/1`;
     await call('patch', '/api/conversations/{id}/messages/{seq}', 503, { token: alice.token, url: messageUrl, body: { text: 'x' } });
     await call('delete', '/api/conversations/{id}/messages/{seq}', 503, { token: alice.token, url: messageUrl });
+    await call('get', '/api/presence', 503, { token: alice.token, url: `/api/presence?users=${bob.username}` });
     await call('get', '/readyz', 503);
     await call('get', '/healthz', 200);
     await call('get', '/metrics', 200);

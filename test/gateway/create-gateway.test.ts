@@ -13,6 +13,8 @@ import {
   createDeliveryStore,
   createKeys,
   createMessageStore,
+  createPresenceStore,
+  createTypingStore,
   createUserSocketSlots,
   observeStoreEpoch,
   redisAnswers,
@@ -72,6 +74,8 @@ function buildGateway() {
     conversations: createConversationStore(redis, keys),
     messages: createMessageStore(redis, keys),
     socketSlots: createUserSocketSlots(redis, keys),
+    presence: createPresenceStore(redis, keys),
+    typing: createTypingStore(redis, keys),
     redis,
     subscriber,
     observeEpoch: () => observeStoreEpoch(redis, keys),
@@ -89,6 +93,8 @@ function buildGateway() {
       resumeWindowMs: 0,
       maxSockets: 100,
       maxSocketsPerUser: 5,
+      presenceTtlMs: 30_000,
+      presenceGraceMs: 1000,
     },
   });
   return { gateway, jwt, connections };

@@ -46,7 +46,7 @@ describe('SDK frame parser', () => {
 
   it('ignores pong and frame types from later versions of the contract', () => {
     assert.equal(parseServerFrame('{"type":"pong"}'), undefined);
-    assert.equal(parseServerFrame('{"type":"typing","conversationId":"c1"}'), undefined);
+    assert.equal(parseServerFrame('{"type":"from_a_later_version","conversationId":"c1"}'), undefined);
   });
 
   it('reports what it cannot read as invalid_frame', () => {

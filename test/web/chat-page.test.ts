@@ -174,7 +174,8 @@ describe('the chat page in a browser, behind the dev edge', { skip: skipBrowser 
 
   before(async () => {
     requireBrowserAndPage();
-    stack = await startStack({ gateways: 2 });
+    // A short presence grace, so an offline dot shows within the test's waits.
+    stack = await startStack({ gateways: 2, env: { PRESENCE_GRACE_MS: '300' } });
     const [gateway0, gateway1] = stack.gatewayUrls as [string, string];
     for (const gatewayUrl of [gateway0, gateway1]) {
       edges.push(createDevEdge({ apiUrl: stack.apiUrl, gatewayUrls: [gatewayUrl], staticDir: webDir }));
@@ -312,6 +313,38 @@ describe('the chat page in a browser, behind the dev edge', { skip: skipBrowser 
     await bob.page.locator('.sidebar').waitFor();
 
     assert.deepEqual([...alice.problems, ...bob.problems], []);
+  });
+
+  it('shows an online dot per member and who is typing', async (t) => {
+    assert.ok(browser && stack);
+    const ann = await registerUser(edgeA, randomUsername('ann'));
+    const ben = await registerUser(edgeA, randomUsername('ben'));
+    await createConversation(edgeA, ann.token, [ben.username], 'Presence');
+    const annPage = await openPage(await browser.newContext({ viewport: { width: 1100, height: 720 } }), 'ann');
+    await signIn(annPage, `${edgeA}/`, ann.username, 'login');
+    await waitConnected(annPage);
+    await openConversation(annPage, 'Presence');
+    const benDot = annPage.page.locator(`.conversation-members-line .member[data-user="${ben.username}"]`);
+    await benDot.and(annPage.page.locator('[data-presence="offline"]')).waitFor();
+    assert.equal(await annPage.page.locator(`.member[data-user="${ann.username}"]`).getAttribute('data-presence'), 'online');
+
+    const benContext = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    const benPage = await openPage(benContext, 'ben');
+    await signIn(benPage, `${edgeB}/`, ben.username, 'login');
+    await benDot.and(annPage.page.locator('[data-presence="online"]')).waitFor();
+
+    await openConversation(benPage, 'Presence');
+    await benPage.page.locator('#composer-text').pressSequentially('on my way');
+    const typingLine = annPage.page.locator('.typing-line');
+    await typingLine.getByText(`${ben.username} is typing…`, { exact: true }).waitFor();
+    t.diagnostic(`screenshot: ${await screenshot(annPage, 'web-chat-presence.png')}`);
+    await benPage.page.locator('#composer-text').press('Enter');
+    await expectMessages(annPage, [[ben.username, 'on my way']], ann.username);
+    assert.equal((await typingLine.textContent())?.trim(), '', 'the message ends the indicator');
+
+    await benContext.close();
+    await benDot.and(annPage.page.locator('[data-presence="offline"]')).waitFor();
+    assert.deepEqual([...annPage.problems, ...benPage.problems], []);
   });
 
   it('shows the latest page first and loads older pages when scrolled to the top', async (t) => {

@@ -24,6 +24,7 @@ import {
   createKeys,
   createMessageStore,
   createOutbox,
+  createPresenceStore,
   redisAnswers,
   waitForRedis,
   type Keys,
@@ -82,6 +83,7 @@ function buildWorker(settings: Partial<WorkerSettings> = {}): BuiltWorker {
     redis,
     queueRedis,
     consumerRedis,
+    presence: createPresenceStore(redis, keys),
     isReady: () => redisAnswers(redis),
     settings: {
       host: '127.0.0.1',
@@ -95,6 +97,7 @@ function buildWorker(settings: Partial<WorkerSettings> = {}): BuiltWorker {
       // Long by default, so a delivery comes from the job the test enqueued, not from the sweeper.
       sweepIntervalMs: 60_000,
       sweepGraceMs: 60_000,
+      presenceSweepIntervalMs: 60_000,
       ...settings,
     },
   });
@@ -237,7 +240,7 @@ describe('createWorker', () => {
       await postAsApi(conversation.id, 'after');
       const frames = (await framesFor(conversation.id, 10)).filter(({ user }) => user === 'bob').map(({ event }) => event);
       assert.deepEqual(
-        frames.map((event) => [event.seq, event.rev, event.updated]).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0)),
+        frames.map((event): [number, number | undefined, boolean] => [event.seq, event.rev, event.updated]).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0)),
         [[9, undefined, false], [1, 1, false], [1, 2, true], [1, 3, true], [2, 4, false]],
       );
     } finally {

@@ -23,9 +23,11 @@ import { editConversation } from './edit-conversation.js';
 import { HistoryLoader } from './history-loader.js';
 import { leaveConversation } from './leave-conversation.js';
 import { deleteMessage, editMessage } from './message-actions.js';
+import { membersView } from './members-view.js';
 import { MessageLogScroll } from './message-log-scroll.js';
 import { messageListView } from './message-list-view.js';
 import { OpenConversation } from './open-conversation.js';
+import { PresenceState } from './presence-state.js';
 import { saveSession, type SavedSession } from './saved-session.js';
 import { startConversation } from './start-conversation.js';
 
@@ -62,10 +64,14 @@ export class ChatScreen {
   private readonly outbox: MessageOutbox;
   /** The read cursor last sent per conversation, so a burst of messages on screen sends it once. */
   private readonly readSent = new Map<string, number>();
+  private readonly presence: PresenceState;
 
   private readonly listRef = createRef<HTMLUListElement>();
   private readonly scroll = new MessageLogScroll(() => this.current.loadOlder());
-  private readonly composer = new Composer(() => this.sendTyped());
+  private readonly composer = new Composer(
+    () => this.sendTyped(),
+    () => this.typed(),
+  );
 
   private connectionState: ConnectionState = 'disconnected';
   /** Which pane a narrow window shows. */
@@ -90,6 +96,7 @@ export class ChatScreen {
       onChange: () => this.render(),
       failed: (error) => this.failed(error),
     });
+    this.presence = new PresenceState({ api: this.api, me: this.me, signal, onChange: () => this.render() });
     this.histories = new HistoryLoader({ pager: this.api, signal, track: (id, seq, rev) => this.connection.track(id, seq, rev) });
     this.current = new OpenConversation({
       histories: this.histories,
@@ -148,7 +155,11 @@ export class ChatScreen {
       c.on('ready', () => {
         void this.list.refresh();
         this.outbox.flush();
+        // Presence changes while disconnected came as frames nobody received.
+        void this.presence.ask(this.presence.known(), true);
       }),
+      c.on('presence', ({ user, online }) => this.presence.seen(user, online)),
+      c.on('typing', ({ conversationId, user }) => this.presence.typingIn(conversationId, user)),
       c.on('recoveryFailed', (ids) => this.reloadConversations(ids)),
       c.on('error', (error) => {
         console.warn(`live connection: ${error.name}: ${error.message}`);
@@ -191,6 +202,7 @@ export class ChatScreen {
     if (this.disposed) return;
     // One of ours still pending: the stored copy replaces it (no second bubble).
     this.outbox.delivered(message);
+    this.presence.stopTyping(message.conversationId, message.author);
     this.list.see(message);
     this.addMessages(message.conversationId, [message]);
     if (message.conversationId === this.current.id) this.markReadOnScreen(message.conversationId);
@@ -259,6 +271,7 @@ export class ChatScreen {
       this.current.show(id);
       this.session.openConversationId = id;
       saveSession(this.session);
+      void this.presence.ask(this.list.get(id)?.users ?? []);
     }
     this.markReadOnScreen(id);
     this.render();
@@ -290,6 +303,11 @@ export class ChatScreen {
     this.outbox.send(id, text);
     if (id === this.current.id) this.scroll.scrollToBottom();
     this.render();
+  }
+
+  /** Text was typed in the open conversation: tell its members (the connection throttles it). */
+  private typed(): void {
+    if (this.current.id !== undefined) this.connection.typing(this.current.id);
   }
 
   private onSent(id: string, message: Message | Summary): void {
@@ -373,6 +391,8 @@ export class ChatScreen {
         empty: open === undefined,
         pane: conversationPaneView({
           conversation: open,
+          members: membersView(open?.users ?? [], this.me, (user) => this.presence.isOnline(user)),
+          typingLine: open === undefined ? '' : this.presence.typingLine(open.id),
           messages: messageListView({
             messages: log.messages,
             pending: current.id === undefined ? [] : this.outbox.pending(current.id),

@@ -9,8 +9,14 @@ import { createRef, ref } from 'lit-html/directives/ref.js';
 export class Composer {
   private readonly textRef = createRef<HTMLTextAreaElement>();
 
-  /** `onSend` is called on Enter or the Send button; it reads the text with `take()`. */
-  constructor(private readonly onSend: () => void) {}
+  /**
+   * `onSend` is called on Enter or the Send button; it reads the text with `take()`. `onTyping` on
+   * every change of the text (the connection throttles what it sends).
+   */
+  constructor(
+    private readonly onSend: () => void,
+    private readonly onTyping: () => void = () => undefined,
+  ) {}
 
   view(): TemplateResult {
     return html`<form class="composer" @submit=${this.onSubmit}>
@@ -23,7 +29,7 @@ export class Composer {
         placeholder="Write a message"
         aria-describedby="composer-hint"
         @keydown=${this.onKeyDown}
-        @input=${this.fit}
+        @input=${this.onInput}
         ${ref(this.textRef)}
       ></textarea>
       <button class="primary send-button" type="submit">Send</button>
@@ -63,6 +69,11 @@ export class Composer {
       event.preventDefault();
       this.onSend();
     }
+  };
+
+  private readonly onInput = (): void => {
+    this.fit();
+    if (this.textRef.value?.value.trim()) this.onTyping();
   };
 
   /** The text area grows with its text, up to the height CSS allows. */

@@ -32,6 +32,10 @@ export const WIRE_TYPE_SCHEMAS = {
     ReadState: contracts.readStateSchema,
     ReadFrame: contracts.readFrameSchema,
     ConversationFrame: contracts.conversationFrameSchema,
+    TypingFrame: contracts.typingFrameSchema,
+    PresenceFrame: contracts.presenceFrameSchema,
+    PresenceItem: contracts.presenceItemSchema,
+    PresenceList: contracts.presenceListSchema,
   },
   input: {
     CreateConversationInput: contracts.createConversationSchema,
@@ -40,6 +44,7 @@ export const WIRE_TYPE_SCHEMAS = {
     ResumeFrame: contracts.resumeFrameSchema,
     AuthFrame: contracts.authFrameSchema,
     PingFrame: contracts.pingFrameSchema,
+    TypingClientFrame: contracts.typingClientFrameSchema,
   },
 };
 

@@ -10,6 +10,8 @@ import type {
   MessagePage,
   MessagePageBefore,
   ReadState,
+  PresenceItem,
+  PresenceList,
   UpdateConversationInput,
   User,
 } from './types.js';
@@ -187,6 +189,15 @@ export class ChatApi {
   /** Leaves the conversation (the last member to leave deletes it and its history). */
   leaveConversation(id: string, options?: RequestOptions): Promise<void> {
     return this.call('POST', `/api/conversations/${encodeURIComponent(id)}/leave`, options);
+  }
+
+  /**
+   * Whether the listed users (1 to 100) are online: only those who share a conversation with the
+   * caller, and the caller, are answered; anyone else is left out (wire 1.1).
+   */
+  async getPresence(users: readonly string[], options?: RequestOptions): Promise<PresenceItem[]> {
+    const list = await this.call<PresenceList>('GET', `/api/presence?users=${users.map(encodeURIComponent).join(',')}`, options);
+    return list.items;
   }
 
   /** One page of messages, ascending seq. */

@@ -5,12 +5,15 @@ import { ConversationOrder } from './conversation-order.js';
 import { ConversationRevs } from './conversation-revs.js';
 import { ChatConnectionError } from './errors.js';
 import { parseServerFrame } from './frame-parser.js';
+import { PresenceBook } from './presence-book.js';
 import { openSocket } from './open-socket.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 import { SocketSession } from './socket-session.js';
 import { resolveToken, tokenExpiresAtMs, type TokenSource } from './token-source.js';
 import { TypedEmitter } from './typed-emitter.js';
 import type { ConversationFrame } from './types.js';
+import { TypingThrottle } from './typing-throttle.js';
+import { TYPING_THROTTLE_MS } from './types.js';
 import { listenToSocket, type WebSocketLike } from './websocket-like.js';
 
 export type { ChatConnectionEvents, ConnectionState, ConversationEvent, DisconnectInfo, ReadyInfo, ResumedInfo } from './connection-events.js';
@@ -38,6 +41,8 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private lastEpoch: string | undefined;
   private lastUser: string | undefined;
+  private readonly typingThrottle = new TypingThrottle(TYPING_THROTTLE_MS);
+  private readonly presenceBook = new PresenceBook();
 
   constructor(options: ChatConnectionOptions) {
     super();
@@ -148,6 +153,19 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
     return this.revs.all();
   }
 
+  /**
+   * Tells the conversation's other members that this user is typing. Throttled here as the gateway
+   * throttles it (once per 2 s per conversation), so call it on every keystroke. False when nothing
+   * was sent: throttled, or no socket is ready.
+   */
+  typing(conversationId: string): boolean {
+    const session = this.session;
+    if (!session || session.readyAtMs === undefined) return false;
+    if (!this.typingThrottle.take(conversationId)) return false;
+    session.send({ type: 'typing', conversationId });
+    return true;
+  }
+
   /** The last seq delivered (or tracked) in a conversation. */
   cursor(conversationId: string): number | undefined {
     return this.order.cursor(conversationId);
@@ -237,6 +255,10 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
     } else if (frame?.type === 'resumed') this.onResumed(session, frame.recovered, frame.conversations);
     else if (frame?.type === 'read') this.emit('read', frame.conversationId, frame.seq);
     else if (frame?.type === 'conversation') this.onConversation(frame);
+    else if (frame?.type === 'typing') this.emit('typing', { conversationId: frame.conversationId, user: frame.user });
+    else if (frame?.type === 'presence' && this.presenceBook.accept(frame)) {
+      this.emit('presence', { user: frame.user, online: frame.online, lastSeen: frame.lastSeen });
+    }
   }
 
   private onConversation(frame: ConversationFrame): void {

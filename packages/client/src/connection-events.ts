@@ -1,5 +1,5 @@
 import type { ChatClientError } from './errors.js';
-import type { Conversation, Summary } from './types.js';
+import type { Conversation, PresenceFrame, Summary, TypingFrame } from './types.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -63,6 +63,13 @@ export type ChatConnectionEvents = {
   recoveryFailed: [conversationIds: string[]];
   /** A socket closed (or was given up); `willReconnect` says what happens next. */
   disconnect: [info: DisconnectInfo];
+  /** Another member is typing in a conversation (ephemeral: not replayed after a reconnect). */
+  typing: [typing: Omit<TypingFrame, 'type'>];
+  /**
+   * A user who shares a conversation with this one came online or went offline (stale frames are
+   * dropped). Not sent for who is online already: ask `ChatApi.getPresence` after `ready`.
+   */
+  presence: [presence: Omit<PresenceFrame, 'type'>];
   /** Something went wrong that the app may want to know about; the connection carries on unless `state` says otherwise. */
   error: [error: ChatClientError];
 };

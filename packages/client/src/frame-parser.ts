@@ -1,5 +1,16 @@
 import { ChatConnectionError } from './errors.js';
-import type { Conversation, ConversationFrame, MessageFrame, MessageUpdatedFrame, ReadFrame, ReadyFrame, ResumedFrame, Summary } from './types.js';
+import type {
+  Conversation,
+  ConversationFrame,
+  MessageFrame,
+  MessageUpdatedFrame,
+  PresenceFrame,
+  ReadFrame,
+  ReadyFrame,
+  ResumedFrame,
+  Summary,
+  TypingFrame,
+} from './types.js';
 
 /** A server frame the connection acts on, read defensively (the gateway may be newer or broken). */
 export type InboundFrame =
@@ -8,7 +19,9 @@ export type InboundFrame =
   | MessageUpdatedFrame
   | (ResumedFrame & { conversations: string[] })
   | ReadFrame
-  | ConversationFrame;
+  | ConversationFrame
+  | TypingFrame
+  | PresenceFrame;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -82,6 +95,16 @@ export function parseServerFrame(data: unknown): InboundFrame | ChatConnectionEr
       return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed read frame');
     case 'conversation':
       return parseConversationFrame(frame);
+    case 'typing':
+      if (typeof frame.conversationId === 'string' && typeof frame.user === 'string') {
+        return { type: 'typing', conversationId: frame.conversationId, user: frame.user };
+      }
+      return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed typing frame');
+    case 'presence':
+      if (typeof frame.user === 'string' && typeof frame.online === 'boolean' && typeof frame.lastSeen === 'string' && !Number.isNaN(Date.parse(frame.lastSeen))) {
+        return { type: 'presence', user: frame.user, online: frame.online, lastSeen: frame.lastSeen };
+      }
+      return new ChatConnectionError('invalid_frame', 'the gateway sent a malformed presence frame');
     default:
       return undefined;
   }

@@ -34,4 +34,4 @@ export { TypedEmitter } from './typed-emitter.js';
 export type { EventMap, Listener } from './typed-emitter.js';
 export type { SocketEventLike, WebSocketConstructor, WebSocketLike } from './websocket-like.js';
 export type * from './types.js';
-export { RESUME_CURSORS_MAX } from './types.js';
+export { PRESENCE_QUERY_MAX, RESUME_CURSORS_MAX, TYPING_THROTTLE_MS } from './types.js';

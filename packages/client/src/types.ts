@@ -18,6 +18,9 @@ export type {
   MessagePage,
   MessagePageBefore,
   PingFrame,
+  PresenceFrame,
+  PresenceItem,
+  PresenceList,
   PongFrame,
   ReadFrame,
   ReadState,
@@ -26,9 +29,11 @@ export type {
   ResumeFrame,
   ServerFrame,
   Summary,
+  TypingClientFrame,
+  TypingFrame,
   UpdateConversationInput,
   User,
 } from '@chat/contracts';
 
 /** Limits of the gateway that the SDK stays within (inlined into the bundle). */
-export { RESUME_CURSORS_MAX } from '@chat/contracts/limits';
+export { PRESENCE_QUERY_MAX, RESUME_CURSORS_MAX, TYPING_THROTTLE_MS } from '@chat/contracts/limits';

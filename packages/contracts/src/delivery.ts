@@ -246,3 +246,53 @@ export function decodeDeliveryEvent(payload: Buffer): DeliveryEvent | undefined 
   if (frame.length < 2 || frame[0] !== 0x7b /* { */) return undefined;
   return { conversationId, seq: Number(seqText), rev, updated: isUpdatedFrame(frame), acceptedAtMs: Number(acceptedText), members, frame };
 }
+
+/**
+ * Ephemeral frames (presence, typing: never stored) ride the same channels as the events above,
+ * behind a first byte that neither a membership notice nor a delivery event can start with.
+ *
+ * On a user's channel, `>` then the exact WebSocket text of a frame for every socket of that
+ * user: presence is published once per user who shares a conversation with the one whose state
+ * changed, so a user in several of those conversations gets it once.
+ */
+export const USER_FRAME_MARK = '>';
+
+export function encodeUserFrame(frame: string): string {
+  return `${USER_FRAME_MARK}${frame}`;
+}
+
+/** The frame's bytes, or undefined when the payload is not a forwarded frame. */
+export function decodeUserFrame(payload: Buffer): Buffer | undefined {
+  if (payload.length < 3 || payload[0] !== USER_FRAME_MARK.charCodeAt(0) || payload[1] !== 0x7b /* { */) return undefined;
+  return payload.subarray(1);
+}
+
+/**
+ * On a conversation's channel, a typing event, published once whatever the number of members
+ * by the script that checks membership and throttles (lua/relay-typing-2.lua):
+ * `~<member,member,…> <frame>`, naming the members as the script read them, the typer excluded,
+ * so a gateway hands the frame to exactly those users' sockets.
+ */
+export const TYPING_EVENT_MARK = '~';
+export const typingEventParts = { mark: TYPING_EVENT_MARK, memberSeparator: MEMBER_SEPARATOR, separator: SEPARATOR } as const;
+
+export interface TypingEvent {
+  members: string[];
+  frame: Buffer;
+}
+
+export function isTypingEvent(payload: Buffer): boolean {
+  return payload[0] === TYPING_EVENT_MARK.charCodeAt(0);
+}
+
+/** Returns undefined for anything malformed; the caller logs and skips it. */
+export function decodeTypingEvent(payload: Buffer): TypingEvent | undefined {
+  if (!isTypingEvent(payload)) return undefined;
+  const end = payload.indexOf(SEPARATOR_BYTE, 1);
+  if (end < 0) return undefined;
+  const members = payload.toString('latin1', 1, end).split(MEMBER_SEPARATOR);
+  if (!members.every(isUsername)) return undefined;
+  const frame = payload.subarray(end + 1);
+  if (frame.length < 2 || frame[0] !== 0x7b /* { */) return undefined;
+  return { members, frame };
+}

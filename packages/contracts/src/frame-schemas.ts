@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { conversationSchema, summarySchema } from './domain-schemas.js';
 import { idSchema, usernameSchema } from './identifiers.js';
 import { RESUME_CURSORS_MAX } from './limits.js';
+import { presenceFrameSchema, typingClientFrameSchema, typingFrameSchema } from './presence-schemas.js';
 
 /**
  * The WebSocket frames (JSON text), both ways, as zod schemas and their inferred types. The gateway
@@ -41,7 +42,7 @@ export const authFrameSchema = z.strictObject({
 export const pingFrameSchema = z.strictObject({ type: z.literal('ping') });
 
 /** Every client frame: the gateway validates with their union, the AsyncAPI document lists each. */
-export const CLIENT_FRAME_SCHEMAS = [resumeFrameSchema, authFrameSchema, pingFrameSchema] as const;
+export const CLIENT_FRAME_SCHEMAS = [resumeFrameSchema, authFrameSchema, pingFrameSchema, typingClientFrameSchema] as const;
 
 export const clientFrameSchema = z.discriminatedUnion('type', CLIENT_FRAME_SCHEMAS);
 
@@ -126,6 +127,8 @@ export const SERVER_FRAME_SCHEMAS = [
   pongFrameSchema,
   readFrameSchema,
   conversationFrameSchema,
+  typingFrameSchema,
+  presenceFrameSchema,
 ] as const;
 
 export const serverFrameSchema = z.discriminatedUnion('type', SERVER_FRAME_SCHEMAS);

@@ -6,5 +6,7 @@ export * from './domain-schemas.js';
 export * from './request-schemas.js';
 export * from './response-schemas.js';
 export * from './frame-schemas.js';
+export * from './presence-schemas.js';
+export * from './webhook-schemas.js';
 export * from './error-classes.js';
 export * from './delivery.js';

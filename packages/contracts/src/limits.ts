@@ -20,3 +20,7 @@ export const SEQ_PARAM_MAX = 999_999_999_999_999;
 export const RESUME_CURSORS_MAX = 1000;
 /** How long a message's clientId is remembered (1.1 promises at least 24 hours). */
 export const CLIENT_ID_TTL_MS = 25 * 60 * 60 * 1000;
+/** Usernames one `GET /api/presence` may ask about. */
+export const PRESENCE_QUERY_MAX = 100;
+/** Per user and conversation, across every replica, one `typing` frame passes per this many ms. */
+export const TYPING_THROTTLE_MS = 2000;

@@ -45,9 +45,11 @@
                                  long, < 0: keep it as it is
     ARGV[11] memberSeparator
     ARGV[12] beforeUpdated       beforeMessage of an update entry's event
+    ARGV[13] report              '1': also return every event published (offline notifications
+                                 need them); anything else: nothing more (no cost)
 
   Output:
-    { delivered, recipients, gone, malformed, more, awake }
+    { delivered, recipients, gone, malformed, more, awake[, events] }
       delivered   messages published (one event each)
       recipients  members the events named, summed
       gone        entries whose conversation (or, for an entry without its message, whose stored
@@ -55,6 +57,7 @@
       malformed   entries that were not `<conversationId> <seq> <messageId>[ [u ]<message>]`, dropped
       more        1 when the batch was full: more may be owed
       awake       1 when the wake flag was kept: the caller must run the script again
+      events      with report: the events published, in order
 ]]
 local outbox, wake = KEYS[1], KEYS[2]
 local limit = tonumber(ARGV[1])
@@ -63,6 +66,8 @@ local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], 
 local awakeTtlMs = tonumber(ARGV[10])
 local memberSeparator = ARGV[11]
 local beforeUpdated = ARGV[12]
+local report = ARGV[13] == '1'
+local events = {}
 
 local rows = redis.call('ZPOPMIN', outbox, limit)
 local more = #rows == 2 * limit and 1 or 0
@@ -137,6 +142,7 @@ for _, id in ipairs(order) do
       local opening = item.updated and beforeUpdated or beforeMessage
       local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. rev .. opening .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
       redis.call('PUBLISH', channel, event)
+      if report then events[#events + 1] = event end
       delivered = delivered + 1
       recipients = recipients + #users
     else
@@ -144,4 +150,5 @@ for _, id in ipairs(order) do
     end
   end
 end
+if report then return { delivered, recipients, gone, malformed, more, awake, events } end
 return { delivered, recipients, gone, malformed, more, awake }

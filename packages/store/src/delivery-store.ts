@@ -23,6 +23,8 @@ export interface DrainOutcome {
   more: boolean;
   /** The wake flag was kept (stayAwake and entries taken): the caller must drain again. */
   awake: boolean;
+  /** With `report`: the events published (@chat/contracts decodeDeliveryEvent reads them). */
+  events?: string[];
 }
 
 /** What delivering one legacy per-message job did. */
@@ -52,9 +54,10 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
      * With `stayAwake`, when it took entries it keeps the flag instead, and the caller MUST drain
      * again: messages appended meanwhile enqueue no job of their own. 'renew' sets the flag's TTL
      * anew, 'keep' leaves it as it is (one command less, for a caller that renewed it recently).
+     * With `report`, the outcome carries the events published (offline notifications).
      */
-    async drain(partition: number, limit: number, stayAwake: false | 'renew' | 'keep' = false): Promise<DrainOutcome> {
-      const [delivered, recipients, gone, malformed, more, awake] = await guardRedis(
+    async drain(partition: number, limit: number, stayAwake: false | 'renew' | 'keep' = false, report = false): Promise<DrainOutcome> {
+      const [delivered, recipients, gone, malformed, more, awake, events] = await guardRedis(
         STORE_SCRIPTS.drainOutbox.run(
           redis,
           [keys.outbox(partition), keys.wake(partition)],
@@ -71,10 +74,13 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
             stayAwake === 'renew' ? WAKE_TTL_MS : stayAwake === 'keep' ? -1 : 0,
             memberSeparator,
             beforeUpdated,
+            report ? '1' : '0',
           ],
         ),
       );
-      return { delivered, recipients, gone, malformed, more: more === 1, awake: awake === 1 };
+      const outcome: DrainOutcome = { delivered, recipients, gone, malformed, more: more === 1, awake: awake === 1 };
+      if (events) outcome.events = events;
+      return outcome;
     },
 
     /**

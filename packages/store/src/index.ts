@@ -13,5 +13,8 @@ export * from './delivery-store.js';
 export * from './store-epoch.js';
 export * from './rate-limiter.js';
 export * from './user-socket-slots.js';
+export * from './presence-store.js';
+export * from './typing-store.js';
+export * from './webhook-dead-letters.js';
 export * from './close-redis.js';
 export * from './login-failure-guard.js';

@@ -51,7 +51,24 @@ export interface Keys {
   loginFailures(address: string, username?: string): string;
   /** Sorted set: one user's open sockets on every gateway, scored by when they expire. */
   userSockets(username: string): string;
-  /** Pub/sub channel of one user: notices that they joined or left a conversation. */
+  /**
+   * Hash: the user's presence as gateways last settled it: online (1/0), lastSeen (ms), ttl (ms of
+   * their socket leases). One of the user's keys, like userSockets(): the slot scripts take both.
+   */
+  userPresence(username: string): string;
+  /**
+   * Sorted set: every user whose presence may still be online, scored by when their last socket
+   * lease runs out; the presence sweep settles those whose score passed (a replica that died).
+   */
+  presenceExpiries(): string;
+  /**
+   * String with a TTL: set while one user's `typing` in one conversation is throttled. One of the
+   * conversation's keys (conversation(id) + suffix): relay-typing-2.lua takes it with members(id).
+   */
+  typingThrottle(conversationId: string, username: string): string;
+  /** List: offline webhooks that failed for good, newest first (bounded). */
+  webhookDeadLetters(): string;
+  /** Pub/sub channel of one user: notices that they joined or left a conversation, and frames for their sockets (presence). */
   userChannel(username: string): string;
   /** The prefix of userChannel(), so a subscriber can recover the username. */
   readonly userChannelPrefix: string;
@@ -87,6 +104,11 @@ export function createKeys(prefix: string): Keys {
     rateCounter: (scope, subject) => `${prefix}:rate:${scope}:${subject}`,
     loginFailures: (address, username) => `${prefix}:rate:login-fail:{${address}}${username === undefined ? '' : `:${username}`}`,
     userSockets: (username) => `${prefix}:user:${username}:sockets`,
+    userPresence: (username) => `${prefix}:user:${username}:presence`,
+    presenceExpiries: () => `${prefix}:presence:expiries`,
+    // Built like conversation(id), so a script may take it with the conversation's other keys.
+    typingThrottle: (id, username) => `${conversationKeyParts.prefix}${id}:typing:${username}`,
+    webhookDeadLetters: () => `${prefix}:webhooks:dead`,
     userChannel: (username) => `${userChannelPrefix}${username}`,
     userChannelPrefix,
     conversationChannel: (id) => `${conversationChannelPrefix}${id}`,

@@ -80,8 +80,9 @@ export const STORE_SCRIPTS = {
       awakeTtlMs: number,
       memberSeparator: string,
       beforeUpdated: string,
+      report: '1' | '0',
     ],
-    [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1]
+    [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1, events?: string[]]
   >('drain-outbox-2'),
   /** Legacy per-message jobs: members the event named, -1 when already delivered, -2 when the message or conversation is gone. */
   deliverMessage: luaCommand<
@@ -109,9 +110,24 @@ export const STORE_SCRIPTS = {
   /** The hits taken back from the total. */
   forgetRateHits: luaCommand<[counter: string, total: string], [], number>('forget-rate-hits-2'),
   observeEpoch: luaCommand<[epoch: string], [runId: string, durable: '1' | '0', fresh: string], string>('observe-epoch-1'),
-  claimSocketSlot: luaCommand<[sockets: string], [socketId: string, limit: number, nowMs: number, ttlMs: number], 0 | 1>(
-    'claim-socket-slot-1',
+  /** 2 claimed and the user came online, 1 claimed, 0 the user holds `limit` sockets. */
+  claimSocketSlot: luaCommand<[sockets: string, presence: string], [socketId: string, limit: number, nowMs: number, ttlMs: number], 0 | 1 | 2>(
+    'claim-socket-slot-2',
   ),
+  /** The user's live sockets left. */
+  releaseSocketSlot: luaCommand<[sockets: string, presence: string], [socketId: string, nowMs: number], number>('release-socket-slot-2'),
+  /** {1, lastSeen ms} when the user went offline, {0, 0} otherwise. */
+  settlePresence: luaCommand<[sockets: string, presence: string], [nowMs: number], [offline: 0 | 1, lastSeenMs: number]>(
+    'settle-presence-2',
+  ),
+  /** Users dropped from the sweep's index. */
+  forgetLapsedPresence: luaCommand<[expiries: string], [nowMs: number, ...users: string[]], number>('forget-lapsed-presence-1'),
+  /** 1 relayed, 0 throttled, -1 not a member. */
+  relayTyping: luaCommand<
+    [members: string, throttle: string],
+    [user: string, throttleMs: number, channel: string, mark: string, memberSeparator: string, separator: string, frame: string],
+    1 | 0 | -1
+  >('relay-typing-2'),
   updateConversation: luaCommand<
     [conversation: string, members: string],
     [

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
+import { pipelineValues } from './pipeline-results.js';
 import { guardRedis } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
 
@@ -8,36 +9,67 @@ export interface SocketSlot {
   socketId: string;
 }
 
+/** What claiming a slot did. */
+export type SlotClaim = 'refused' | 'claimed' | 'came-online';
+
 /**
  * How many sockets a user holds on all gateways together, so a per-user limit holds across
- * replicas. Each socket is a member of the user's sorted set, scored by when it expires; gateways
- * refresh their live sockets at every heartbeat, so the entries of a gateway that died without
- * cleaning up lapse on their own (lua/claim-socket-slot-1.lua).
+ * replicas, and so whether they are online (presence-store.ts). Each socket is a member of the
+ * user's sorted set, scored by when it expires; gateways refresh their live sockets regularly, so
+ * the entries of a gateway that died without cleaning up lapse on their own
+ * (lua/claim-socket-slot-2.lua), and the presence sweep finds their users through
+ * presenceExpiries, where each user is scored by their latest lease.
  */
 export function createUserSocketSlots(redis: Redis, keys: Keys) {
   return {
-    /** Takes a slot for a new socket; false when the user already has `limit` open. */
-    async claim(slot: SocketSlot, limit: number, ttlMs: number): Promise<boolean> {
-      const claimed = await guardRedis(
-        STORE_SCRIPTS.claimSocketSlot.run(redis, [keys.userSockets(slot.username)], [slot.socketId, limit, Date.now(), ttlMs]),
+    /** Takes a slot for a new socket: 'refused' when the user already has `limit` open. */
+    async claim(slot: SocketSlot, limit: number, ttlMs: number): Promise<SlotClaim> {
+      const now = Date.now();
+      // Indexed before the slot is taken (both go out in one round trip on the auto-pipelined
+      // connection): a crash between leaves an index entry the sweep drops, never a slot it cannot find.
+      const indexed = redis.zadd(keys.presenceExpiries(), 'GT', now + ttlMs, slot.username);
+      const claimed = STORE_SCRIPTS.claimSocketSlot.run(
+        redis,
+        [keys.userSockets(slot.username), keys.userPresence(slot.username)],
+        [slot.socketId, limit, now, ttlMs],
       );
-      return claimed === 1;
+      const [, outcome] = await guardRedis(Promise.all([indexed, claimed]));
+      return outcome === 0 ? 'refused' : outcome === 2 ? 'came-online' : 'claimed';
     },
 
-    async release(slot: SocketSlot): Promise<void> {
-      await guardRedis(redis.zrem(keys.userSockets(slot.username), slot.socketId));
+    /** Gives the slot back; resolves to the user's live sockets left on every gateway. */
+    async release(slot: SocketSlot): Promise<number> {
+      return guardRedis(
+        STORE_SCRIPTS.releaseSocketSlot.run(redis, [keys.userSockets(slot.username), keys.userPresence(slot.username)], [slot.socketId, Date.now()]),
+      );
     },
 
-    /** Extends the slots of sockets still open here, in one pipeline. */
-    async refresh(slots: Iterable<SocketSlot>, ttlMs: number): Promise<void> {
+    /**
+     * Extends the slots of sockets still open here, in one pipeline: three commands per user.
+     * Resolves to the users some of whose slots had lapsed and were taken again (Redis was out of
+     * reach for longer than the ttl, and the sweep may have taken them offline): the caller
+     * re-claims them, or releases what closed meanwhile.
+     */
+    async refresh(slots: Iterable<SocketSlot>, ttlMs: number): Promise<string[]> {
       const expiresAt = Date.now() + ttlMs;
-      const pipeline = redis.pipeline();
-      let count = 0;
+      const byUser = new Map<string, (string | number)[]>();
       for (const slot of slots) {
-        pipeline.zadd(keys.userSockets(slot.username), 'XX', expiresAt, slot.socketId).pexpire(keys.userSockets(slot.username), ttlMs);
-        count += 1;
+        let pairs = byUser.get(slot.username);
+        if (!pairs) byUser.set(slot.username, (pairs = []));
+        pairs.push(expiresAt, slot.socketId);
       }
-      if (count > 0) await guardRedis(pipeline.exec());
+      if (byUser.size === 0) return [];
+      const pipeline = redis.pipeline();
+      const users = [...byUser.keys()];
+      for (const [username, pairs] of byUser) {
+        pipeline
+          .zadd(keys.userSockets(username), ...pairs)
+          .pexpire(keys.userSockets(username), ttlMs)
+          .zadd(keys.presenceExpiries(), 'GT', expiresAt, username);
+      }
+      const replies = pipelineValues(await guardRedis(pipeline.exec()));
+      // Three replies per user; the first (ZADD) counts the slots that were not there.
+      return users.filter((_, index) => Number(replies[3 * index]) > 0);
     },
   };
 }

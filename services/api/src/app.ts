@@ -22,7 +22,7 @@ export interface ApiLimits {
 }
 
 /** The stores and services the routes use, plus what the app around them needs. */
-export interface AppDeps extends Pick<RouteDeps, 'users' | 'conversations' | 'messages' | 'deliveries' | 'intake' | 'backlog' | 'passwords' | 'tokens' | 'limiter' | 'loginFailures'> {
+export interface AppDeps extends Pick<RouteDeps, 'users' | 'conversations' | 'presence' | 'messages' | 'deliveries' | 'intake' | 'backlog' | 'passwords' | 'tokens' | 'limiter' | 'loginFailures'> {
   logger: Logger;
   registry: Registry;
   limits: ApiLimits;
@@ -76,6 +76,7 @@ export function createApp(deps: AppDeps): Express {
   const routeDeps: RouteDeps = {
     users: deps.users,
     conversations: deps.conversations,
+    presence: deps.presence,
     messages: deps.messages,
     deliveries: deps.deliveries,
     intake: deps.intake,

@@ -84,9 +84,9 @@ export class ClientConnection {
     return !this.closed && this.socket.readyState === this.socket.OPEN;
   }
 
-  /** `ready` went out: frames about the user's conversations may follow it. */
+  /** Open and past `ready`: frames about the user's conversations, and ephemeral ones (presence, typing), may be written. */
   get isReady(): boolean {
-    return this.readyAtMs !== Number.POSITIVE_INFINITY;
+    return this.readyAtMs !== Number.POSITIVE_INFINITY && this.isOpen;
   }
 
   ready(epoch: string): void {

@@ -4,6 +4,7 @@ import { ChatError, clientFrameSchema, type ResumeFrame, type ResumedFrame } fro
 import type { ConversationStore } from '@chat/store';
 import type { Logger } from '@chat/logger';
 import type { ClientConnection } from './client-connection.js';
+import type { RelayTyping } from './typing-relay.js';
 
 export interface ClientFramesDeps {
   tokens: TokenService;
@@ -12,9 +13,10 @@ export interface ClientFramesDeps {
   /** The store epoch this replica serves. */
   epoch: () => string | undefined;
   onResume: () => void;
+  relayTyping: RelayTyping;
 }
 
-/** Handles what a client sends: `resume`, `auth` and `ping`; anything else gets an `error` frame. */
+/** Handles what a client sends: `resume`, `auth`, `ping` and `typing`; anything else gets an `error` frame. */
 export function createClientFrameHandler(deps: ClientFramesDeps) {
   async function resume(client: ClientConnection, frame: ResumeFrame): Promise<void> {
     deps.onResume();
@@ -88,6 +90,9 @@ export function createClientFrameHandler(deps: ClientFramesDeps) {
           return;
         case 'resume':
           await resume(client, frame);
+          return;
+        case 'typing':
+          await deps.relayTyping(client, frame);
           return;
       }
     } catch (error) {

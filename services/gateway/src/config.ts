@@ -27,6 +27,14 @@ const gatewayEnvSchema = z
     MAX_SOCKETS_PER_USER: positiveInt(20),
     /** Client frames a socket may send per second on average (bursts of twice that). */
     CLIENT_FRAMES_PER_SECOND: positiveInt(20),
+    /**
+     * How long a socket's lease on its slot (and its user's presence) lives unless renewed; renewed
+     * every third of it. A replica that dies takes its users offline within this plus the worker's
+     * PRESENCE_SWEEP_INTERVAL_MS (40 s + 10 s by default: the contract allows 60 s).
+     */
+    PRESENCE_TTL_MS: z.coerce.number().int().min(300).max(3_600_000).default(40_000),
+    /** After a user's last socket on every replica closes, how long before they are announced offline (a reconnect meanwhile is none). */
+    PRESENCE_GRACE_MS: z.coerce.number().int().min(0).max(10_000).default(5000),
     /** How long a new socket may wait for its user's channels (their own and their conversations') to be followed before it is refused with 1013. */
     SUBSCRIBE_TIMEOUT_MS: positiveInt(5000),
   })

@@ -2,10 +2,20 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConfiguredTokens } from '@chat/auth';
+import { isTypingEvent } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { Service } from '@chat/runtime';
-import { closeRedis, type ConversationStore, type Keys, type MessageStore, type Redis, type UserSocketSlots } from '@chat/store';
+import {
+  closeRedis,
+  type ConversationStore,
+  type Keys,
+  type MessageStore,
+  type PresenceStore,
+  type Redis,
+  type TypingStore,
+  type UserSocketSlots,
+} from '@chat/store';
 import { createSocketAcceptor } from './accept-socket.js';
 import type { ClientConnectionDeps } from './client-connection.js';
 import { createClientFrameHandler } from './client-frames.js';
@@ -15,12 +25,16 @@ import { ConnectionRegistry } from './connection-registry.js';
 import { ConversationFollowing } from './conversation-following.js';
 import { createConversationFrames } from './conversation-frames.js';
 import { createDeliveryFanout } from './delivery-fanout.js';
+import { createEphemeralFanout } from './ephemeral-fanout.js';
 import { EpochTracker } from './epoch-tracker.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import { startHeartbeat } from './heartbeat.js';
 import { createHistoryReads } from './history-reads.js';
+import { createPresenceMetrics } from './presence-metrics.js';
+import { createPresenceTracker } from './presence-tracker.js';
 import { startPubsubRecovery } from './pubsub-recovery.js';
 import { createSocketSlotLease } from './socket-slot-lease.js';
+import { createTypingRelay } from './typing-relay.js';
 import { startTokenExpirySweep } from './token-expiry.js';
 import { createUpgradeAdmission } from './upgrade-admission.js';
 
@@ -41,6 +55,10 @@ export interface GatewaySettings {
   maxSockets: number;
   /** Sockets one user may hold on all replicas together (429 at the upgrade beyond). */
   maxSocketsPerUser: number;
+  /** How long a socket slot's lease lives unless renewed (every third of it): bounds how long a dead replica's users stay online. */
+  presenceTtlMs: number;
+  /** How long after a user's last socket anywhere closes they are announced offline. */
+  presenceGraceMs: number;
 }
 
 export interface GatewayDeps {
@@ -52,6 +70,8 @@ export interface GatewayDeps {
   conversations: ConversationStore;
   messages: MessageStore;
   socketSlots: UserSocketSlots;
+  presence: PresenceStore;
+  typing: TypingStore;
   /** The command connection the stores use; stop() closes it. */
   redis: Redis;
   /** A connection used only for SUBSCRIBE; stop() closes it. */
@@ -78,20 +98,29 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const { logger, settings } = deps;
   const connections = new ConnectionRegistry();
   const epoch = new EpochTracker(deps.observeEpoch);
-  const slots = createSocketSlotLease(deps.socketSlots, settings.heartbeatIntervalMs, logger);
-  // Pub/sub: conversation channels carry deliveries, user channels membership notices.
+  const presenceMetrics = createPresenceMetrics(deps.registry);
+  const presence = createPresenceTracker({ presence: deps.presence, graceMs: settings.presenceGraceMs, metrics: presenceMetrics, logger });
+  const slots = createSocketSlotLease(deps.socketSlots, settings.presenceTtlMs, presence, logger);
+  // Pub/sub: conversation channels carry deliveries (and typing), user channels membership notices
+  // (and presence frames for the user's sockets).
   const { conversationChannelPrefix, userChannelPrefix } = deps.keys;
   const subscriptions = new ChannelSubscriptions(
     deps.subscriber,
     (channel, payload) => {
       const name = channel.toString('latin1');
-      if (name.startsWith(conversationChannelPrefix)) fanOut(payload);
-      else if (name.startsWith(userChannelPrefix)) following.onNotice(name.slice(userChannelPrefix.length), payload);
+      if (name.startsWith(conversationChannelPrefix)) {
+        if (isTypingEvent(payload)) ephemeral.onTypingEvent(payload);
+        else fanOut(payload);
+      } else if (name.startsWith(userChannelPrefix)) {
+        const username = name.slice(userChannelPrefix.length);
+        if (!ephemeral.onUserPayload(username, payload)) following.onNotice(username, payload);
+      }
     },
     (error) => logger.warn({ err: error }, 'unsubscribe failed'),
   );
   const metrics = createGatewayMetrics(deps.registry, connections, () => subscriptions.count);
   const fanOut = createDeliveryFanout({ connections, metrics, logger });
+  const ephemeral = createEphemeralFanout({ connections, metrics, presenceMetrics, logger });
   const following = new ConversationFollowing({
     subscriptions,
     keys: deps.keys,
@@ -149,6 +178,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       epoch: () => epoch.current,
       logger,
       onResume: () => metrics.resumes.inc(),
+      relayTyping: createTypingRelay(deps.typing, presenceMetrics),
     }),
     metrics,
     logger,
@@ -187,7 +217,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       startPubsubRecovery({ subscriber: deps.subscriber, subscriptions, following, connections, epoch, logger, isStopping });
       server.listen(settings.port, settings.host);
       await once(server, 'listening');
-      sweeps = [startHeartbeat(connections, slots, settings.heartbeatIntervalMs), startTokenExpirySweep(connections)];
+      sweeps = [startHeartbeat(connections, settings.heartbeatIntervalMs), slots.startRenewing(connections), startTokenExpirySweep(connections)];
       logger.info({ port: (server.address() as AddressInfo).port, host: settings.host }, 'gateway listening');
     },
     stop() {
@@ -198,6 +228,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         await closeAllSockets(connections, settings.closeTimeoutMs);
         server.closeAllConnections();
         await stopped;
+        await slots.released();
+        await presence.flush();
         await Promise.all([closeRedis(deps.redis), closeRedis(deps.subscriber)]);
       })();
       return stopping;

@@ -1,13 +1,12 @@
 import type { ConnectionRegistry } from './connection-registry.js';
-import type { SocketSlotLease } from './socket-slot-lease.js';
 
 /**
  * Protocol-level heartbeat: every interval each socket is pinged, and a socket that did not
- * answer the previous ping is dead (terminated). The same tick extends the sockets' slot leases.
+ * answer the previous ping is dead (terminated). Slot leases are renewed on their own timer
+ * (socket-slot-lease.ts): presence needs them shorter than a heartbeat.
  */
-export function startHeartbeat(connections: ConnectionRegistry, slots: SocketSlotLease, intervalMs: number): { stop(): void } {
+export function startHeartbeat(connections: ConnectionRegistry, intervalMs: number): { stop(): void } {
   const timer = setInterval(() => {
-    slots.refresh(connections.all());
     for (const client of connections.all()) {
       if (client.awaitingPong) {
         client.socket.terminate();

@@ -2,7 +2,17 @@ import { tokensFromEnv } from '@chat/auth';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
 import { configOrExit, runService, watchRedis } from '@chat/runtime';
-import { connectRedis, createConversationStore, createKeys, createMessageStore, createUserSocketSlots, observeStoreEpoch, redisAnswers } from '@chat/store';
+import {
+  connectRedis,
+  createConversationStore,
+  createKeys,
+  createMessageStore,
+  createPresenceStore,
+  createTypingStore,
+  createUserSocketSlots,
+  observeStoreEpoch,
+  redisAnswers,
+} from '@chat/store';
 import { loadGatewayConfig } from './config.js';
 import { createGateway } from './create-gateway.js';
 
@@ -24,6 +34,8 @@ const gateway = createGateway({
   conversations: createConversationStore(redis, keys),
   messages: createMessageStore(redis, keys),
   socketSlots: createUserSocketSlots(redis, keys),
+  presence: createPresenceStore(redis, keys),
+  typing: createTypingStore(redis, keys),
   redis,
   subscriber,
   observeEpoch: () => observeStoreEpoch(redis, keys),
@@ -42,6 +54,8 @@ const gateway = createGateway({
     resumeWindowMs: config.RESUME_WINDOW_MS,
     maxSockets: config.MAX_SOCKETS,
     maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
+    presenceTtlMs: config.PRESENCE_TTL_MS,
+    presenceGraceMs: config.PRESENCE_GRACE_MS,
   },
 });
 

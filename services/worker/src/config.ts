@@ -28,6 +28,30 @@ const workerEnvSchema = z.object({
   OUTBOX_SWEEP_INTERVAL_MS: positiveInt(5000),
   /** How long an outbox entry may wait before the sweeper enqueues a drain of its partition. */
   OUTBOX_GRACE_MS: positiveInt(15_000),
+  /**
+   * How often the presence sweep takes offline the users whose last socket lease ran out (their
+   * gateway died). With the gateways' PRESENCE_TTL_MS (40 s) it bounds how long they look online: 50 s.
+   */
+  PRESENCE_SWEEP_INTERVAL_MS: positiveInt(10_000),
+  /** Where offline notifications are POSTed; unset: none (and no cost per message). */
+  WEBHOOK_URL: z.string().url().optional(),
+  /** Signs each POST (X-Chat-Signature); required with WEBHOOK_URL. */
+  WEBHOOK_SECRET: z.string().min(16, 'WEBHOOK_SECRET must be at least 16 bytes').optional(),
+  /** An attempt that gets no answer in this time failed (and is retried). */
+  WEBHOOK_TIMEOUT_MS: positiveInt(5000),
+  /** Attempts per notification before it is dead-lettered (a 4xx is final at once). */
+  WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  /** First retry delay; each further one doubles (1 s, 2 s, … ~8.5 min for the 10th attempt). */
+  WEBHOOK_BACKOFF_MS: positiveInt(1000),
+  /** POSTs in flight at once per worker. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Notifications one recipient may get per WEBHOOK_RATE_WINDOW_S; beyond, they are left out of the recipients. */
+  WEBHOOK_RATE_PER_RECIPIENT: positiveInt(30),
+  WEBHOOK_RATE_WINDOW_S: positiveInt(60),
+}).superRefine((env, ctx) => {
+  if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'WEBHOOK_SECRET is required with WEBHOOK_URL' });
+  }
 });
 
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;

@@ -2,14 +2,27 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
-import { DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE, DRAIN_JOB, type DeliveryJob, type DrainJob } from '@chat/contracts';
+import { DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE, DRAIN_JOB, WEBHOOK_QUEUE, type DeliveryJob, type DrainJob, type OfflineWebhook } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { Service } from '@chat/runtime';
-import { closeRedis, type DeliveryStore, type Keys, type Outbox, type Redis } from '@chat/store';
+import {
+  closeRedis,
+  type DeliveryStore,
+  type Keys,
+  type Outbox,
+  type PresenceStore,
+  type RateLimiter,
+  type Redis,
+  type WebhookDeadLetters,
+} from '@chat/store';
 import { createDeliveryConsumer } from './delivery-consumer.js';
+import { createOfflineNotifier, type OfflineNotifier } from './offline-notifier.js';
 import { startOutboxSweeper } from './outbox-sweeper.js';
+import { startPresenceSweeper } from './presence-sweeper.js';
 import { createProcessDeliveryJob } from './process-delivery-job.js';
+import { createWebhookMetrics } from './webhook-metrics.js';
+import { createWebhookSender } from './webhook-sender.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
 export interface WorkerSettings {
@@ -28,6 +41,23 @@ export interface WorkerSettings {
   /** How often the outbox sweeper runs, and how old an entry must be for it to re-enqueue it. */
   sweepIntervalMs: number;
   sweepGraceMs: number;
+  /** How often users whose last socket lease ran out are taken offline. */
+  presenceSweepIntervalMs: number;
+  /** Offline notifications; undefined (WEBHOOK_URL unset): none, at no cost per message. */
+  webhook?: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  url: string;
+  secret: string;
+  timeoutMs: number;
+  attempts: number;
+  /** First retry delay; each further one doubles. */
+  backoffMs: number;
+  concurrency: number;
+  /** Notifications one recipient may get per window. */
+  perRecipient: number;
+  windowMs: number;
 }
 
 export interface WorkerDeps {
@@ -42,6 +72,12 @@ export interface WorkerDeps {
   queueRedis: Redis;
   /** The consumer's own connection (BullMQ: maxRetriesPerRequest null); stop() closes it. */
   consumerRedis: Redis;
+  /** The presence sweep's store (and, with webhooks, who has a live socket). */
+  presence: PresenceStore;
+  /** With webhooks: the per-recipient limit's counters, the dead letters, and the webhook sender's own connection (stop() closes it). */
+  limiter?: RateLimiter;
+  deadLetters?: WebhookDeadLetters;
+  webhookRedis?: Redis;
   isReady: () => Promise<boolean>;
   settings: WorkerSettings;
 }
@@ -62,6 +98,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
   const { logger, settings } = deps;
   const queue = new Queue<DrainJob | DeliveryJob>(DELIVERY_QUEUE, { connection: deps.queueRedis, prefix: deps.keys.queuePrefix });
   const metrics = createWorkerMetrics(deps.registry, queue);
+  const webhooks = settings.webhook && createWebhooks(deps, settings.webhook);
   const consumer = createDeliveryConsumer({
     connection: deps.consumerRedis,
     queuePrefix: deps.keys.queuePrefix,
@@ -76,6 +113,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       },
       onPublished: (recipients) => metrics.published.inc(recipients),
       onDrained: (messages) => metrics.drained.observe(messages),
+      ...(webhooks && { onEvents: (events: string[]) => webhooks.notifier.offer(events) }),
     }),
     metrics,
     logger,
@@ -89,6 +127,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     onError: (error) => logger.error({ err: error }, 'ops route failed'),
   });
   let sweeper: { stop(): Promise<void> } | undefined;
+  let presenceSweeper: { stop(): Promise<void> } | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -97,6 +136,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       // As BullMQ's autorun does it: the loop's promise settles only when the worker closes. Not
       // awaited: while Redis is away the worker still answers /healthz (and /readyz says 503).
       consumer.run().catch((error: Error) => consumer.emit('error', error));
+      webhooks?.sender.run().catch((error: Error) => webhooks.sender.emit('error', error));
       sweeper = startOutboxSweeper({
         outbox: deps.outbox,
         queue,
@@ -104,6 +144,12 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
         intervalMs: settings.sweepIntervalMs,
         graceMs: settings.sweepGraceMs,
         onRequeued: (count) => metrics.requeued.inc(count),
+      });
+      presenceSweeper = startPresenceSweeper({
+        presence: deps.presence,
+        logger,
+        intervalMs: settings.presenceSweepIntervalMs,
+        onSweptOffline: (count) => metrics.sweptOffline.inc(count),
       });
       server.listen(settings.port, settings.host);
       await once(server, 'listening');
@@ -113,13 +159,53 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       stopping ??= (async () => {
         await consumer.close();
         await sweeper?.stop();
+        await presenceSweeper?.stop();
         await queue.close();
+        if (webhooks) await webhooks.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await closed;
-        await Promise.all([deps.redis, deps.queueRedis, deps.consumerRedis].map(closeRedis));
+        await Promise.all([deps.redis, deps.queueRedis, deps.consumerRedis, ...(deps.webhookRedis ? [deps.webhookRedis] : [])].map(closeRedis));
       })();
       return stopping;
+    },
+  };
+}
+
+/** Offline notifications: the notifier the drains feed, the webhook queue and its sender. */
+function createWebhooks(deps: WorkerDeps, settings: WebhookSettings) {
+  const { limiter, deadLetters, webhookRedis } = deps;
+  if (!limiter || !deadLetters || !webhookRedis) throw new Error('webhooks need limiter, deadLetters and webhookRedis');
+  const queue = new Queue<OfflineWebhook>(WEBHOOK_QUEUE, { connection: deps.queueRedis, prefix: deps.keys.queuePrefix });
+  const metrics = createWebhookMetrics(deps.registry, queue);
+  const notifier: OfflineNotifier = createOfflineNotifier({
+    presence: deps.presence,
+    limiter,
+    queue,
+    perRecipient: { scope: 'webhook-recipient', limit: settings.perRecipient, windowMs: settings.windowMs },
+    jobOptions: { attempts: settings.attempts, backoff: { type: 'exponential', delay: settings.backoffMs } },
+    metrics,
+    logger: deps.logger,
+  });
+  const sender = createWebhookSender({
+    connection: webhookRedis,
+    queuePrefix: deps.keys.queuePrefix,
+    url: settings.url,
+    secret: settings.secret,
+    timeoutMs: settings.timeoutMs,
+    concurrency: settings.concurrency,
+    deadLetter: (entry) => deadLetters.add(entry),
+    metrics,
+    logger: deps.logger,
+  });
+  return {
+    notifier,
+    sender,
+    /** After the drains stopped: what they offered is enqueued, then the sender finishes its POSTs. */
+    async close() {
+      await notifier.idle();
+      await sender.close();
+      await queue.close();
     },
   };
 }

@@ -1,7 +1,16 @@
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
 import { configOrExit, runService, watchRedis } from '@chat/runtime';
-import { connectRedis, createDeliveryStore, createKeys, createOutbox, redisAnswers } from '@chat/store';
+import {
+  connectRedis,
+  createDeliveryStore,
+  createKeys,
+  createOutbox,
+  createPresenceStore,
+  createRateLimiter,
+  createWebhookDeadLetters,
+  redisAnswers,
+} from '@chat/store';
 import { loadWorkerConfig } from './config.js';
 import { createWorker } from './create-worker.js';
 
@@ -25,6 +34,12 @@ const worker = createWorker({
   queueRedis,
   // Same options as the queue's connection (maxRetriesPerRequest null), a name of its own.
   consumerRedis: queueRedis.duplicate({ connectionName: `${identity.instance}:worker` }),
+  presence: createPresenceStore(redis, keys),
+  ...(config.WEBHOOK_URL !== undefined && {
+    limiter: createRateLimiter(redis, keys),
+    deadLetters: createWebhookDeadLetters(redis, keys),
+    webhookRedis: queueRedis.duplicate({ connectionName: `${identity.instance}:webhooks` }),
+  }),
   isReady: () => redisAnswers(redis),
   settings: {
     host: config.WORKER_HOST,
@@ -37,6 +52,20 @@ const worker = createWorker({
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     sweepIntervalMs: config.OUTBOX_SWEEP_INTERVAL_MS,
     sweepGraceMs: config.OUTBOX_GRACE_MS,
+    presenceSweepIntervalMs: config.PRESENCE_SWEEP_INTERVAL_MS,
+    ...(config.WEBHOOK_URL !== undefined &&
+      config.WEBHOOK_SECRET !== undefined && {
+        webhook: {
+          url: config.WEBHOOK_URL,
+          secret: config.WEBHOOK_SECRET,
+          timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+          attempts: config.WEBHOOK_ATTEMPTS,
+          backoffMs: config.WEBHOOK_BACKOFF_MS,
+          concurrency: config.WEBHOOK_CONCURRENCY,
+          perRecipient: config.WEBHOOK_RATE_PER_RECIPIENT,
+          windowMs: config.WEBHOOK_RATE_WINDOW_S * 1000,
+        },
+      }),
   },
 });
 

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { DELIVERY_JOB, DELIVERY_JOB_OPTIONS, DRAIN_JOB, type DeliveryJob, type DrainJob } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import type { Outbox } from '@chat/store';
+import { startPeriodicTask } from './periodic-task.js';
 
 export interface OutboxSweeperDeps {
   outbox: Outbox;
@@ -22,9 +23,6 @@ const LEGACY_BATCH = 500;
  * Entries of the pre-partition outbox get their legacy per-message job (job id = message id).
  */
 export function startOutboxSweeper(deps: OutboxSweeperDeps): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-
   async function sweep(): Promise<void> {
     const period = Math.floor(Date.now() / deps.graceMs);
     const partitions = await deps.outbox.overduePartitions(deps.graceMs);
@@ -48,21 +46,5 @@ export function startOutboxSweeper(deps: OutboxSweeperDeps): { stop(): Promise<v
     }
   }
 
-  const timer = setInterval(() => {
-    if (running || stopped) return;
-    running = sweep()
-      .catch((error: unknown) => deps.logger.warn({ err: error }, 'outbox sweep failed; will retry'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, deps.intervalMs);
-  timer.unref();
-
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startPeriodicTask(sweep, deps.intervalMs, (error) => deps.logger.warn({ err: error }, 'outbox sweep failed; will retry'));
 }

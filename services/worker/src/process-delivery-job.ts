@@ -29,6 +29,8 @@ export interface ProcessDeliveryJobDeps {
   onPublished: (recipients: number) => void;
   /** Messages one drain job delivered (0: an earlier drain took them). */
   onDrained: (messages: number) => void;
+  /** When set, each drain also reports the events it published (offline notifications); unset, that costs nothing. */
+  onEvents?: (events: string[]) => void;
 }
 
 /**
@@ -51,9 +53,10 @@ export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
         stayAwake = Date.now() - renewedAt >= WAKE_RENEW_MS ? 'renew' : 'keep';
         if (stayAwake === 'renew') renewedAt = Date.now();
       }
-      last = await deps.deliveries.drain(partition, deps.batchSize, stayAwake);
+      last = await deps.deliveries.drain(partition, deps.batchSize, stayAwake, deps.onEvents !== undefined);
       delivered += last.delivered;
       deps.onPublished(last.recipients);
+      if (last.events) deps.onEvents?.(last.events);
       if (last.gone + last.malformed > 0) {
         deps.logger.debug({ partition, gone: last.gone, malformed: last.malformed }, 'outbox entries with nothing to publish');
       }

@@ -43,7 +43,12 @@ export function createWorkerMetrics(registry: Registry, queue: Queue) {
       for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
     },
   });
-  return { jobs, duration, published, drained, requeued };
+  const sweptOffline = new Counter({
+    name: 'chat_presence_swept_offline_total',
+    help: 'Users the presence sweep took offline because their last socket lease ran out (their gateway died)',
+    registers,
+  });
+  return { jobs, duration, published, drained, requeued, sweptOffline };
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

@@ -15,6 +15,7 @@ import {
   messagePageSchema,
   messageSchema,
   postMessageSchema,
+  presenceListSchema,
   updateConversationSchema,
   userSchema,
 } from '@chat/contracts';
@@ -45,6 +46,7 @@ responseComponents.add(messageSchema, { id: 'Message' });
 responseComponents.add(messagePageSchema, { id: 'MessagePage' });
 responseComponents.add(messagePageBeforeSchema, { id: 'MessagePageBefore' });
 responseComponents.add(readStateSchema, { id: 'ReadState' });
+responseComponents.add(presenceListSchema, { id: 'PresenceList' });
 responseComponents.add(healthSchema, { id: 'Health' });
 responseComponents.add(errorBodySchema, { id: 'Error' });
 

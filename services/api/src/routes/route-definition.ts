@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ContentObject, OpenAPIObject } from 'openapi3-ts/oas31';
 import type { PasswordHasher, TokenService } from '@chat/auth';
 import type { Counter, OpsHandler, OpsPath } from '@chat/metrics';
-import type { ConversationStore, LoginFailureGuard, MessageStore, RateLimit, RateLimiter, UserStore } from '@chat/store';
+import type { ConversationStore, LoginFailureGuard, MessageStore, PresenceStore, RateLimit, RateLimiter, UserStore } from '@chat/store';
 import type { BacklogGuard } from '../delivery/backlog-guard.js';
 import type { DeliveryEnqueuer } from '../delivery/delivery-enqueuer.js';
 import type { IntakeGuard } from '../delivery/intake-guard.js';
@@ -45,6 +45,7 @@ export interface QuerySpec<S extends z.ZodObject = z.ZodObject> {
 export interface RouteDeps {
   users: UserStore;
   conversations: ConversationStore;
+  presence: PresenceStore;
   messages: MessageStore;
   deliveries: DeliveryEnqueuer;
   /** Refuses new messages while the api's own event loop runs too late. */

@@ -4,6 +4,7 @@ import { docsRoutes } from './docs-routes.js';
 import { messageChangeRoutes } from './message-change-routes.js';
 import { messageRoutes } from './message-routes.js';
 import { opsRoutes } from './ops-routes.js';
+import { presenceRoutes } from './presence-routes.js';
 import { userRoutes } from './user-routes.js';
 import type { ApiRoute } from './route-definition.js';
 
@@ -17,6 +18,7 @@ export const ROUTE_TABLE: readonly ApiRoute[] = [
   ...conversationRoutes,
   ...messageRoutes,
   ...messageChangeRoutes,
+  ...presenceRoutes,
   ...opsRoutes,
   ...docsRoutes,
 ];
