@@ -329,7 +329,7 @@ describe('delivery partitions', () => {
   });
 
   test("the outbox size counts the partitions a caller writes to; overdue partitions are sought in every possible one", async () => {
-    const outbox = createOutbox(redis, keys, 8);
+    const outbox = createOutbox(redis, createKeys(keys.prefix, { clustered: false, partitions: 8 }));
     await redis.zadd(keys.outbox(0), Date.now() - 60_000, 'c0 1 m0');
     await redis.zadd(keys.outbox(MAX_DELIVERY_PARTITIONS - 1), Date.now() - 60_000, 'c1 1 m1');
     await redis.zadd(keys.outbox(5), Date.now(), 'c2 1 m2');

@@ -20,8 +20,9 @@
     conversation can tie, or even go backwards across api clocks); a conversation's title and
     members are read once per batch.
   Keys not in KEYS: each conversation's hash, members and messages (conversationPrefix .. id ..
-  suffix) and its channel (channelPrefix .. id) are only known from the entries read here. Single-instance Redis; on Redis Cluster a partition's conversations must
-  share its hash slot.
+  suffix) and its channel (channelPrefix .. id) are only known from the entries read here. On Redis
+  Cluster they carry the partition's hash tag (keys.ts), so they share the outbox's slot, and the
+  event goes out with SPUBLISH (publishCommand), which a script may send on a channel of its slot.
 
   Input:
     KEYS[1] outbox               the partition's sorted set of owed deliveries scored by acceptance time
@@ -39,6 +40,7 @@
     ARGV[10] awakeTtlMs          0: clear the wake flag; when entries were taken, > 0: keep it that
                                  long, < 0: keep it as it is
     ARGV[11] memberSeparator
+    ARGV[12] publishCommand      'PUBLISH', or 'SPUBLISH' on Redis Cluster
 
   Output:
     { delivered, recipients, gone, malformed, more, awake }
@@ -56,6 +58,7 @@ local conversationPrefix, membersSuffix, messagesSuffix, channelPrefix = ARGV[2]
 local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local awakeTtlMs = tonumber(ARGV[10])
 local memberSeparator = ARGV[11]
+local publishCommand = ARGV[12]
 
 local rows = redis.call('ZPOPMIN', outbox, limit)
 local more = #rows == 2 * limit and 1 or 0
@@ -117,7 +120,7 @@ for _, id in ipairs(order) do
     local message = stored[item.seq]
     if title and message and #users > 0 then
       local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. beforeMessage .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
-      redis.call('PUBLISH', channel, event)
+      redis.call(publishCommand, channel, event)
       delivered = delivered + 1
       recipients = recipients + #users
     else

@@ -1,5 +1,5 @@
 import { batchDeliveryEventParts, deliveryEventParts, type DeliveryJob } from '@chat/contracts';
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
@@ -43,7 +43,6 @@ function outcomeOf(reply: number): DeliveryOutcome {
 }
 
 export function createDeliveryStore(redis: Redis, keys: Keys) {
-  const { prefix, membersSuffix, messagesSuffix } = keys.conversationKeyParts;
   const { separator, memberSeparator, beforeMessage, beforeTitle, after } = batchDeliveryEventParts();
   return {
     /**
@@ -54,6 +53,7 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
      * anew, 'keep' leaves it as it is (one command less, for a caller that renewed it recently).
      */
     async drain(partition: number, limit: number, stayAwake: false | 'renew' | 'keep' = false): Promise<DrainOutcome> {
+      const { prefix, membersSuffix, messagesSuffix, channelPrefix } = keys.conversationKeyParts(partition);
       const [delivered, recipients, gone, malformed, more, awake] = await guardRedis(
         STORE_SCRIPTS.drainOutbox.run(
           redis,
@@ -63,13 +63,14 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
             prefix,
             membersSuffix,
             messagesSuffix,
-            keys.conversationChannelPrefix,
+            channelPrefix,
             separator,
             beforeMessage,
             beforeTitle,
             after,
             stayAwake === 'renew' ? WAKE_TTL_MS : stayAwake === 'keep' ? -1 : 0,
             memberSeparator,
+            keys.publishCommand,
           ],
         ),
       );

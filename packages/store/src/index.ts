@@ -15,3 +15,5 @@ export * from './rate-limiter.js';
 export * from './user-socket-slots.js';
 export * from './close-redis.js';
 export * from './login-failure-guard.js';
+export * from './key-layout.js';
+export * from './replica-wait.js';

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_DELIVERY_PARTITIONS, NotFoundError, RateLimitedError, deliveryPartition, type DrainJob, type Message } from '@chat/contracts';
-import type { ChainableCommander, Redis } from 'ioredis';
+import { NotFoundError, RateLimitedError, type DrainJob, type Message } from '@chat/contracts';
+import type { ChainableCommander } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
 import { STORE_SCRIPTS, type AppendArgs, type AppendKeys } from './store-scripts.js';
 import { WAKE_TTL_MS, outboxEntry } from './outbox.js';
 import { retryAfterSeconds, type RateCharge } from './rate-limiter.js';
+import { waitForReplicas } from './replica-wait.js';
 
 export function newMessageId(): string {
   return randomBytes(12).toString('base64url');
@@ -39,11 +41,14 @@ function splitAround(template: string, marker: string): [string, string] {
 export interface MessageStoreSettings {
   /** Messages kept per conversation; 0 keeps everything. */
   historyLimit: number;
-  /** Delivery partitions the outbox entries are spread over (@chat/contracts deliveryPartition). */
-  partitions: number;
+  /** Replicas that must confirm a stored message before append() resolves (REDIS_WAIT_REPLICAS); 0: none. */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
 }
 
-const DEFAULT_SETTINGS: MessageStoreSettings = { historyLimit: 0, partitions: DEFAULT_DELIVERY_PARTITIONS };
+const DEFAULT_SETTINGS: MessageStoreSettings = { historyLimit: 0 };
+
+type AppendReply = Awaited<ReturnType<typeof STORE_SCRIPTS.appendMessage.run>>;
 
 export function createMessageStore(redis: Redis, keys: Keys, settings: MessageStoreSettings = DEFAULT_SETTINGS) {
   /**
@@ -61,11 +66,30 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
     return rows;
   }
 
+  /**
+   * The append script, after counting the author's rate-limit hit when charged. On one Redis the
+   * hit is counted in the same script (one round trip, nothing counted unless it runs). On a
+   * cluster the counter lives in the author's slot and the conversation in its partition's: the
+   * hit is counted first, then the message appended. Like every other request of the user, a post
+   * that turns out not to be a member's still counts (as in the one-script path).
+   */
+  async function appendCharged(scriptKeys: AppendKeys, args: AppendArgs, charge: RateCharge | undefined): Promise<AppendReply> {
+    if (!charge) return STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args);
+    if (!keys.clustered) {
+      return STORE_SCRIPTS.appendChargedMessage.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs]);
+    }
+    const [count, ttl] = await STORE_SCRIPTS.countRateHit.run(redis, [charge.key], [charge.windowMs, charge.limit]);
+    if (count > charge.limit) return [-1, ttl, 0];
+    return STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args);
+  }
+
   return {
     /**
      * Stores a message from a member. With `charge`, the author's rate-limit hit is counted in the
-     * same script, before anything is written: RateLimitedError when it is used up. `drain` is
-     * the job to enqueue when this message woke its partition; without it a pending drain carries it.
+     * before anything is written: RateLimitedError when it is used up. `drain` is the job to
+     * enqueue when this message woke its partition; without it a pending drain carries it. With
+     * waitReplicas, resolves only once that many replicas have it (ReplicasNotConfirmedError, a
+     * 503, when they do not in time: the message is stored and will be delivered all the same).
      */
     async append(
       conversationId: string,
@@ -83,7 +107,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         `"seq":${SEQ}`,
       );
       const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ, messageId: id }), ` ${SEQ} `);
-      const partition = deliveryPartition(conversationId, settings.partitions);
+      const partition = keys.partitionOf(conversationId);
       const scriptKeys: AppendKeys = [
         keys.conversation(conversationId),
         keys.members(conversationId),
@@ -92,17 +116,13 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         keys.wake(partition),
       ];
       const args: AppendArgs = [author, `${head}"seq":`, tail, `${entryHead} `, ` ${entryTail}`, acceptedAtMs, settings.historyLimit, WAKE_TTL_MS];
-      // Counts the author's rate-limit hit in the same atomic step when charged (lua/append-*.lua).
-      const [outcome, value, woke] = await guardRedis(
-        charge
-          ? STORE_SCRIPTS.appendChargedMessage.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs])
-          : STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args),
-      );
+      const [outcome, value, woke] = await guardRedis(appendCharged(scriptKeys, args, charge));
       if (outcome === -1) {
         throw new RateLimitedError('too many requests; slow down', retryAfterSeconds(value));
       }
       if (outcome !== 1) throw new NotFoundError('no such conversation');
       const seq = value;
+      await waitForReplicas(redis, scriptKeys[0], settings.waitReplicas ?? 0, settings.waitTimeoutMs ?? 1000);
       return {
         message: { id, conversationId, seq, author, text, createdAt },
         drain: woke === 1 ? { partition } : undefined,

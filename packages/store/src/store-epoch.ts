@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ReplyError, type Redis } from 'ioredis';
+import { Cluster, ReplyError } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis, isRedisUnavailable } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
@@ -30,6 +31,25 @@ async function fsyncsEveryWrite(redis: Redis): Promise<boolean> {
   return settings.get('appendonly') === 'yes' && settings.get('appendfsync') === 'always';
 }
 
+async function runIdOf(redis: Redis): Promise<string> {
+  return field(await redis.info('server'), 'run_id') ?? 'unknown';
+}
+
+async function serverIdentity(redis: Redis): Promise<{ runId: string; durable: boolean }> {
+  return { runId: await runIdOf(redis), durable: await fsyncsEveryWrite(redis) };
+}
+
+/**
+ * On a cluster history lives on every master: the run_ids of them all, so that any master that
+ * restarted or was replaced by its replica starts a new epoch. Never durable: a replica promoted
+ * in a failover may lack the last writes its master acknowledged (replication is asynchronous),
+ * whatever each node fsyncs.
+ */
+async function clusterIdentity(cluster: Cluster): Promise<{ runId: string; durable: boolean }> {
+  const runIds = await Promise.all(cluster.nodes('master').map(runIdOf));
+  return { runId: runIds.sort().join(','), durable: false };
+}
+
 /**
  * The store's epoch names one unbroken history. It changes when history may have gone backwards:
  * the epoch key is gone (Redis lost everything), or Redis restarted (a new run_id) while it does
@@ -41,9 +61,7 @@ async function fsyncsEveryWrite(redis: Redis): Promise<boolean> {
  * (re)connection.
  */
 export async function observeStoreEpoch(redis: Redis, keys: Keys): Promise<string> {
-  const info = await guardRedis(redis.info('server'));
-  const runId = field(info, 'run_id') ?? 'unknown';
-  const durable = await guardRedis(fsyncsEveryWrite(redis));
+  const { runId, durable } = await guardRedis(redis instanceof Cluster ? clusterIdentity(redis) : serverIdentity(redis));
   const id = await guardRedis(
     STORE_SCRIPTS.observeEpoch.run(redis, [keys.epoch()], [runId, durable ? '1' : '0', randomBytes(8).toString('base64url')]),
   );

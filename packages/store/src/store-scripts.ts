@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import { luaCommand } from './lua-command.js';
 
 /**
@@ -42,6 +42,7 @@ export const STORE_SCRIPTS = {
       after: string,
       awakeTtlMs: number,
       memberSeparator: string,
+      publishCommand: 'PUBLISH' | 'SPUBLISH',
     ],
     [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1]
   >('drain-outbox-2'),
@@ -74,28 +75,16 @@ export const STORE_SCRIPTS = {
   claimSocketSlot: luaCommand<[sockets: string], [socketId: string, limit: number, nowMs: number, ttlMs: number], 0 | 1>(
     'claim-socket-slot-1',
   ),
+  /** {1, joinedCount, ...joined, ...left} when applied; {0} when the caller is not a member (or no such conversation). */
   updateConversation: luaCommand<
     [conversation: string, members: string],
-    [
-      caller: string,
-      title: string,
-      replaceMembers: '1' | '0',
-      indexPrefix: string,
-      indexSuffix: string,
-      id: string,
-      channelPrefix: string,
-      joinedMark: string,
-      leftMark: string,
-      ...users: string[],
-    ],
-    0 | 1
+    [caller: string, title: string, replaceMembers: '1' | '0', ...users: string[]],
+    [1, number, ...string[]] | [0]
   >('update-conversation-2'),
   /** 1 left, 2 left as the last member (the conversation is deleted), 0 not a member. */
-  leaveConversation: luaCommand<
-    [conversation: string, members: string, messages: string, index: string],
-    [user: string, id: string, channel: string, leftMark: string],
-    0 | 1 | 2
-  >('leave-conversation-4'),
+  leaveConversation: luaCommand<[conversation: string, members: string, messages: string], [user: string], 0 | 1 | 2>(
+    'leave-conversation-3',
+  ),
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
@@ -28,16 +28,15 @@ export function createUserSocketSlots(redis: Redis, keys: Keys) {
       await guardRedis(redis.zrem(keys.userSockets(slot.username), slot.socketId));
     },
 
-    /** Extends the slots of sockets still open here, in one pipeline. */
+    /** Extends the slots of sockets still open here: one MULTI per socket (a user's slot), auto-pipelined together. */
     async refresh(slots: Iterable<SocketSlot>, ttlMs: number): Promise<void> {
       const expiresAt = Date.now() + ttlMs;
-      const pipeline = redis.pipeline();
-      let count = 0;
+      const refreshed: Promise<unknown>[] = [];
       for (const slot of slots) {
-        pipeline.zadd(keys.userSockets(slot.username), 'XX', expiresAt, slot.socketId).pexpire(keys.userSockets(slot.username), ttlMs);
-        count += 1;
+        const key = keys.userSockets(slot.username);
+        refreshed.push(guardRedis(redis.multi().zadd(key, 'XX', expiresAt, slot.socketId).pexpire(key, ttlMs).exec()));
       }
-      if (count > 0) await guardRedis(pipeline.exec());
+      await Promise.all(refreshed);
     },
   };
 }

@@ -5,7 +5,7 @@ import type { ConfiguredTokens } from '@chat/auth';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { Service } from '@chat/runtime';
-import { closeRedis, type ConversationStore, type Keys, type MessageStore, type Redis, type UserSocketSlots } from '@chat/store';
+import { claimKeyLayout, closeRedis, type ConversationStore, type Keys, type MessageStore, type Redis, type UserSocketSlots } from '@chat/store';
 import { createSocketAcceptor } from './accept-socket.js';
 import type { ClientConnectionDeps } from './client-connection.js';
 import { createClientFrameHandler } from './client-frames.js';
@@ -82,10 +82,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const { conversationChannelPrefix, userChannelPrefix } = deps.keys;
   const subscriptions = new ChannelSubscriptions(
     deps.subscriber,
+    deps.keys.clustered,
     (channel, payload) => {
       const name = channel.toString('latin1');
       if (name.startsWith(conversationChannelPrefix)) fanOut(payload);
-      else if (name.startsWith(userChannelPrefix)) following.onNotice(name.slice(userChannelPrefix.length), payload);
+      else if (name.startsWith(userChannelPrefix)) following.onNotice(deps.keys.userOfChannel(name), payload);
     },
     (error) => logger.warn({ err: error }, 'unsubscribe failed'),
   );
@@ -174,7 +175,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     connections,
     async start() {
       await deps.jwt.start();
-      startPubsubRecovery({ subscriber: deps.subscriber, subscriptions, following, connections, epoch, logger, isStopping });
+      await claimKeyLayout(deps.redis, deps.keys);
+      startPubsubRecovery({ subscriber: deps.subscriber, sharded: deps.keys.clustered, subscriptions, following, connections, epoch, logger, isStopping });
       server.listen(settings.port, settings.host);
       await once(server, 'listening');
       sweeps = [startHeartbeat(connections, slots, settings.heartbeatIntervalMs), startTokenExpirySweep(connections)];

@@ -9,6 +9,8 @@ import type { ConversationFollowing } from './conversation-following.js';
 export interface PubsubRecoveryDeps {
   /** The SUBSCRIBE connection, watched for going away and coming back. */
   subscriber: Redis;
+  /** Redis Cluster: shard channels, one subscriber connection per shard. */
+  sharded: boolean;
   subscriptions: ChannelSubscriptions;
   following: ConversationFollowing;
   connections: ConnectionRegistry;
@@ -72,13 +74,23 @@ export function startPubsubRecovery(deps: PubsubRecoveryDeps): void {
     recovering = recover().finally(() => {
       recovering = undefined;
       // Lost again while recovering: go round once more.
-      if (deps.subscriber.status === 'ready') startRecovery();
+      if (deps.sharded || deps.subscriber.status === 'ready') startRecovery();
     });
   }
 
   // Before the first socket read the epoch, nothing was served that could have been missed.
-  deps.subscriber.on('close', () => {
+  const lost = () => {
     if (!deps.isStopping() && deps.epoch.current !== undefined) lostAt ??= Date.now();
-  });
-  deps.subscriber.on('ready', startRecovery);
+  };
+  if (deps.sharded) {
+    // On a cluster ioredis keeps a subscriber connection per shard: one that ends (a failed master)
+    // is replaced once the slot map shows who serves its slots now, and 'subscribersReady' says
+    // the channels are subscribed there again.
+    deps.subscriber.on('-node', lost);
+    deps.subscriber.on('-subscriber', lost);
+    deps.subscriber.on('subscribersReady', startRecovery);
+  } else {
+    deps.subscriber.on('close', lost);
+    deps.subscriber.on('ready', startRecovery);
+  }
 }

@@ -1,13 +1,13 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Queue } from 'bullmq';
-import { DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE, DRAIN_JOB, type DeliveryJob, type DrainJob } from '@chat/contracts';
+import { DELIVERY_JOB_OPTIONS, DRAIN_JOB } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { Service } from '@chat/runtime';
-import { closeRedis, type DeliveryStore, type Keys, type Outbox, type Redis } from '@chat/store';
+import { claimKeyLayout, closeRedis, type DeliveryStore, type Keys, type Outbox, type Redis } from '@chat/store';
 import { createDeliveryConsumer } from './delivery-consumer.js';
+import { createDeliveryQueues } from './delivery-queues.js';
 import { startOutboxSweeper } from './outbox-sweeper.js';
 import { createProcessDeliveryJob } from './process-delivery-job.js';
 import { createWorkerMetrics } from './worker-metrics.js';
@@ -60,29 +60,33 @@ export interface DeliveryWorker extends Service {
  */
 export function createWorker(deps: WorkerDeps): DeliveryWorker {
   const { logger, settings } = deps;
-  const queue = new Queue<DrainJob | DeliveryJob>(DELIVERY_QUEUE, { connection: deps.queueRedis, prefix: deps.keys.queuePrefix });
-  const metrics = createWorkerMetrics(deps.registry, queue);
-  const consumer = createDeliveryConsumer({
-    connection: deps.consumerRedis,
-    queuePrefix: deps.keys.queuePrefix,
-    process: createProcessDeliveryJob({
+  const queues = createDeliveryQueues(deps.queueRedis, deps.keys);
+  const metrics = createWorkerMetrics(deps.registry, queues.all);
+  const processJob = createProcessDeliveryJob({
       deliveries: deps.deliveries,
       logger,
       batchSize: settings.drainBatchSize,
       maxRounds: settings.drainMaxRounds,
       lingerMs: settings.drainLingerMs,
       enqueueDrain: async (partition) => {
-        await queue.add(DRAIN_JOB, { partition }, DELIVERY_JOB_OPTIONS);
+        await queues.of(partition).add(DRAIN_JOB, { partition }, DELIVERY_JOB_OPTIONS);
       },
       onPublished: (recipients) => metrics.published.inc(recipients),
       onDrained: (messages) => metrics.drained.observe(messages),
+    });
+  // One consumer per queue: on a cluster, every partition's (each takes its jobs from its own slot).
+  const consumers = deps.keys.queuePrefixes().map((queuePrefix) =>
+    createDeliveryConsumer({
+      connection: deps.consumerRedis,
+      queuePrefix,
+      process: processJob,
+      metrics,
+      logger,
+      concurrency: settings.concurrency,
+      lockDurationMs: settings.lockDurationMs,
+      stalledIntervalMs: settings.stalledIntervalMs,
     }),
-    metrics,
-    logger,
-    concurrency: settings.concurrency,
-    lockDurationMs: settings.lockDurationMs,
-    stalledIntervalMs: settings.stalledIntervalMs,
-  });
+  );
   const server = createOpsServer({
     registry: deps.registry,
     isReady: deps.isReady,
@@ -96,10 +100,11 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     async start() {
       // As BullMQ's autorun does it: the loop's promise settles only when the worker closes. Not
       // awaited: while Redis is away the worker still answers /healthz (and /readyz says 503).
-      consumer.run().catch((error: Error) => consumer.emit('error', error));
+      await claimKeyLayout(deps.redis, deps.keys);
+      for (const consumer of consumers) consumer.run().catch((error: Error) => consumer.emit('error', error));
       sweeper = startOutboxSweeper({
         outbox: deps.outbox,
-        queue,
+        queues,
         logger,
         intervalMs: settings.sweepIntervalMs,
         graceMs: settings.sweepGraceMs,
@@ -111,9 +116,9 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     },
     stop() {
       stopping ??= (async () => {
-        await consumer.close();
+        await Promise.all(consumers.map((consumer) => consumer.close()));
         await sweeper?.stop();
-        await queue.close();
+        await queues.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await closed;

@@ -1,8 +1,8 @@
 --[[
-  A member leaves a conversation, in one atomic step (conversation-store.ts): they are removed from
-  its members and their conversation index, and told on their channel, as update-conversation-2.lua
-  tells a removed member, so gateways holding their sockets stop following it. A delivery published
-  after this reads the members without them and does not name them.
+  A member leaves a conversation: the conversation's side, in one atomic step (conversation-store.ts
+  then removes it from their conversation index and tells their channel, so gateways holding their
+  sockets stop following it). A delivery published after this reads the members without them and
+  does not name them.
   When they were the last member, the conversation and its history are deleted with them: its
   outbox entries still waiting are counted as gone by the drain (drain-outbox-2.lua finds no
   conversation), and nobody could post meanwhile (appending needs a member).
@@ -11,24 +11,18 @@
     KEYS[1] conversation   hash of the conversation
     KEYS[2] members        sorted set of member usernames
     KEYS[3] messages       sorted set of message JSON scored by seq
-    KEYS[4] index          the user's conversation index: sorted set of conversation ids
 
     ARGV[1] user           who leaves
-    ARGV[2] id             the conversation's id, as the index holds it
-    ARGV[3] channel        the user's channel
-    ARGV[4] leftMark       notice = leftMark .. id (@chat/contracts MEMBERSHIP_MARKS)
 
   Output:
     1   left; other members remain
     2   left as the last member: the conversation is deleted
     0   the user is not a member, or the conversation does not exist: nothing changed
 ]]
-local conv, members, messages, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local user, id, channel, leftMark = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local conv, members, messages = KEYS[1], KEYS[2], KEYS[3]
+local user = ARGV[1]
 if not redis.call('ZSCORE', members, user) then return 0 end
 redis.call('ZREM', members, user)
-redis.call('ZREM', index, id)
-redis.call('PUBLISH', channel, leftMark .. id)
 if redis.call('ZCARD', members) > 0 then return 1 end
 redis.call('DEL', conv, members, messages)
 return 2
