@@ -10,28 +10,47 @@ export interface Room {
   clients: ResilientClient[];
 }
 
-/** `members` users in one conversation, each with a resilient client, spread over the replicas. */
-export async function openRoom(stack: Stack, members: number): Promise<Room> {
+/**
+ * `members` users in one conversation, each with a resilient client, spread over the replicas.
+ * With `resync`, a client told `recovered: false` reloads the conversation from the store, as the
+ * contract asks of an app (a new epoch after history may have been lost: a Redis failover).
+ */
+export async function openRoom(stack: Stack, members: number, options: { resync?: boolean } = {}): Promise<Room> {
   const users = await Promise.all(Array.from({ length: members }, () => registerUser(stack.apiUrl)));
   const [owner, ...others] = users as [RegisteredUser, ...RegisteredUser[]];
   const conversation = await createConversation(stack.apiUrl, owner.token, others.map((user) => user.username), 'fault room');
-  const clients = users.map((user, index) => new ResilientClient(stack.wsUrls, user.token, index));
+  const clients = users.map(
+    (user, index) =>
+      new ResilientClient(
+        stack.wsUrls,
+        user.token,
+        index,
+        options.resync ? async (id) => [...(await storedMessages(stack.apiUrl, user.token, id)).keys()] : undefined,
+      ),
+  );
   for (const client of clients) client.track(conversation.id);
   await Promise.all(clients.map((client) => client.start()));
   return { users, conversationId: conversation.id, clients };
 }
 
-/** The conversation's last seq as the store has it (acknowledged or not), read over REST. */
-export async function storedLastSeq(apiUrl: string, token: string, conversationId: string): Promise<number> {
+/** The conversation's messages as the store has them (acknowledged or not), text by seq, read over REST. */
+export async function storedMessages(apiUrl: string, token: string, conversationId: string): Promise<Map<number, string>> {
+  const stored = new Map<number, string>();
   let after = 0;
   for (let page = 0; page < 1000; page += 1) {
     const response = await apiRequest(apiUrl, 'GET', `/api/conversations/${conversationId}/messages?after=${after}&limit=500`, { token });
     assert.equal(response.status, 200, response.text);
-    const body = response.body as { items: { seq: number }[]; nextAfter: number | null };
+    const body = response.body as { items: { seq: number; text: string }[]; nextAfter: number | null };
+    for (const item of body.items) stored.set(item.seq, item.text);
     after = body.items.at(-1)?.seq ?? after;
-    if (body.nextAfter === null) return after;
+    if (body.nextAfter === null) return stored;
   }
   throw new Error('too many pages');
+}
+
+/** The conversation's last seq as the store has it (acknowledged or not), read over REST. */
+export async function storedLastSeq(apiUrl: string, token: string, conversationId: string): Promise<number> {
+  return Math.max(0, ...(await storedMessages(apiUrl, token, conversationId)).keys());
 }
 
 /**
@@ -50,7 +69,7 @@ export async function assertEveryoneGotEverything(
   const lines = room.clients.map((client, index) => {
     const books = client.booksOf(room.conversationId);
     const lost = client.missing(room.conversationId, lastSeq).length;
-    return `client ${index}: expected ${lastSeq} received ${books.received} lost ${lost} duplicated ${books.duplicated} out-of-order ${books.outOfOrder} reconnects ${client.reconnects} closes [${client.closeCodes.join(',')}]`;
+    return `client ${index}: expected ${lastSeq} received ${books.received} lost ${lost} duplicated ${books.duplicated} out-of-order ${books.outOfOrder} reconnects ${client.reconnects} resyncs ${client.resyncs} closes [${client.closeCodes.join(',')}]`;
   });
   t.diagnostic(`stored ${lastSeq}, acknowledged ${acknowledged.length}`);
   for (const line of lines) t.diagnostic(line);

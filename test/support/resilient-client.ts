@@ -26,10 +26,22 @@ export class ResilientClient {
   private waiters: (() => void)[] = [];
   private readonly onError: (error: Error) => void;
 
+  /** Conversations reloaded from the store after `recovered: false`: the highest seq it had. */
+  private readonly resyncedUpTo = new Map<string, number>();
+  /** Conversations whose reload is under way: a jump in seqs meanwhile is the gap it fills. */
+  private readonly resyncing = new Set<string>();
+  /** Reloads from the store after `recovered: false` (history changed: a new epoch). */
+  resyncs = 0;
+
+  /**
+   * `resync`, when given, is what an app does when told `recovered: false`: reload the
+   * conversation's seqs from the store (REST). Without it such a conversation keeps its holes.
+   */
   constructor(
     private readonly urls: readonly string[],
     private readonly token: string,
     startAt = 0,
+    private readonly resync?: (conversationId: string) => Promise<number[]>,
   ) {
     this.urlIndex = startAt % urls.length;
     this.onError = () => undefined;
@@ -115,8 +127,13 @@ export class ResilientClient {
 
   private onFrame(frame: { type: string; [key: string]: unknown }): void {
     if (frame.type === 'ready') this.epoch = String(frame.epoch);
+    if (frame.type === 'resumed' && frame.recovered === false && this.resync) {
+      for (const id of (frame.conversations as string[] | undefined) ?? []) void this.resyncFromStore(id);
+    }
     if (frame.type === 'message') {
       const { conversationId, seq } = frame.data as { conversationId: string; seq: number };
+      // Already reloaded from the store: the app has it, as the SDK drops what is behind track()'s seq.
+      if (seq <= (this.resyncedUpTo.get(conversationId) ?? 0) && this.seen.get(conversationId)?.has(seq)) return;
       let seen = this.seen.get(conversationId);
       if (!seen) {
         seen = new Set();
@@ -129,11 +146,34 @@ export class ResilientClient {
       }
       books.received += 1;
       if (seen.has(seq)) books.duplicated += 1;
-      else if (seq !== books.last + 1) books.outOfOrder += 1;
+      else if (seq !== books.last + 1 && !this.resyncing.has(conversationId)) books.outOfOrder += 1;
       seen.add(seq);
       books.last = Math.max(books.last, seq);
     }
     this.wake();
+  }
+
+  private async resyncFromStore(conversationId: string): Promise<void> {
+    this.resyncing.add(conversationId);
+    for (;;) {
+      try {
+        const seqs = await (this.resync as (id: string) => Promise<number[]>)(conversationId);
+        const seen = this.seen.get(conversationId) ?? new Set<number>();
+        for (const seq of seqs) seen.add(seq);
+        this.seen.set(conversationId, seen);
+        const top = Math.max(0, ...seqs);
+        const books = this.books.get(conversationId);
+        if (books) books.last = Math.max(books.last, top);
+        this.resyncedUpTo.set(conversationId, top);
+        this.resyncs += 1;
+        this.resyncing.delete(conversationId);
+        this.wake();
+        return;
+      } catch {
+        if (this.stopped) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }
 
   private waitUntil(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
