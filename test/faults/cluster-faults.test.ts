@@ -3,17 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { createKeys } from '@chat/store';
 import { postSteadily } from '../support/steady-poster.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { assertEveryoneGotEverything, closeRoom, openRoom, storedMessages, type Room } from './fault-harness.js';
-
-const into = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Quick recovery, as in the other fault tests; the services find the new topology by themselves. */
-const FAST_RECOVERY = {
-  WORKER_LOCK_DURATION_MS: '1000',
-  WORKER_STALLED_INTERVAL_MS: '500',
-  OUTBOX_GRACE_MS: '500',
-  OUTBOX_SWEEP_INTERVAL_MS: '200',
-};
+import { FAST_RECOVERY, assertEveryoneGotEverything, closeRoom, into, openRoom, storedMessages, type Room } from './fault-harness.js';
 
 describe('Redis Cluster faults under a steady message stream', () => {
   let stack: Stack | undefined;

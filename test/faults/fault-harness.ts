@@ -4,6 +4,17 @@ import { apiRequest, createConversation, registerUser, type RegisteredUser } fro
 import { ResilientClient } from '../support/resilient-client.js';
 import type { Stack } from '../support/stack.js';
 
+/** Resolves after `ms`: used only to place a fault inside a stream, never to wait for a result. */
+export const into = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Quick recovery settings so each fault heals within the test's bounds. */
+export const FAST_RECOVERY = {
+  WORKER_LOCK_DURATION_MS: '1000',
+  WORKER_STALLED_INTERVAL_MS: '500',
+  OUTBOX_GRACE_MS: '500',
+  OUTBOX_SWEEP_INTERVAL_MS: '200',
+};
+
 export interface Room {
   users: RegisteredUser[];
   conversationId: string;
