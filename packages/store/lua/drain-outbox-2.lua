@@ -14,8 +14,11 @@
     < 0: as it is, the caller having renewed it recently): the caller promises to run this script
     again soon, and what is appended meanwhile waits for that run rather than enqueueing a job of
     its own (a busy partition's drains linger).
-  - The entries are taken and removed in one command (ZPOPMIN, oldest first); a full batch says
-    more may be owed (if none are, the caller's next round finds nothing).
+  - The oldest entries are read, and those published (or gone) removed; a full batch says more
+    may be owed (if none are, the caller's next round finds nothing).
+  - An entry whose conversation is not found, without the tombstone its deletion leaves
+    (leave-conversation-3.lua), stays for a later drain: on Redis Cluster its keys may be moving
+    to another node. Older than goneAfterMs, it is counted gone.
   - Entries are grouped by conversation and published in seq order (acceptance times of one
     conversation can tie, or even go backwards across api clocks); a conversation's title and
     members are read once per batch.
@@ -41,9 +44,12 @@
                                  long, < 0: keep it as it is
     ARGV[11] memberSeparator
     ARGV[12] publishCommand      'PUBLISH', or 'SPUBLISH' on Redis Cluster
+    ARGV[13] goneSuffix          a deleted conversation's tombstone: conversationPrefix .. id .. goneSuffix
+    ARGV[14] nowMs
+    ARGV[15] goneAfterMs         an entry older than this whose conversation is not found is gone
 
   Output:
-    { delivered, recipients, gone, malformed, more, awake }
+    { delivered, recipients, gone, malformed, more, awake, waiting }
       delivered   messages published (one event each)
       recipients  members the events named, summed
       gone        entries whose conversation (or, for an entry without its message, whose stored
@@ -51,6 +57,7 @@
       malformed   entries that were not `<conversationId> <seq> <messageId>[ <message>]`, dropped
       more        1 when the batch was full: more may be owed
       awake       1 when the wake flag was kept: the caller must run the script again
+      waiting     entries left in the outbox: their conversation is not found here (and not deleted)
 ]]
 local outbox, wake = KEYS[1], KEYS[2]
 local limit = tonumber(ARGV[1])
@@ -59,20 +66,15 @@ local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], 
 local awakeTtlMs = tonumber(ARGV[10])
 local memberSeparator = ARGV[11]
 local publishCommand = ARGV[12]
+local goneSuffix, nowMs, goneAfterMs = ARGV[13], tonumber(ARGV[14]), tonumber(ARGV[15])
 
-local rows = redis.call('ZPOPMIN', outbox, limit)
-local more = #rows == 2 * limit and 1 or 0
-local awake = 0
-if #rows > 0 and awakeTtlMs ~= 0 then
-  if awakeTtlMs > 0 then redis.call('SET', wake, '1', 'PX', awakeTtlMs) end
-  awake = 1
-else
-  redis.call('DEL', wake)
-end
-if #rows == 0 then return { 0, 0, 0, 0, 0, 0 } end
+-- Every read comes before any write: on Redis Cluster, while a slot migrates, reading a key that
+-- already moved fails the script, and a script that failed has kept the writes it made before.
+local rows = redis.call('ZRANGE', outbox, 0, limit - 1, 'WITHSCORES')
 
 local order, groups = {}, {}
-local delivered, recipients, gone, malformed = 0, 0, 0, 0
+local taken = {}
+local delivered, recipients, gone, malformed, waiting = 0, 0, 0, 0, 0
 for i = 1, #rows, 2 do
   local entry = rows[i]
   local id, seq, message = string.match(entry, '^(%S+) ([1-9]%d*) %S+ ?(.*)$')
@@ -83,24 +85,33 @@ for i = 1, #rows, 2 do
       groups[id] = group
       order[#order + 1] = id
     end
-    group[#group + 1] = { seq = tonumber(seq), seqText = seq, acceptedAt = rows[i + 1], message = message ~= '' and message or nil }
+    group[#group + 1] = { entry = entry, seq = tonumber(seq), seqText = seq, acceptedAt = rows[i + 1], message = message ~= '' and message or nil }
   else
     malformed = malformed + 1
+    taken[#taken + 1] = entry
   end
 end
 
+local events = {}
 local function bySeq(a, b) return a.seq < b.seq end
 for _, id in ipairs(order) do
   local group = groups[id]
   table.sort(group, bySeq)
   local conv = conversationPrefix .. id
   local title = redis.call('HGET', conv, 'title')
+  local users = title and redis.call('ZRANGE', conv .. membersSuffix, 0, -1) or {}
+  -- A conversation has members until it is deleted, and its deletion leaves a tombstone. Without
+  -- either, its keys are elsewhere: a slot being migrated (the script may run on the node that
+  -- imports it via ASK). Its entries wait for a later drain, unless they are older than any
+  -- migration (conversations deleted before tombstones existed).
+  local deleted = not title and redis.call('EXISTS', conv .. goneSuffix) == 1
+  local present = title and #users > 0
   local stored = {}
   local unread = {}
   for _, item in ipairs(group) do
     if item.message then stored[item.seq] = item.message else unread[#unread + 1] = item end
   end
-  if title and #unread > 0 then
+  if present and #unread > 0 then
     -- Entries written before they carried their message: read it from the history.
     local messages = conv .. messagesSuffix
     local first, last = unread[1].seq, unread[#unread].seq
@@ -112,20 +123,36 @@ for _, id in ipairs(order) do
       for _, item in ipairs(unread) do stored[item.seq] = redis.call('ZRANGEBYSCORE', messages, item.seq, item.seq)[1] end
     end
   end
-  local users = title and redis.call('ZRANGE', conv .. membersSuffix, 0, -1) or {}
   local named = separator .. table.concat(users, memberSeparator)
   local encodedTitle = title and cjson.encode(title)
   local channel = channelPrefix .. id
   for _, item in ipairs(group) do
     local message = stored[item.seq]
-    if title and message and #users > 0 then
-      local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. beforeMessage .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
-      redis.call(publishCommand, channel, event)
+    if present and message then
+      events[#events + 1] = channel
+      events[#events + 1] = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. beforeMessage .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
       delivered = delivered + 1
       recipients = recipients + #users
-    else
+      taken[#taken + 1] = item.entry
+    elseif present or deleted or tonumber(item.acceptedAt) < nowMs - goneAfterMs then
       gone = gone + 1
+      taken[#taken + 1] = item.entry
+    else
+      waiting = waiting + 1
     end
   end
 end
-return { delivered, recipients, gone, malformed, more, awake }
+
+-- Writes. Only what was taken leaves the outbox; a batch that took nothing says no more (a drain
+-- now would find the same waiting entries), and the next append or the sweeper tries again.
+for i = 1, #taken, 1000 do redis.call('ZREM', outbox, unpack(taken, i, math.min(i + 999, #taken))) end
+local more = (#rows == 2 * limit and #taken > 0) and 1 or 0
+local awake = 0
+if #taken > 0 and awakeTtlMs ~= 0 then
+  if awakeTtlMs > 0 then redis.call('SET', wake, '1', 'PX', awakeTtlMs) end
+  awake = 1
+else
+  redis.call('DEL', wake)
+end
+for i = 1, #events, 2 do redis.call(publishCommand, events[i], events[i + 1]) end
+return { delivered, recipients, gone, malformed, more, awake, waiting }

@@ -5,6 +5,7 @@ import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
+import { CONVERSATION_TOMBSTONE_MS } from './outbox.js';
 
 export interface ConversationRecord {
   conversation: Conversation;
@@ -160,11 +161,15 @@ export function createConversationStore(redis: Redis, keys: Keys) {
 
     /**
      * `username` leaves; the last member to leave deletes the conversation and its history
-     * (lua/leave-conversation-3.lua), then their side goes. NotFoundError when they are not a member.
+     * (lua/leave-conversation-4.lua), then their side goes. NotFoundError when they are not a member.
      */
     async leave(id: string, username: string): Promise<'left' | 'deleted'> {
       const outcome = await guardRedis(
-        STORE_SCRIPTS.leaveConversation.run(redis, [keys.conversation(id), keys.members(id), keys.messages(id)], [username]),
+        STORE_SCRIPTS.leaveConversation.run(
+          redis,
+          [keys.conversation(id), keys.members(id), keys.messages(id), keys.conversationTombstone(id)],
+          [username, CONVERSATION_TOMBSTONE_MS],
+        ),
       );
       if (outcome === 0) throw new NotFoundError('no such conversation');
       await leaveUserSide(username, id);

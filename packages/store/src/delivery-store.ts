@@ -3,7 +3,7 @@ import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
-import { WAKE_TTL_MS, outboxEntry } from './outbox.js';
+import { CONVERSATION_TOMBSTONE_MS, WAKE_TTL_MS, outboxEntry } from './outbox.js';
 
 /** What one drain of a partition's outbox did (lua/drain-outbox-2.lua). */
 export interface DrainOutcome {
@@ -23,6 +23,11 @@ export interface DrainOutcome {
   more: boolean;
   /** The wake flag was kept (stayAwake and entries taken): the caller must drain again. */
   awake: boolean;
+  /**
+   * Entries left in the outbox because their conversation was not found and not deleted: on Redis
+   * Cluster, keys on their way to another node. A later drain (the next message's, or the sweeper's) takes them.
+   */
+  waiting: number;
 }
 
 /** What delivering one legacy per-message job did. */
@@ -53,8 +58,8 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
      * anew, 'keep' leaves it as it is (one command less, for a caller that renewed it recently).
      */
     async drain(partition: number, limit: number, stayAwake: false | 'renew' | 'keep' = false): Promise<DrainOutcome> {
-      const { prefix, membersSuffix, messagesSuffix, channelPrefix } = keys.conversationKeyParts(partition);
-      const [delivered, recipients, gone, malformed, more, awake] = await guardRedis(
+      const { prefix, membersSuffix, messagesSuffix, tombstoneSuffix, channelPrefix } = keys.conversationKeyParts(partition);
+      const [delivered, recipients, gone, malformed, more, awake, waiting] = await guardRedis(
         STORE_SCRIPTS.drainOutbox.run(
           redis,
           [keys.outbox(partition), keys.wake(partition)],
@@ -71,10 +76,13 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
             stayAwake === 'renew' ? WAKE_TTL_MS : stayAwake === 'keep' ? -1 : 0,
             memberSeparator,
             keys.publishCommand,
+            tombstoneSuffix,
+            Date.now(),
+            CONVERSATION_TOMBSTONE_MS,
           ],
         ),
       );
-      return { delivered, recipients, gone, malformed, more: more === 1, awake: awake === 1 };
+      return { delivered, recipients, gone, malformed, more: more === 1, awake: awake === 1, waiting };
     },
 
     /**

@@ -44,6 +44,8 @@ export interface Keys {
   members(id: string): string;
   /** Sorted set: message JSON scored by seq. */
   messages(id: string): string;
+  /** String with a TTL: left when the conversation is deleted, so a drain tells deleted from moving. */
+  conversationTombstone(id: string): string;
   /** Sorted set: one delivery partition's deliveries accepted but not yet published, scored by acceptance time. */
   outbox(partition: number): string;
   /** String with a TTL: set while a drain job of the partition is pending (append scripts, drain script). */
@@ -53,9 +55,15 @@ export interface Keys {
   /**
    * What the keys and channel of the partition's conversations are made of, for the drain script,
    * which builds them for the conversations it finds in the outbox: conversation = prefix + id,
-   * members/messages = that + suffix, channel = channelPrefix + id.
+   * members/messages/tombstone = that + suffix, channel = channelPrefix + id.
    */
-  conversationKeyParts(partition: number): { prefix: string; membersSuffix: string; messagesSuffix: string; channelPrefix: string };
+  conversationKeyParts(partition: number): {
+    prefix: string;
+    membersSuffix: string;
+    messagesSuffix: string;
+    tombstoneSuffix: string;
+    channelPrefix: string;
+  };
   /** Hash: the store epoch's id and the Redis run_id it was last seen with (store-epoch.ts). */
   epoch(): string;
   /** String: the key layout this data was written with (key-layout.ts). */
@@ -132,6 +140,7 @@ export function createKeys(prefix: string, layout: KeyLayout = ONE_REDIS): Keys 
     prefix: `${prefix}:conv:${partitionPart(partition)}`,
     membersSuffix: ':members',
     messagesSuffix: ':messages',
+    tombstoneSuffix: ':gone',
     channelPrefix: `${conversationChannelPrefix}${partitionPart(partition)}`,
   });
   const conversation = (id: string) => `${conversationKeyParts(partitionOf(id)).prefix}${id}`;
@@ -147,6 +156,7 @@ export function createKeys(prefix: string, layout: KeyLayout = ONE_REDIS): Keys 
     conversation,
     members: (id) => `${conversation(id)}:members`,
     messages: (id) => `${conversation(id)}:messages`,
+    conversationTombstone: (id) => `${conversation(id)}:gone`,
     conversationKeyParts,
     outbox: (partition) => `${prefix}:outbox:${clustered ? partitionPart(partition) : partition}`,
     wake: (partition) => `${prefix}:wake:${clustered ? partitionPart(partition) : partition}`,

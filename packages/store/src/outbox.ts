@@ -18,6 +18,13 @@ import { guardRedis } from './redis-failure.js';
  */
 export const WAKE_TTL_MS = 2000;
 
+/**
+ * How long a deleted conversation's tombstone lives, and how old an outbox entry whose
+ * conversation is not found must be before it is dropped as gone: longer than an entry waits for
+ * its drain, and than a slot's migration to another cluster node takes (the entry waits meanwhile).
+ */
+export const CONVERSATION_TOMBSTONE_MS = 3_600_000;
+
 export function outboxEntry(job: DeliveryJob): string {
   return `${job.conversationId} ${job.seq} ${job.messageId}`;
 }

@@ -43,8 +43,11 @@ export const STORE_SCRIPTS = {
       awakeTtlMs: number,
       memberSeparator: string,
       publishCommand: 'PUBLISH' | 'SPUBLISH',
+      goneSuffix: string,
+      nowMs: number,
+      goneAfterMs: number,
     ],
-    [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1]
+    [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1, waiting: number]
   >('drain-outbox-2'),
   /** Legacy per-message jobs: members the event named, -1 when already delivered, -2 when the message or conversation is gone. */
   deliverMessage: luaCommand<
@@ -82,9 +85,11 @@ export const STORE_SCRIPTS = {
     [1, number, ...string[]] | [0]
   >('update-conversation-2'),
   /** 1 left, 2 left as the last member (the conversation is deleted), 0 not a member. */
-  leaveConversation: luaCommand<[conversation: string, members: string, messages: string], [user: string], 0 | 1 | 2>(
-    'leave-conversation-3',
-  ),
+  leaveConversation: luaCommand<
+    [conversation: string, members: string, messages: string, tombstone: string],
+    [user: string, tombstoneTtlMs: number],
+    0 | 1 | 2
+  >('leave-conversation-4'),
 };
 
 /**

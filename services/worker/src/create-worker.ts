@@ -68,8 +68,8 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       batchSize: settings.drainBatchSize,
       maxRounds: settings.drainMaxRounds,
       lingerMs: settings.drainLingerMs,
-      enqueueDrain: async (partition) => {
-        await queues.of(partition).add(DRAIN_JOB, { partition }, DELIVERY_JOB_OPTIONS);
+      enqueueDrain: async (partition, delayMs) => {
+        await queues.of(partition).add(DRAIN_JOB, { partition }, delayMs === undefined ? DELIVERY_JOB_OPTIONS : { ...DELIVERY_JOB_OPTIONS, delay: delayMs });
       },
       onPublished: (recipients) => metrics.published.inc(recipients),
       onDrained: (messages) => metrics.drained.observe(messages),

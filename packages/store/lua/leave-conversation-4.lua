@@ -3,26 +3,31 @@
   then removes it from their conversation index and tells their channel, so gateways holding their
   sockets stop following it). A delivery published after this reads the members without them and
   does not name them.
-  When they were the last member, the conversation and its history are deleted with them: its
-  outbox entries still waiting are counted as gone by the drain (drain-outbox-2.lua finds no
-  conversation), and nobody could post meanwhile (appending needs a member).
+  When they were the last member, the conversation and its history are deleted with them, and a
+  tombstone is left for a while: its outbox entries still waiting are counted as gone by the drain
+  (drain-outbox-2.lua finds no conversation but the tombstone; without one it would wait, as for a
+  conversation whose keys are moving to another cluster node), and nobody could post meanwhile
+  (appending needs a member).
 
   Input:
     KEYS[1] conversation   hash of the conversation
     KEYS[2] members        sorted set of member usernames
     KEYS[3] messages       sorted set of message JSON scored by seq
+    KEYS[4] tombstone      set when the conversation is deleted
 
     ARGV[1] user           who leaves
+    ARGV[2] tombstoneTtlMs how long the tombstone lives (longer than any entry waits in an outbox)
 
   Output:
     1   left; other members remain
     2   left as the last member: the conversation is deleted
     0   the user is not a member, or the conversation does not exist: nothing changed
 ]]
-local conv, members, messages = KEYS[1], KEYS[2], KEYS[3]
+local conv, members, messages, tombstone = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local user = ARGV[1]
 if not redis.call('ZSCORE', members, user) then return 0 end
 redis.call('ZREM', members, user)
 if redis.call('ZCARD', members) > 0 then return 1 end
 redis.call('DEL', conv, members, messages)
+redis.call('SET', tombstone, '1', 'PX', ARGV[2])
 return 2
