@@ -92,13 +92,20 @@ function nodeOptionsFromUrl(url: string): RedisOptions {
  * SSUBSCRIBE (shardedSubscribers), re-subscribing after a failover.
  */
 export function clusterOptions(settings: RedisConnectionSettings): ClusterOptions {
-  const { retryStrategy: _perNode, enableAutoPipelining, enableOfflineQueue, ...node } = redisOptions(settings);
+  const { retryStrategy: _perNode, enableAutoPipelining: _notOnCluster, enableOfflineQueue, ...node } = redisOptions(settings);
   return {
     redisOptions: { ...node, ...nodeOptionsFromUrl(settings.url) },
     clusterRetryStrategy: retryStrategy,
     enableOfflineQueue: enableOfflineQueue ?? true,
-    enableAutoPipelining: enableAutoPipelining ?? false,
-    ...(settings.role === 'subscriber' ? { shardedSubscribers: true, enableReadyCheck: false } : {}),
+    // Not on a cluster: an auto-pipeline groups commands by node, and when a slot moves (MOVED)
+    // ioredis replays the whole pipeline and refuses it as soon as its commands map to two nodes
+    // ("All keys in the pipeline should belong to the same slots allocation group", ioredis#2075):
+    // every command of the pipeline then fails, the moved slot's until the slot map is refreshed.
+    // Found by test/faults/cluster-faults.test.ts (a slot moved under traffic).
+    enableAutoPipelining: false,
+    // The subscriber also reads the slot map every few seconds: a shard that gives a slot away
+    // drops that slot's subscriptions, and ioredis subscribes them again only on a refresh.
+    ...(settings.role === 'subscriber' ? { shardedSubscribers: true, enableReadyCheck: false, slotsRefreshInterval: 5000 } : {}),
     // A failover takes a couple of cluster-node-timeouts: keep retrying a command that long.
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
