@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import { after, before, describe, test } from 'node:test';
 import { MEMBERSHIP_MARKS, RateLimitedError, deliveryPartition } from '@chat/contracts';
 import { servesSlot, type RedisClusterHandle } from '@chat/devstack';
@@ -19,6 +20,7 @@ import {
   createRateLimiter,
   createUserSocketSlots,
   createUserStore,
+  epochHistoryKept,
   observeStoreEpoch,
   partitionTag,
   waitForRedis,
@@ -217,5 +219,50 @@ describe('every store operation on a Redis Cluster (a CROSSSLOT anywhere fails i
       await cluster.restart(replica.port);
       await cluster.waitForHealthy();
     }
+  });
+
+  test('the epoch is per partition: a slot moved with its keys keeps it; a master replaced by its replica renews only its own partitions', async () => {
+    const conversations = createConversationStore(redis, keys);
+    const owner = `ann${randomBytes(3).toString('hex')}`;
+    const epochs = [await observeStoreEpoch(redis, keys)];
+    const partitionSlot = (partition: number) => clusterSlot(keys.epoch(partition));
+
+    // Resharding: partition 0's slot moves to another master with every key in it.
+    const from = await cluster.masterOf(keys.epoch(0));
+    const to = (await cluster.topology()).find((node) => node.role === 'master' && node.port !== from.port);
+    assert.ok(to);
+    await cluster.moveSlot(partitionSlot(0), to.port);
+    // The client learns where the slot went from the next MOVED, or from its slot map read anew.
+    if (redis instanceof Cluster) redis.refreshSlotsCache();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    epochs.push(await observeStoreEpoch(redis, keys));
+    assert.equal(epochs[1], epochs[0], 'a moved slot keeps its history, and its epoch');
+
+    // A conversation on a master that dies, and one elsewhere.
+    const lost = await conversations.create({ title: 'lost', createdBy: owner, users: [] });
+    const victim = await cluster.masterOf(keys.conversation(lost.id));
+    let kept = await conversations.create({ title: 'kept', createdBy: owner, users: [] });
+    while ((await cluster.masterOf(keys.conversation(kept.id))).port === victim.port) kept = await conversations.create({ title: 'kept', createdBy: owner, users: [] });
+    await cluster.kill(victim.port);
+    try {
+      await cluster.waitForFailover(victim.port);
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          epochs.push(await observeStoreEpoch(redis, keys));
+          break;
+        } catch (error) {
+          // Until ioredis has read the new slot map, the dead master is still asked.
+          if (attempt > 50) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+    } finally {
+      await cluster.restart(victim.port);
+      await cluster.waitForHealthy();
+    }
+    assert.notEqual(epochs[2], epochs[1], 'history may have gone backwards on one master');
+    const resumable = await epochHistoryKept(redis, keys, epochs[1] as string, epochs[2] as string);
+    assert.equal(resumable(lost.id), false, 'a conversation on the replaced master cannot be resumed');
+    assert.equal(resumable(kept.id), true, 'one elsewhere can');
   });
 });

@@ -64,8 +64,13 @@ export interface Keys {
     tombstoneSuffix: string;
     channelPrefix: string;
   };
-  /** Hash: the store epoch's id and the Redis run_id it was last seen with (store-epoch.ts). */
-  epoch(): string;
+  /**
+   * Hash: the store epoch's id and the Redis run_id it was last seen with (store-epoch.ts): one for
+   * the store on one Redis (whatever the partition), one per partition, in its slot, on a cluster.
+   */
+  epoch(partition: number): string;
+  /** Hash: on a cluster, the id clients get for a set of partition epochs → those epochs. */
+  epochIndex(): string;
   /** String: the key layout this data was written with (key-layout.ts). */
   layout(): string;
   /** String counter of one rate-limit window (rate-limiter.ts); a user's carries their tag. */
@@ -161,7 +166,8 @@ export function createKeys(prefix: string, layout: KeyLayout = ONE_REDIS): Keys 
     outbox: (partition) => `${prefix}:outbox:${clustered ? partitionPart(partition) : partition}`,
     wake: (partition) => `${prefix}:wake:${clustered ? partitionPart(partition) : partition}`,
     legacyOutbox: () => `${prefix}:outbox`,
-    epoch: () => `${prefix}:epoch`,
+    epoch: (partition) => (clustered ? `${prefix}:epoch:${partitionPart(partition)}` : `${prefix}:epoch`),
+    epochIndex: () => `${prefix}:epochs`,
     layout: () => `${prefix}:layout`,
     rateCounter: (scope, subject) => `${prefix}:rate:${scope}:${userPart(subject)}`,
     loginFailures: (address, username) => `${prefix}:rate:login-fail:{${address}}${username === undefined ? '' : `:${username}`}`,

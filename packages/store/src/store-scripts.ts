@@ -74,7 +74,7 @@ export const STORE_SCRIPTS = {
   >('count-rate-hits-if-room-2'),
   /** The hits taken back from the total. */
   forgetRateHits: luaCommand<[counter: string, total: string], [], number>('forget-rate-hits-2'),
-  observeEpoch: luaCommand<[epoch: string], [runId: string, durable: '1' | '0', fresh: string], string>('observe-epoch-1'),
+  observeEpoch: luaCommand<[epoch: string], [runId: string, durable: '1' | '0', fresh: string, ...alive: string[]], string>('observe-epoch-1'),
   claimSocketSlot: luaCommand<[sockets: string], [socketId: string, limit: number, nowMs: number, ttlMs: number], 0 | 1>(
     'claim-socket-slot-1',
   ),

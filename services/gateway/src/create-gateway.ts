@@ -5,7 +5,7 @@ import type { ConfiguredTokens } from '@chat/auth';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { Service } from '@chat/runtime';
-import { claimKeyLayout, closeRedis, type ConversationStore, type Keys, type MessageStore, type Redis, type UserSocketSlots } from '@chat/store';
+import { claimKeyLayout, closeRedis, epochHistoryKept, type ConversationStore, type Keys, type MessageStore, type Redis, type UserSocketSlots } from '@chat/store';
 import { createSocketAcceptor } from './accept-socket.js';
 import type { ClientConnectionDeps } from './client-connection.js';
 import { createClientFrameHandler } from './client-frames.js';
@@ -138,6 +138,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       tokens: deps.jwt.tokens,
       conversations: deps.conversations,
       epoch: () => epoch.current,
+      historyKept: (clientEpoch, currentEpoch) => epochHistoryKept(deps.redis, deps.keys, clientEpoch, currentEpoch),
       logger,
       onResume: () => metrics.resumes.inc(),
     }),
