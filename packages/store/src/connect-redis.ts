@@ -15,7 +15,10 @@ export interface RedisNodeAddress {
 }
 
 export type RedisRole =
-  /** Request/response commands: fail fast while Redis is away so callers can answer 503. */
+  /**
+   * Request/response commands: fail fast while Redis is away so callers can answer 503.
+   * Auto-pipelined on one Redis (not on a cluster: see clusterOptions).
+   */
   | 'command'
   /**
    * BullMQ producer (Queue.add): fails fast like 'command', but without auto-pipelining. BullMQ
