@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { freePort, startChatService, startRedisServer, type RedisServerHandle, type ServiceHandle } from '@chat/devstack';
+import { freePort, startChatService, startRedisCluster, startRedisServer, type RedisClusterHandle, type RedisServerHandle, type ServiceHandle } from '@chat/devstack';
 import type { WatchedProcess } from './process-cpu.js';
 
 export interface GatewayEndpoint {
@@ -27,6 +27,8 @@ export interface BenchTarget {
   readonly apiUrl: string;
   readonly gateways: GatewayEndpoint[];
   readonly redisUrl: string | undefined;
+  /** On a cluster: redis:// URL of each master (redisUrl is then the first), for commands per master. */
+  readonly redisMasters?: string[];
   /** REDIS_PREFIX of the services (every key they write starts with it); undefined with --target. */
   readonly redisPrefix: string | undefined;
   /** Each service's /metrics (prom-client text, with nodejs heap figures), as far as known. */
@@ -50,6 +52,33 @@ export interface OwnStackOptions {
   env: Record<string, string>;
   /** When set, services run with --cpu-prof and write their profiles here. */
   cpuProfileDir: string | undefined;
+  /** Run on a local Redis Cluster (3 masters + 3 replicas, AOF everysec) instead of one redis-server. */
+  cluster: boolean;
+}
+
+/** One redis-server, or a local cluster: what the stack's services are pointed at. */
+interface OwnRedis {
+  env: Record<string, string>;
+  url: string;
+  masters: string[] | undefined;
+  pids: { name: string; pid: number | undefined }[];
+  dispose(): Promise<void>;
+}
+
+async function startOwnRedis(cluster: boolean): Promise<OwnRedis> {
+  if (!cluster) {
+    const redis: RedisServerHandle = await startRedisServer({ appendOnly: true, appendFsync: 'everysec', detached: true });
+    return { env: { REDIS_URL: redis.url }, url: redis.url, masters: undefined, pids: [{ name: 'redis', pid: redis.pid }], dispose: () => redis.dispose() };
+  }
+  const handle: RedisClusterHandle = await startRedisCluster({ appendOnly: true, extraArgs: ['--appendfsync', 'everysec'], detached: true });
+  const masters = (await handle.topology()).filter((node) => node.role === 'master').map((node) => `redis://${node.host}:${node.port}`);
+  return {
+    env: { REDIS_CLUSTER_NODES: handle.seeds.map((seed) => `${seed.host}:${seed.port}`).join(',') },
+    url: masters[0] as string,
+    masters,
+    pids: handle.ports.map((port) => ({ name: `redis-${port}`, pid: handle.pid(port) })),
+    dispose: () => handle.dispose(),
+  };
 }
 
 export interface ExternalTargetOptions {
@@ -85,12 +114,12 @@ function metricsUrlOf(wsUrl: string): string {
 }
 
 /**
- * Starts a private redis-server (AOF everysec, as shipped) and api, worker and N gateways on free
- * ports, with a random key prefix and JWT secret. PASSWORD_HASH_COST is 1024 so that registering
+ * Starts a private redis-server (AOF everysec, as shipped; or a local cluster) and api, worker and
+ * N gateways on free ports, with a random key prefix and JWT secret. PASSWORD_HASH_COST is 1024 so that registering
  * thousands of users takes seconds; the report says so.
  */
 export async function startOwnStack(options: OwnStackOptions): Promise<BenchTarget> {
-  const redis: RedisServerHandle = await startRedisServer({ appendOnly: true, appendFsync: 'everysec', detached: true });
+  const redis = await startOwnRedis(options.cluster);
   const services: ServiceHandle[] = [];
   const extras = new Map<string, ServiceHandle>();
   const started: WatchedProcess[] = [];
@@ -104,7 +133,7 @@ export async function startOwnStack(options: OwnStackOptions): Promise<BenchTarg
     if (options.cpuProfileDir !== undefined) await mkdir(options.cpuProfileDir, { recursive: true });
     const redisPrefix = options.env.REDIS_PREFIX ?? `bench${randomBytes(4).toString('hex')}`;
     const sharedEnv: Record<string, string> = {
-      REDIS_URL: redis.url,
+      ...redis.env,
       REDIS_PREFIX: redisPrefix,
       JWT_SECRET: randomBytes(36).toString('base64url'),
       PASSWORD_HASH_COST: '1024',
@@ -140,7 +169,8 @@ export async function startOwnStack(options: OwnStackOptions): Promise<BenchTarg
     // Nobody may be listening yet; the rejection is reported by whoever races against it.
     died.catch(() => undefined);
 
-    started.push(...services.map((service) => ({ name: service.name, pid: service.pid })), { name: 'redis', pid: redis.pid });
+    const redisProcesses = redis.pids.flatMap(({ name, pid }) => (pid === undefined ? [] : [{ name, pid }]));
+    started.push(...services.map((service) => ({ name: service.name, pid: service.pid })), ...redisProcesses);
     const gateways = gatewayPorts.map((port, i) => ({
       wsUrl: `ws://127.0.0.1:${port}/ws`,
       metricsUrl: `http://127.0.0.1:${port}/metrics`,
@@ -152,6 +182,7 @@ export async function startOwnStack(options: OwnStackOptions): Promise<BenchTarg
       apiUrl: `http://127.0.0.1:${apiPort}`,
       gateways,
       redisUrl: redis.url,
+      ...(redis.masters ? { redisMasters: redis.masters } : {}),
       redisPrefix,
       metricsUrls: {
         api: `http://127.0.0.1:${apiPort}/metrics`,
@@ -162,7 +193,7 @@ export async function startOwnStack(options: OwnStackOptions): Promise<BenchTarg
       processes: () => [
         ...services.map((service) => ({ name: service.name, pid: service.pid })),
         ...[...extras.values()].map((service) => ({ name: service.name, pid: service.pid })),
-        { name: 'redis', pid: redis.pid },
+        ...redisProcesses,
       ],
       everStarted: () => [...started],
       async startExtraGateway(name) {

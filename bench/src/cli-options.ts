@@ -114,6 +114,7 @@ const OPTIONS = {
   }),
   ...section('stack (default: a private one on free ports, redis-server with AOF everysec)', {
     gatewayReplicas: option({ flag: 'gateway-replicas', arg: 'N', help: 'gateway processes', default: 2, read: integer() }),
+    cluster: option({ flag: 'cluster', help: 'run the stack on a local Redis Cluster (3 masters + 3 replicas) and report commands per master', default: false, read: flag }),
     serviceEnv: option<Record<string, string>>({ flag: 'env', arg: 'KEY=VALUE', repeatable: true, help: 'extra environment for every service', default: {}, read: keyValues }),
     target: option<string | undefined>({ flag: 'target', arg: 'URL', help: "use a running stack: the api's (or the edge's) http:// URL", default: undefined, read: text }),
     gatewayUrls: option<string[]>({ flag: 'gateways', arg: 'LIST', help: 'with --target: ws://host:port/ws of each gateway replica', default: [], defaultText: "the target's /ws", read: (_flag, raw) => list(raw) }),
@@ -220,6 +221,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   if (options.bigroomMembers < 2 || options.bigroomMembers > 1000) throw new UsageError('--bigroom-members must be 2..1000 (the contract allows 1000 members)');
   if (options.target !== undefined && !/^https?:\/\//.test(options.target)) throw new UsageError('--target must be an http:// URL');
   // Profiling signals the services, which only the benchmark's own stack is prepared for.
+  if (options.target !== undefined && options.cluster) throw new UsageError('--cluster only works with the stack the benchmark starts (not with --target)');
   if (options.target !== undefined && options.profile) throw new UsageError('--profile only works with the stack the benchmark starts (not with --target)');
   if (options.target !== undefined && options.gatewayUrls.length === 0) {
     const edge = new URL(options.target);

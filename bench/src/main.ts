@@ -107,17 +107,20 @@ let target: BenchTarget;
 try {
   target = options.target
     ? externalTarget({ apiUrl: options.target, wsUrls: options.gatewayUrls, redisUrl: options.redisUrl, pids: options.pids })
-    : await startOwnStack({ gatewayReplicas: options.gatewayReplicas, env: options.serviceEnv, cpuProfileDir: profileDir });
+    : await startOwnStack({ gatewayReplicas: options.gatewayReplicas, env: options.serviceEnv, cpuProfileDir: profileDir, cluster: options.cluster });
 } catch (error) {
   process.stderr.write(`bench: ${messageOf(error)}\n`);
   process.exit(1);
 }
 
 const api = new ApiClient(target.apiUrl, options.httpMaxSockets);
+// On a cluster: every master's INFO, summed and per master (the per-service socket split reads one port, so it is left out).
 const redisStats =
-  target.redisUrl === undefined
-    ? undefined
-    : new RedisStats(target.redisUrl, new RedisSockets(Number(new URL(target.redisUrl).port || 6379), () => target.processes()));
+  target.redisMasters !== undefined
+    ? new RedisStats(target.redisMasters)
+    : target.redisUrl === undefined
+      ? undefined
+      : new RedisStats([target.redisUrl], new RedisSockets(Number(new URL(target.redisUrl).port || 6379), () => target.processes()));
 let nonce = 0;
 const ctx: RunContext = {
   options,

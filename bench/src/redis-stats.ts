@@ -10,6 +10,8 @@ export interface RedisSnapshot {
   commands: number;
   /** Each service's TCP counters with Redis, when they can be read. */
   sockets: RedisSocketSnapshot | undefined;
+  /** On a cluster: commands (as `commands`) by master, keyed by its host:port. */
+  commandsByNode: Map<string, number>;
 }
 
 export interface RedisPerMessage {
@@ -24,6 +26,8 @@ export interface RedisPerMessage {
   byRole: Record<string, number>;
   /** Requests (round trips) and replies per message, by service; absent without `ss`. */
   byProcess?: Record<string, RedisTrafficPerMessage>;
+  /** On a cluster: commands per message on each master (host:port), and the busiest one ÷ their mean. */
+  byMaster?: { commandsPerMessage: Record<string, number>; maxOverMean: number };
 }
 
 /** Commands the generator itself sends to take the snapshots. */
@@ -60,27 +64,52 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-/** INFO commandstats/stats before and after a step: Redis work per posted message. */
+/** Each master's commands per message, and how far the busiest is above their mean (the issue's bound: 1.5). */
+function perMaster(before: RedisSnapshot, after: RedisSnapshot, divisor: number): NonNullable<RedisPerMessage['byMaster']> {
+  const commandsPerMessage: Record<string, number> = {};
+  const deltas = [...after.commandsByNode].map(([name, count]) => {
+    const delta = count - (before.commandsByNode.get(name) ?? 0);
+    commandsPerMessage[name] = round(delta / divisor);
+    return delta;
+  });
+  const mean = deltas.reduce((sum, delta) => sum + delta, 0) / Math.max(deltas.length, 1);
+  return { commandsPerMessage, maxOverMean: mean > 0 ? round(Math.max(...deltas) / mean) : 0 };
+}
+
+/**
+ * INFO commandstats/stats before and after a step: Redis work per posted message. On a cluster,
+ * of every master (given as `urls`), summed, and each master's share.
+ */
 export class RedisStats {
-  private readonly redis: Redis;
+  private readonly nodes: { name: string; redis: Redis }[];
 
   constructor(
-    url: string,
+    urls: readonly string[],
     private readonly sockets?: RedisSockets,
   ) {
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, connectionName: 'bench-stats' });
-    // snapshot() rejects with the error itself; this listener only keeps ioredis from reporting it twice.
-    this.redis.on('error', () => undefined);
+    this.nodes = urls.map((url) => {
+      const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, connectionName: 'bench-stats' });
+      // snapshot() rejects with the error itself; this listener only keeps ioredis from reporting it twice.
+      redis.on('error', () => undefined);
+      return { name: new URL(url).host, redis };
+    });
   }
 
   async snapshot(): Promise<RedisSnapshot> {
-    const [commandstats, stats, sockets] = await Promise.all([this.redis.info('commandstats'), this.redis.info('stats'), this.sockets?.snapshot()]);
-    return {
-      calls: parseCommandStats(commandstats),
-      reads: statField(stats, 'total_reads_processed'),
-      commands: statField(stats, 'total_commands_processed'),
-      sockets,
-    };
+    const [perNode, sockets] = await Promise.all([
+      Promise.all(this.nodes.map(async ({ name, redis }) => ({ name, commandstats: await redis.info('commandstats'), stats: await redis.info('stats') }))),
+      this.sockets?.snapshot(),
+    ]);
+    const calls = new Map<string, number>();
+    const commandsByNode = new Map<string, number>();
+    let reads = 0;
+    for (const { name, commandstats, stats } of perNode) {
+      for (const [command, count] of parseCommandStats(commandstats)) calls.set(command, (calls.get(command) ?? 0) + count);
+      reads += statField(stats, 'total_reads_processed');
+      commandsByNode.set(name, statField(stats, 'total_commands_processed'));
+    }
+    const commands = [...commandsByNode.values()].reduce((sum, count) => sum + count, 0);
+    return { calls, reads, commands, sockets, commandsByNode };
   }
 
   static perMessage(before: RedisSnapshot, after: RedisSnapshot, messages: number): RedisPerMessage {
@@ -104,12 +133,15 @@ export class RedisStats {
       byCommand,
       byRole,
       ...(before.sockets && after.sockets ? { byProcess: trafficPerMessage(before.sockets, after.sockets, messages) } : {}),
+      ...(after.commandsByNode.size > 1 ? { byMaster: perMaster(before, after, divisor) } : {}),
     };
   }
 
   /** redis_version from INFO server, or null when it cannot be read. */
   async serverVersion(): Promise<string | null> {
-    const server = await this.redis.info('server');
+    const first = this.nodes[0];
+    if (!first) return null;
+    const server = await first.redis.info('server');
     return /^redis_version:(\S+)/m.exec(server)?.[1] ?? null;
   }
 
@@ -129,6 +161,6 @@ export class RedisStats {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await Promise.all(this.nodes.map(({ redis }) => redis.quit().catch(() => redis.disconnect())));
   }
 }

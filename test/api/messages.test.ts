@@ -21,7 +21,7 @@ let deliveries: Queue<DrainJob>;
 before(async () => {
   app = await startApiInProcess();
   // The queue the api enqueues to, read through the test's own connection (no worker runs here).
-  deliveries = new Queue<DrainJob>(DELIVERY_QUEUE, { connection: app.redis, prefix: app.keys.queuePrefix });
+  deliveries = new Queue<DrainJob>(DELIVERY_QUEUE, { connection: app.redis, prefix: app.keys.queuePrefix(0) });
 });
 
 after(async () => {

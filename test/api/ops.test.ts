@@ -102,7 +102,7 @@ describe('Redis down', () => {
     alice = await registerUser(app.url);
     conversation = await createConversation(app.url, alice.token, [], 'outage');
     await postMessage(app.url, alice.token, conversation.id, 'before the outage');
-    deliveries = new Queue<DrainJob>(DELIVERY_QUEUE, { connection: app.redis, prefix: app.keys.queuePrefix });
+    deliveries = new Queue<DrainJob>(DELIVERY_QUEUE, { connection: app.redis, prefix: app.keys.queuePrefix(0) });
   });
 
   after(async () => {

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apiRequest, createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
-import { startStack, type Stack } from '../support/stack.js';
+import { REDIS_MODES, startStack, type Stack } from '../support/stack.js';
 import { connectClient, range, seqsOf, type TestSocket } from '../support/ws-client.js';
 
 /**
- * Delivery through real processes: api + worker + two gateway replicas over one redis-server,
- * with the members of each conversation spread over both replicas.
+ * Delivery through real processes: api + worker + two gateway replicas, with the members of each
+ * conversation spread over both replicas; over one redis-server, then over a local Redis Cluster
+ * (3 masters + 3 replicas: hash-tagged keys, sharded pub/sub, a drain queue per partition).
  */
-describe('delivery across gateway replicas', () => {
+for (const mode of REDIS_MODES) describe(`delivery across gateway replicas (${mode} Redis)`, () => {
   let stack: Stack;
   const sockets: TestSocket[] = [];
 
@@ -26,7 +27,7 @@ describe('delivery across gateway replicas', () => {
   }
 
   before(async () => {
-    stack = await startStack({ gateways: 2 });
+    stack = await startStack({ gateways: 2, mode });
   });
 
   after(async () => {

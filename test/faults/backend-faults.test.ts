@@ -6,17 +6,7 @@ import { apiRequest, assertErrorShape } from '../support/api-client.js';
 import { postSteadily } from '../support/steady-poster.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { connectClient } from '../support/ws-client.js';
-import { assertEveryoneGotEverything, closeRoom, openRoom, storedLastSeq, type Room } from './fault-harness.js';
-
-const into = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Quick recovery settings so each fault heals within the test's bounds. */
-const FAST_RECOVERY = {
-  WORKER_LOCK_DURATION_MS: '1000',
-  WORKER_STALLED_INTERVAL_MS: '500',
-  OUTBOX_GRACE_MS: '500',
-  OUTBOX_SWEEP_INTERVAL_MS: '200',
-};
+import { FAST_RECOVERY, assertEveryoneGotEverything, closeRoom, into, openRoom, storedLastSeq, type Room } from './fault-harness.js';
 
 async function waitForStatus(url: string, status: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

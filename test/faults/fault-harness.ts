@@ -4,34 +4,64 @@ import { apiRequest, createConversation, registerUser, type RegisteredUser } fro
 import { ResilientClient } from '../support/resilient-client.js';
 import type { Stack } from '../support/stack.js';
 
+/** Resolves after `ms`: used only to place a fault inside a stream, never to wait for a result. */
+export const into = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Quick recovery settings so each fault heals within the test's bounds. */
+export const FAST_RECOVERY = {
+  WORKER_LOCK_DURATION_MS: '1000',
+  WORKER_STALLED_INTERVAL_MS: '500',
+  OUTBOX_GRACE_MS: '500',
+  OUTBOX_SWEEP_INTERVAL_MS: '200',
+};
+
 export interface Room {
   users: RegisteredUser[];
   conversationId: string;
   clients: ResilientClient[];
 }
 
-/** `members` users in one conversation, each with a resilient client, spread over the replicas. */
-export async function openRoom(stack: Stack, members: number): Promise<Room> {
+/**
+ * `members` users in one conversation, each with a resilient client, spread over the replicas.
+ * With `resync`, a client told `recovered: false` reloads the conversation from the store, as the
+ * contract asks of an app (a new epoch after history may have been lost: a Redis failover).
+ */
+export async function openRoom(stack: Stack, members: number, options: { resync?: boolean } = {}): Promise<Room> {
   const users = await Promise.all(Array.from({ length: members }, () => registerUser(stack.apiUrl)));
   const [owner, ...others] = users as [RegisteredUser, ...RegisteredUser[]];
   const conversation = await createConversation(stack.apiUrl, owner.token, others.map((user) => user.username), 'fault room');
-  const clients = users.map((user, index) => new ResilientClient(stack.wsUrls, user.token, index));
+  const clients = users.map(
+    (user, index) =>
+      new ResilientClient(
+        stack.wsUrls,
+        user.token,
+        index,
+        options.resync ? async (id) => [...(await storedMessages(stack.apiUrl, user.token, id)).keys()] : undefined,
+      ),
+  );
   for (const client of clients) client.track(conversation.id);
   await Promise.all(clients.map((client) => client.start()));
   return { users, conversationId: conversation.id, clients };
 }
 
-/** The conversation's last seq as the store has it (acknowledged or not), read over REST. */
-export async function storedLastSeq(apiUrl: string, token: string, conversationId: string): Promise<number> {
+/** The conversation's messages as the store has them (acknowledged or not), text by seq, read over REST. */
+export async function storedMessages(apiUrl: string, token: string, conversationId: string): Promise<Map<number, string>> {
+  const stored = new Map<number, string>();
   let after = 0;
   for (let page = 0; page < 1000; page += 1) {
     const response = await apiRequest(apiUrl, 'GET', `/api/conversations/${conversationId}/messages?after=${after}&limit=500`, { token });
     assert.equal(response.status, 200, response.text);
-    const body = response.body as { items: { seq: number }[]; nextAfter: number | null };
+    const body = response.body as { items: { seq: number; text: string }[]; nextAfter: number | null };
+    for (const item of body.items) stored.set(item.seq, item.text);
     after = body.items.at(-1)?.seq ?? after;
-    if (body.nextAfter === null) return after;
+    if (body.nextAfter === null) return stored;
   }
   throw new Error('too many pages');
+}
+
+/** The conversation's last seq as the store has it (acknowledged or not), read over REST. */
+export async function storedLastSeq(apiUrl: string, token: string, conversationId: string): Promise<number> {
+  return Math.max(0, ...(await storedMessages(apiUrl, token, conversationId)).keys());
 }
 
 /**
@@ -56,7 +86,7 @@ export async function assertEveryoneGotEverything(
     const { updates } = books;
     const lostChanges = client.missingChanges(room.conversationId, changes).length;
     const edits = changes.length === 0 ? '' : ` | updates: expected ${changes.length} received ${updates.received} lost ${lostChanges} duplicated ${updates.duplicated} out-of-order ${updates.outOfOrder}`;
-    return `client ${index}: ${messages}${edits} | reconnects ${client.reconnects} closes [${client.closeCodes.join(',')}]`;
+    return `client ${index}: ${messages}${edits} | reconnects ${client.reconnects} resyncs ${client.resyncs} closes [${client.closeCodes.join(',')}]`;
   });
   t.diagnostic(`stored ${lastSeq}, acknowledged ${acknowledged.length}${changes.length === 0 ? '' : `, changes acknowledged ${changes.length}`}`);
   for (const line of lines) t.diagnostic(line);

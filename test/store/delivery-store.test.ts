@@ -55,7 +55,7 @@ async function entryOf(partition: number, message: Pick<Message, 'conversationId
   return entry;
 }
 
-const NOTHING = { delivered: 0, recipients: 0, gone: 0, malformed: 0, more: false, awake: false };
+const NOTHING = { delivered: 0, recipients: 0, gone: 0, malformed: 0, more: false, awake: false, waiting: 0 };
 
 /** Drains every partition, so each test starts with empty outboxes and no wake flag. */
 async function drainEverything(): Promise<void> {
@@ -123,14 +123,25 @@ describe('drain script', () => {
     }
   });
 
-  test('a message of a conversation that no longer exists is not published, and its outbox entry is cleared', async () => {
+  test('a message of a conversation not found here (keys moving to another cluster node) waits in the outbox; an old one is gone', async () => {
     const conversation = await conversations().create({ title: 't', createdBy: 'ann', users: ['ann'] });
-    await messages().append(conversation.id, 'ann', 'gone soon');
-    await redis.del(keys.conversation(conversation.id), keys.messages(conversation.id));
+    const { message } = await messages().append(conversation.id, 'ann', 'not here yet');
+    const saved = await redis.dumpBuffer(keys.conversation(conversation.id));
+    await redis.del(keys.conversation(conversation.id));
     const from = received.length;
 
+    // Neither the conversation nor the tombstone of its deletion: it waits, and nothing else is held up.
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, waiting: 1 });
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, waiting: 1 });
+    await redis.restore(keys.conversation(conversation.id), 0, saved!);
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 1 });
+    assert.equal((await eventsSince(from, 1)).length, 1);
+
+    // Accepted longer ago than any migration takes: its conversation was deleted before tombstones.
+    const partition = deliveryPartition(conversation.id);
+    await redis.zadd(keys.outbox(partition), Date.now() - 2 * 3_600_000, `${conversation.id} ${message.seq + 1} m-old`);
+    await redis.del(keys.conversation(conversation.id));
     assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, gone: 1 });
-    assert.equal((await eventsSince(from, 1)).length, 0);
     assert.deepEqual(await drainOf(conversation.id), NOTHING);
   });
 
@@ -366,7 +377,7 @@ describe('delivery partitions', () => {
   });
 
   test("the outbox size counts the partitions a caller writes to; overdue partitions are sought in every possible one", async () => {
-    const outbox = createOutbox(redis, keys, 8);
+    const outbox = createOutbox(redis, createKeys(keys.prefix, { clustered: false, partitions: 8 }));
     await redis.zadd(keys.outbox(0), Date.now() - 60_000, 'c0 1 m0');
     await redis.zadd(keys.outbox(MAX_DELIVERY_PARTITIONS - 1), Date.now() - 60_000, 'c1 1 m1');
     await redis.zadd(keys.outbox(5), Date.now(), 'c2 1 m2');

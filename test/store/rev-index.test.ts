@@ -58,7 +58,7 @@ describe('rev index', () => {
   });
 
   test('trimmed with the history (HISTORY_LIMIT), edited messages included; deleted with the conversation', async () => {
-    const messages = createMessageStore(redis, keys, { historyLimit: 3, partitions: 1 });
+    const messages = createMessageStore(redis, keys, { historyLimit: 3 });
     const { id } = await conversations().create({ title: 'trim', createdBy: 'ann', users: [] });
     await messages.append(id, 'ann', 'one');
     await messages.append(id, 'ann', 'two');

@@ -57,10 +57,22 @@ export class ResilientClient {
   private waiters: (() => void)[] = [];
   private readonly onError: (error: Error) => void;
 
+  /** Conversations reloaded from the store after `recovered: false`: the highest seq it had. */
+  private readonly resyncedUpTo = new Map<string, number>();
+  /** Conversations whose reload is under way: a jump in seqs meanwhile is the gap it fills. */
+  private readonly resyncing = new Set<string>();
+  /** Reloads from the store after `recovered: false` (history changed: a new epoch). */
+  resyncs = 0;
+
+  /**
+   * `resync`, when given, is what an app does when told `recovered: false`: reload the
+   * conversation's seqs from the store (REST). Without it such a conversation keeps its holes.
+   */
   constructor(
     private readonly urls: readonly string[],
     private readonly token: string,
     startAt = 0,
+    private readonly resync?: (conversationId: string) => Promise<number[]>,
   ) {
     this.urlIndex = startAt % urls.length;
     this.onError = () => undefined;
@@ -154,17 +166,22 @@ export class ResilientClient {
 
   private onFrame(frame: { type: string; [key: string]: unknown }): void {
     if (frame.type === 'ready') this.epoch = String(frame.epoch);
+    if (frame.type === 'resumed' && frame.recovered === false && this.resync) {
+      for (const id of (frame.conversations as string[] | undefined) ?? []) void this.resyncFromStore(id);
+    }
     if (frame.type === 'message' || frame.type === 'message_updated') {
       const { conversationId, seq, rev } = frame.data as { conversationId: string; seq: number; rev: number };
-      let books = this.books.get(conversationId);
-      if (!books) {
-        books = emptyBooks();
-        this.books.set(conversationId, books);
-      }
       let held = this.versions.get(conversationId);
       if (!held) {
         held = new Map();
         this.versions.set(conversationId, held);
+      }
+      // Already reloaded from the store: the app has it, as the SDK drops what is behind track()'s seq.
+      if (frame.type === 'message' && seq <= (this.resyncedUpTo.get(conversationId) ?? 0) && held.has(seq)) return;
+      let books = this.books.get(conversationId);
+      if (!books) {
+        books = emptyBooks();
+        this.books.set(conversationId, books);
       }
       let revs = this.revsSeen.get(conversationId);
       if (!revs) {
@@ -174,13 +191,36 @@ export class ResilientClient {
       const counts = frame.type === 'message' ? books : books.updates;
       counts.received += 1;
       if (frame.type === 'message' ? held.has(seq) : revs.has(rev)) counts.duplicated += 1;
-      else if (rev < books.rev) counts.outOfOrder += 1;
+      else if (rev < books.rev && !this.resyncing.has(conversationId)) counts.outOfOrder += 1;
       revs.add(rev);
       held.set(seq, Math.max(held.get(seq) ?? 0, rev));
       books.last = Math.max(books.last, seq);
       books.rev = Math.max(books.rev, rev);
     }
     this.wake();
+  }
+
+  private async resyncFromStore(conversationId: string): Promise<void> {
+    this.resyncing.add(conversationId);
+    for (;;) {
+      try {
+        const seqs = await (this.resync as (id: string) => Promise<number[]>)(conversationId);
+        const held = this.versions.get(conversationId) ?? new Map<number, number>();
+        for (const seq of seqs) held.set(seq, held.get(seq) ?? 0);
+        this.versions.set(conversationId, held);
+        const top = Math.max(0, ...seqs);
+        const books = this.books.get(conversationId);
+        if (books) books.last = Math.max(books.last, top);
+        this.resyncedUpTo.set(conversationId, top);
+        this.resyncs += 1;
+        this.resyncing.delete(conversationId);
+        this.wake();
+        return;
+      } catch {
+        if (this.stopped) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }
 
   private waitUntil(check: () => boolean, what: string, timeoutMs: number): Promise<void> {

@@ -1,5 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { freePort, startChatService, startRedisServer, type RedisServerHandle, type ServiceHandle } from '@chat/devstack';
+import {
+  freePort,
+  startChatService,
+  startRedisCluster,
+  startRedisServer,
+  type RedisClusterHandle,
+  type RedisServerHandle,
+  type ServiceHandle,
+} from '@chat/devstack';
+
+/** Which Redis a stack runs on: one redis-server, or a local Redis Cluster of 3 masters and 3 replicas. */
+export type RedisMode = 'single' | 'cluster';
+
+/** Both modes, for a suite that runs once per mode (`for (const mode of REDIS_MODES) describe(…)`). */
+export const REDIS_MODES: readonly RedisMode[] = ['single', 'cluster'];
+
+/**
+ * A local cluster for a test: 3 masters + 3 replicas on free ports, a 1 s cluster-node-timeout so a
+ * failover takes a couple of seconds, no AOF (the test's data is thrown away).
+ */
+export function startTestCluster(): Promise<RedisClusterHandle> {
+  return startRedisCluster({ appendOnly: false, nodeTimeoutMs: 1000 });
+}
 
 export interface StackOptions {
   /** Gateway replicas (default 2). */
@@ -10,10 +32,18 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Use this redis-server instead of starting one; the stack then leaves it running on stop(). */
   redis?: RedisServerHandle;
+  /** 'cluster': start a local Redis Cluster (startTestCluster) and run every service on it. Default 'single'. */
+  mode?: RedisMode;
 }
 
 export interface Stack {
+  mode: RedisMode;
+  /** The redis-server (single mode; throws on a cluster). */
   redis: RedisServerHandle;
+  /** The cluster (cluster mode; throws on one Redis). */
+  cluster: RedisClusterHandle;
+  /** The environment that points a service (or the test's own connectRedis) at this stack's Redis. */
+  redisEnv: Record<string, string>;
   apiUrl: string;
   workerUrl: string;
   /** http://127.0.0.1:PORT of each gateway replica. */
@@ -50,8 +80,18 @@ const START_TIMEOUT_MS = 20_000;
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gatewayCount = options.gateways ?? 2;
+  const mode = options.mode ?? 'single';
   const ownsRedis = options.redis === undefined;
-  const redis = options.redis ?? (await startRedisServer({}));
+  const backend: RedisServerHandle | RedisClusterHandle =
+    options.redis ?? (mode === 'cluster' ? await startTestCluster() : await startRedisServer({}));
+  const redisEnv: Record<string, string> =
+    'seeds' in backend
+      ? { REDIS_CLUSTER_NODES: backend.seeds.map((seed) => `${seed.host}:${seed.port}`).join(',') }
+      : { REDIS_URL: backend.url };
+  const onlyIn = <T>(wanted: RedisMode, value: T | undefined): T => {
+    if (value === undefined) throw new Error(`this stack runs on ${mode === 'cluster' ? 'a cluster' : 'one Redis'}, not ${wanted}`);
+    return value;
+  };
   const prefix = `t${randomBytes(6).toString('hex')}`;
   const jwtSecret = randomBytes(36).toString('base64url');
   const [apiPort, workerPort, ...gatewayPorts] = await Promise.all(
@@ -60,7 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (apiPort === undefined || workerPort === undefined) throw new Error('startStack: no free ports');
 
   const sharedEnv: Record<string, string> = {
-    REDIS_URL: redis.url,
+    ...redisEnv,
     REDIS_PREFIX: prefix,
     JWT_SECRET: jwtSecret,
     PASSWORD_HASH_COST: '1024',
@@ -91,7 +131,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const failed = launched.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
   if (failed.length > 0) {
     await Promise.allSettled(started.map((service) => service.stop()));
-    if (ownsRedis) await redis.dispose();
+    if (ownsRedis) await backend.dispose();
     const reasons = failed.map((reason: unknown) => (reason instanceof Error ? reason.message : String(reason)));
     throw new Error(`startStack failed:\n${reasons.join('\n\n')}`);
   }
@@ -103,7 +143,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dumpLogs = () =>
     [
       ...all().map((service) => `===== ${service.name} (pid ${service.pid}) =====\n${service.output()}`),
-      `===== redis-server (${redis.url}) =====\n${redis.output()}`,
+      ...('seeds' in backend
+        ? backend.ports.map((port) => `===== redis-server (cluster node ${port}) =====\n${backend.output(port)}`)
+        : [`===== redis-server (${backend.url}) =====\n${backend.output()}`]),
     ].join('\n');
 
   let stopping: Promise<void> | undefined;
@@ -115,11 +157,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // or a shutdown that failed, which the test itself may not have noticed.
     const troubled = codes.some((code) => code !== null && code !== 0);
     if (troubled || process.env.STACK_LOGS) process.stderr.write(`${dumpLogs()}\n`);
-    if (ownsRedis) await redis.dispose();
+    if (ownsRedis) await backend.dispose();
   }
 
   const stack: Stack = {
-    redis,
+    mode,
+    get redis() {
+      return onlyIn('single', 'seeds' in backend ? undefined : backend);
+    },
+    get cluster() {
+      return onlyIn('cluster', 'seeds' in backend ? backend : undefined);
+    },
+    redisEnv,
     apiUrl,
     workerUrl,
     gatewayUrls,

@@ -4,6 +4,8 @@ export interface PostingResult {
   attempted: number;
   /** Seqs of the posts answered 201. */
   acceptedSeqs: number[];
+  /** The text of each post answered 201, by its seq. */
+  acceptedTexts: Map<number, string>;
   /** Status code → count, for everything but 201 (0 = no answer). */
   refused: Record<number, number>;
 }
@@ -23,7 +25,7 @@ export async function postSteadily(options: {
   /** Told of every message answered 201, with the token that posted it. */
   onAccepted?: (seq: number, token: string) => void;
 }): Promise<PostingResult> {
-  const result: PostingResult = { attempted: 0, acceptedSeqs: [], refused: {} };
+  const result: PostingResult = { attempted: 0, acceptedSeqs: [], acceptedTexts: new Map(), refused: {} };
   const total = Math.round((options.perSecond * options.durationMs) / 1000);
   const intervalMs = 1000 / options.perSecond;
   const started = Date.now();
@@ -37,9 +39,10 @@ export async function postSteadily(options: {
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
     result.attempted += 1;
     const token = options.tokens[i % options.tokens.length] as string;
+    const text = `steady ${i}`;
     const post = apiRequest(options.apiUrl, 'POST', `/api/conversations/${options.conversationId}/messages`, {
       token,
-      body: { text: `steady ${i}` },
+      body: { text },
       timeoutMs: 5000,
     })
       .then((response) => {
@@ -47,6 +50,7 @@ export async function postSteadily(options: {
           const { seq } = response.body as { seq: number };
           result.acceptedSeqs.push(seq);
           options.onAccepted?.(seq, token);
+          result.acceptedTexts.set(seq, text);
         } else result.refused[response.status] = (result.refused[response.status] ?? 0) + 1;
       })
       .catch(() => {

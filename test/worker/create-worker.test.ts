@@ -51,7 +51,7 @@ before(async () => {
   setup = connectRedis({ url: server.url, name: 'test:setup', role: 'queue' });
   await waitForRedis(setup, 10_000);
   ({ received, connection: listener } = await recordDeliveries(server.url, keys));
-  queue = new Queue<DrainJob | DeliveryJob>(DELIVERY_QUEUE, { connection: setup, prefix: keys.queuePrefix });
+  queue = new Queue<DrainJob | DeliveryJob>(DELIVERY_QUEUE, { connection: setup, prefix: keys.queuePrefix(0) });
 });
 
 after(async () => {
@@ -119,7 +119,7 @@ async function startWorker(settings: Partial<WorkerSettings> = {}): Promise<Buil
 /** Resolves once every connection has closed for good (QUIT answered, no reconnecting). */
 function allEnded(connections: Redis[]): Promise<void> {
   const open = () => connections.filter((connection) => connection.status !== 'end');
-  return waitFor(() => open().length === 0, 'the connections to close', 5000, () => open().map((c) => `${c.options.connectionName}: ${c.status}`).join(', '));
+  return waitFor(() => open().length === 0, 'the connections to close', 5000, () => open().map((c) => `${(c.options as { connectionName?: string }).connectionName}: ${c.status}`).join(', '));
 }
 
 async function newConversation(title = 'in-process') {
@@ -359,7 +359,7 @@ describe('createWorker', () => {
     const { worker } = await startWorker({ sweepIntervalMs: 50, sweepGraceMs: 1 });
     try {
       // An api configured with the most partitions: the worker has no setting, the jobs and the sweeper say where to look.
-      const api = createMessageStore(setup, keys, { historyLimit: 0, partitions: MAX_DELIVERY_PARTITIONS });
+      const api = createMessageStore(setup, createKeys(keys.prefix, { clustered: false, partitions: MAX_DELIVERY_PARTITIONS }), { historyLimit: 0 });
       // Conversations in six different partitions, none of them awake: each append wakes its own.
       await quietQueue();
       const byPartition = new Map<number, Awaited<ReturnType<typeof newConversation>>>();

@@ -108,9 +108,14 @@ function topCommands(redis: RedisPerMessage, count: number): string {
     .join(', ');
 }
 
+function perMasterText(byMaster: NonNullable<RedisPerMessage['byMaster']>): string {
+  const each = Object.entries(byMaster.commandsPerMessage).map(([node, commands]) => `${node} ${commands}`);
+  return `${each.join(', ')} (${byMaster.maxOverMean})`;
+}
+
 function redisTable(steps: { name: string; redis: RedisPerMessage | undefined }[]): string {
   return table(
-    ['step', 'messages', 'socket reads/msg (≈ round trips)', 'commands/msg (incl. inside scripts)', 'script calls/msg', 'top commands per message'],
+    ['step', 'messages', 'socket reads/msg (≈ round trips)', 'commands/msg (incl. inside scripts)', 'script calls/msg', 'top commands per message', 'commands/msg per master (busiest ÷ mean)'],
     steps.map((step) => [
       step.name,
       step.redis?.messages,
@@ -118,6 +123,7 @@ function redisTable(steps: { name: string; redis: RedisPerMessage | undefined }[
       step.redis?.commandsPerMessage,
       step.redis?.byRole['script calls (round trips)'] ?? (step.redis ? 0 : null),
       step.redis ? topCommands(step.redis, 8) : null,
+      step.redis?.byMaster ? perMasterText(step.redis.byMaster) : null,
     ]),
   );
 }

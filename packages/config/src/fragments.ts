@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_DELIVERY_PARTITIONS } from '@chat/contracts';
 
 /**
  * Schema pieces that several services share. Each entry is keyed by its environment variable, with
@@ -33,8 +34,40 @@ export const supervisedEnvSchema = z.object(supervisedEnv);
 
 export const commonEnv = {
   ...supervisedEnv,
-  /** Redis connection URL. */
+  /** Redis connection URL (single-Redis mode; with REDIS_CLUSTER_NODES, its password and TLS apply to every node). */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /**
+   * Seed nodes of a Redis Cluster, `host:port,host:port,…`: when set, every service runs on the
+   * cluster (hash-tagged keys, sharded pub/sub, one delivery queue per partition) instead of REDIS_URL.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const nodes = value.split(',').map((item) => item.trim()).filter((item) => item.length > 0).map(parseNode);
+      if (nodes.some((node) => node === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'must be host:port,host:port,… (ports 1-65535)' });
+        return z.NEVER;
+      }
+      return nodes as ClusterNode[];
+    }),
+  /**
+   * Delivery partitions conversations are spread over (@chat/contracts deliveryPartition): each has
+   * its own outbox, drained by one worker job at a time. Default 1 on one Redis (the most messages
+   * per drain; safe to change at any time), 12 on a cluster, where a partition is a hash slot of
+   * its own (its conversations, outbox and queue live there) so the load spreads over the masters:
+   * there it is part of the key layout, recorded in Redis at first start, and a service started
+   * with another value refuses to run. 12 spreads evenly over 2, 3, 4, 6 or 12 masters.
+   */
+  DELIVERY_PARTITIONS: z.coerce.number().int().min(1).max(MAX_DELIVERY_PARTITIONS).optional(),
+  /**
+   * Replicas that must confirm a message (Redis WAIT) before the api answers 201; 503 when they do
+   * not within REDIS_WAIT_TIMEOUT_MS. 0 (default): acknowledged once its master has it, which
+   * a failover can lose (replication is asynchronous).
+   */
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
+  REDIS_WAIT_TIMEOUT_MS: positiveInt(1000),
   /** Prefix of every Redis key and channel, so several stacks (or tests) can share one Redis. */
   REDIS_PREFIX: z
     .string()
@@ -47,6 +80,41 @@ export const commonEnv = {
   /** How long shutdown may take before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
 };
+
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
+
+function parseNode(text: string): ClusterNode | undefined {
+  const colon = text.lastIndexOf(':');
+  const host = text.slice(0, colon);
+  const port = Number(text.slice(colon + 1));
+  return colon > 0 && Number.isInteger(port) && port > 0 && port < 65536 ? { host, port } : undefined;
+}
+
+/** Partitions on a cluster when DELIVERY_PARTITIONS is not set. */
+export const CLUSTER_DELIVERY_PARTITIONS = 12;
+
+/** What every service derives from commonEnv about its Redis: the one place that decides the mode. */
+export interface RedisSettings {
+  /** REDIS_URL: the single Redis, or (on a cluster) the password and TLS settings of every node. */
+  url: string;
+  /** Set on a cluster: its seed nodes. */
+  clusterNodes: ClusterNode[] | undefined;
+  /** DELIVERY_PARTITIONS, or its default for the mode. */
+  partitions: number;
+}
+
+export function redisSettings(config: {
+  REDIS_URL: string;
+  REDIS_CLUSTER_NODES?: ClusterNode[] | undefined;
+  DELIVERY_PARTITIONS?: number | undefined;
+}): RedisSettings {
+  const clusterNodes = config.REDIS_CLUSTER_NODES;
+  const partitions = config.DELIVERY_PARTITIONS ?? (clusterNodes === undefined ? 1 : CLUSTER_DELIVERY_PARTITIONS);
+  return { url: config.REDIS_URL, clusterNodes, partitions };
+}
 
 export const jwtVerifyEnv = {
   /** HS256 (shared secret) by default; RS256/ES256 verify with JWT_PUBLIC_KEY. */

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -52,6 +53,13 @@ export interface FailoverOutcome {
   afterMs: number;
 }
 
+export interface SlotMove {
+  /** Keys migrated. */
+  keys: number;
+  /** From the first CLUSTER SETSLOT to the last. */
+  afterMs: number;
+}
+
 export interface RedisClusterHandle {
   /** Every node, as ioredis `new Cluster(seeds)` takes them. */
   readonly seeds: readonly ClusterNodeAddress[];
@@ -72,6 +80,12 @@ export interface RedisClusterHandle {
   waitForHealthy(timeoutMs?: number): Promise<void>;
   /** After kill() of a master: resolves once a replica has its slots and the cluster is healthy. */
   waitForFailover(port: number, timeoutMs?: number): Promise<FailoverOutcome>;
+  /**
+   * Moves one slot to the master on `toPort` while clients keep using it, as `redis-cli --cluster
+   * reshard` does: IMPORTING/MIGRATING, then MIGRATE `keysPerStep` keys at a time (pausing
+   * `pauseMs` between steps, so traffic meets the slot half-moved), then SETSLOT NODE on every master.
+   */
+  moveSlot(slot: number, toPort: number, options?: { keysPerStep?: number; pauseMs?: number }): Promise<SlotMove>;
   /** The pid of the node's current redis-server process. */
   pid(port: number): number | undefined;
   /** stdout+stderr of one node (Redis logs there), for a failing test's report. */
@@ -294,6 +308,36 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const promoted = (await topology()).find((node) => node.role === 'master' && servesSlot(node, firstSlot));
       if (!promoted) throw new Error(`after the failover of ${port}, no master serves slot ${firstSlot}`);
       return { promoted, afterMs };
+    },
+    async moveSlot(slot, toPort, options = {}) {
+      const nodes = await topology();
+      const source = nodes.find((node) => node.role === 'master' && servesSlot(node, slot));
+      const target = nodes.find((node) => node.port === toPort && node.role === 'master');
+      if (!source || !target) throw new Error(`moveSlot(${slot}, ${toPort}): no master serves the slot, or ${toPort} is not a master`);
+      if (source.port === toPort) return { keys: 0, afterMs: 0 };
+      const masters = nodes.filter((node) => node.role === 'master' && !node.failing);
+      const connections = new Map(masters.map((node) => [node.port, new Redis({ host: HOST, port: node.port, maxRetriesPerRequest: 0, retryStrategy: () => null })]));
+      const on = (port: number) => connections.get(port) as Redis;
+      const started = Date.now();
+      let moved = 0;
+      try {
+        await on(toPort).call('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', source.id);
+        await on(source.port).call('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', target.id);
+        for (;;) {
+          const keys = (await on(source.port).call('CLUSTER', 'GETKEYSINSLOT', String(slot), String(options.keysPerStep ?? 10))) as string[];
+          if (keys.length === 0) break;
+          await on(source.port).call('MIGRATE', HOST, String(toPort), '', '0', '5000', 'KEYS', ...keys);
+          moved += keys.length;
+          if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+        }
+        // The target first, then the source, then the others, as redis-cli does.
+        for (const port of [toPort, source.port, ...masters.map((node) => node.port).filter((port) => port !== toPort && port !== source.port)]) {
+          await on(port).call('CLUSTER', 'SETSLOT', String(slot), 'NODE', target.id);
+        }
+      } finally {
+        for (const connection of connections.values()) connection.disconnect();
+      }
+      return { keys: moved, afterMs: Date.now() - started };
     },
     pid: (port) => serverAt(port).pid,
     output: (port) => serverAt(port).output(),

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { commonEnv, envPort, loadConfig } from '@chat/config';
+import { ConfigError, commonEnv, envBoolean, envPort, loadConfig } from '@chat/config';
 import { repoRoot } from './service-paths.js';
 
 /** Settings of `npm start` (the local stack supervisor), each from its environment variable. */
@@ -18,6 +18,13 @@ export const stackEnvSchema = z
     GATEWAY_BASE_PORT: envPort(8081),
     /** An existing Redis to use; unset, the stack runs its own redis-server from PATH. */
     REDIS_URL: z.string().url().optional(),
+    /** An existing Redis Cluster to use (its seed nodes, `host:port,…`), as every service reads it. */
+    REDIS_CLUSTER_NODES: commonEnv.REDIS_CLUSTER_NODES,
+    /**
+     * Run a private local Redis Cluster instead of one redis-server (as `npm start -- --cluster`
+     * does): 3 masters + 3 replicas from redis-server on PATH, data in DATA_DIR/cluster.
+     */
+    LOCAL_REDIS_CLUSTER: envBoolean(false),
     /** Port of the stack's own redis-server (not 6379, so a system Redis is left alone). */
     LOCAL_REDIS_PORT: envPort(6380),
     /** Redis data (AOF) and the generated JWT secret live here. */
@@ -41,6 +48,9 @@ export const stackEnvSchema = z
 
 export type StackConfig = z.infer<typeof stackEnvSchema>;
 
-export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
-  return loadConfig(stackEnvSchema, env);
+/** `--cluster` on the command line (`npm start -- --cluster`) is LOCAL_REDIS_CLUSTER=true. */
+export function loadStackConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv.slice(2)): StackConfig {
+  const unknown = argv.filter((arg) => arg !== '--cluster');
+  if (unknown.length > 0) throw new ConfigError(`unknown argument ${unknown.join(' ')} (the only one is --cluster)`);
+  return loadConfig(stackEnvSchema, argv.includes('--cluster') ? { ...env, LOCAL_REDIS_CLUSTER: 'true' } : env);
 }

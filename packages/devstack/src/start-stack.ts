@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole system on one machine — Redis (a private redis-server unless REDIS_URL
- * is given), the api, the worker, GATEWAY_REPLICAS gateways, and the dev edge in front of them.
+ * or REDIS_CLUSTER_NODES is given; a private Redis Cluster with `--cluster`), the api, the
+ * worker, GATEWAY_REPLICAS gateways, and the dev edge in front of them.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { createDevEdge, type DevEdgeServer } from './dev-edge.js';
 import { portIsFree } from './free-port.js';
 import { resolveJwtSecret } from './jwt-secret.js';
 import { redisReachable } from './redis-ping.js';
+import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js';
 import { RedisServerNotFoundError, startRedisServer, type RedisServerHandle } from './redis-server.js';
 import type { ServiceHandle } from './service-process.js';
 import { superviseService, type SupervisedService, type SupervisorEvent } from './service-supervisor.js';
@@ -62,7 +64,9 @@ const wantedPorts: Array<{ variable: string; host: string; port: number }> = [
     host: '127.0.0.1',
     port: config.GATEWAY_BASE_PORT + i,
   })),
-  ...(config.REDIS_URL === undefined ? [{ variable: 'LOCAL_REDIS_PORT', host: '127.0.0.1', port: config.LOCAL_REDIS_PORT }] : []),
+  ...(config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES === undefined && !config.LOCAL_REDIS_CLUSTER
+    ? [{ variable: 'LOCAL_REDIS_PORT', host: '127.0.0.1', port: config.LOCAL_REDIS_PORT }]
+    : []),
 ];
 const duplicate = wantedPorts.find((wanted, i) => wantedPorts.findIndex((other) => other.port === wanted.port) !== i);
 if (duplicate) refuse(`port ${duplicate.port} is configured twice (${duplicate.variable}); give every part its own port`);
@@ -73,12 +77,31 @@ for (const wanted of wantedPorts) {
 }
 
 let redis: RedisServerHandle | undefined;
+let cluster: RedisClusterHandle | undefined;
+/** Where the services' Redis is, as they read it (REDIS_URL or REDIS_CLUSTER_NODES). */
+let redisEnv: Record<string, string>;
+/** The same, for the log line. */
 let redisUrl: string;
-if (config.REDIS_URL !== undefined) {
+if (config.REDIS_CLUSTER_NODES !== undefined) {
+  const nodes = config.REDIS_CLUSTER_NODES.map((node) => `${node.host}:${node.port}`).join(',');
+  redisEnv = { REDIS_CLUSTER_NODES: nodes };
+  redisUrl = `cluster ${nodes}`;
+} else if (config.LOCAL_REDIS_CLUSTER) {
+  try {
+    // Kept in DATA_DIR/cluster: a second start brings back the same nodes, ports and data.
+    cluster = await startRedisCluster({ dir: join(config.DATA_DIR, 'cluster'), appendOnly: true, detached: true });
+  } catch (error) {
+    refuse(`could not start a local Redis Cluster in ${join(config.DATA_DIR, 'cluster')}: ${firstLine(error)}`);
+  }
+  const nodes = cluster.seeds.map((seed) => `${seed.host}:${seed.port}`).join(',');
+  redisEnv = { REDIS_CLUSTER_NODES: nodes };
+  redisUrl = `local cluster ${nodes}`;
+} else if (config.REDIS_URL !== undefined) {
   if (!(await redisReachable(config.REDIS_URL, 2_000))) {
     refuse(`REDIS_URL ${withoutPassword(config.REDIS_URL)} does not answer PING; start that Redis, or unset REDIS_URL to run a private one`);
   }
   redisUrl = config.REDIS_URL;
+  redisEnv = { REDIS_URL: redisUrl };
 } else {
   try {
     redis = await startRedisServer({
@@ -95,7 +118,14 @@ if (config.REDIS_URL !== undefined) {
     refuse(`could not start redis-server on port ${config.LOCAL_REDIS_PORT} (set LOCAL_REDIS_PORT to use another): ${firstLine(error)}`);
   }
   redisUrl = redis.url;
+  redisEnv = { REDIS_URL: redisUrl };
 }
+
+/** Stops the stack's own Redis (server or cluster), if it started one; its data stays in DATA_DIR. */
+const stopRedis = async () => {
+  await redis?.stop();
+  await cluster?.dispose();
+};
 
 let jwtSecret: string;
 try {
@@ -103,7 +133,7 @@ try {
   logger.debug({ source: resolved.source, file: resolved.file }, 'JWT secret');
   jwtSecret = resolved.secret;
 } catch (error) {
-  await redis?.stop();
+  await stopRedis();
   refuse(`JWT secret: ${firstLine(error)}`);
 }
 
@@ -113,7 +143,7 @@ for (const [name, value] of Object.entries(process.env)) {
   if (value !== undefined) sharedEnv[name] = value;
 }
 Object.assign(sharedEnv, {
-  REDIS_URL: redisUrl,
+  ...redisEnv,
   JWT_SECRET: jwtSecret,
   LOG_LEVEL: config.LOG_LEVEL,
   NODE_ENV: process.env.NODE_ENV ?? 'development',
@@ -150,7 +180,7 @@ const failures = launched.flatMap((result) => (result.status === 'rejected' ? [f
 if (failures.length > 0) {
   for (const failure of failures) logger.error(failure);
   await Promise.allSettled(started.map((service) => service.stop()));
-  await redis?.stop();
+  await stopRedis();
   logger.flush();
   refuse('a service did not start (see above); everything is stopped');
 }
@@ -202,7 +232,7 @@ async function stopStack(exitCode: number): Promise<never> {
       if (codes[i] !== 0) logger.warn({ service: service.name, code: codes[i] }, 'service did not exit cleanly');
     });
   }
-  await redis?.stop();
+  await stopRedis();
   logger.info('stack stopped');
   logger.flush();
   process.exit(exitCode);
@@ -247,7 +277,7 @@ edge.listen(config.EDGE_PORT, config.EDGE_HOST, () => {
       worker: workerUrl,
       gateways: gatewayUrls,
       pids: Object.fromEntries(services.map((service) => [service.name, service.current().pid])),
-      redis: withoutPassword(redisUrl),
+      redis: redisEnv.REDIS_URL === undefined ? redisUrl : withoutPassword(redisUrl),
       dataDir: config.DATA_DIR,
     },
     `stack ready: open ${origin}/ (Ctrl-C stops it)`,

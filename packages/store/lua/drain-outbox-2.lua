@@ -14,8 +14,11 @@
     < 0: as it is, the caller having renewed it recently): the caller promises to run this script
     again soon, and what is appended meanwhile waits for that run rather than enqueueing a job of
     its own (a busy partition's drains linger).
-  - The entries are taken and removed in one command (ZPOPMIN, oldest first); a full batch says
-    more may be owed (if none are, the caller's next round finds nothing).
+  - The oldest entries are read, and those published (or gone) removed; a full batch says more
+    may be owed (if none are, the caller's next round finds nothing).
+  - An entry whose conversation is not found, without the tombstone its deletion leaves
+    (leave-conversation-3.lua), stays for a later drain: on Redis Cluster its keys may be moving
+    to another node. Older than goneAfterMs, it is counted gone.
   - Entries are grouped by conversation and published in rev order (acceptance times of one
     conversation can tie, or even go backwards across api clocks); a conversation's title and
     members are read once per batch. The rev is the message's `"rev":N` (written by this release
@@ -25,8 +28,9 @@
   - An update entry (`<conversationId> <seq> <messageId> u <message>`, an edit or deletion of
     message seq) is published the same way, as a `message_updated` frame (beforeUpdated).
   Keys not in KEYS: each conversation's hash, members and messages (conversationPrefix .. id ..
-  suffix) and its channel (channelPrefix .. id) are only known from the entries read here. Single-instance Redis; on Redis Cluster a partition's conversations must
-  share its hash slot.
+  suffix) and its channel (channelPrefix .. id) are only known from the entries read here. On Redis
+  Cluster they carry the partition's hash tag (keys.ts), so they share the outbox's slot, and the
+  event goes out with SPUBLISH (publishCommand), which a script may send on a channel of its slot.
 
   Input:
     KEYS[1] outbox               the partition's sorted set of owed deliveries scored by acceptance time
@@ -44,19 +48,24 @@
     ARGV[10] awakeTtlMs          0: clear the wake flag; when entries were taken, > 0: keep it that
                                  long, < 0: keep it as it is
     ARGV[11] memberSeparator
-    ARGV[12] beforeUpdated       beforeMessage of an update entry's event
-    ARGV[13] report              '1': also return every event published (offline notifications
+    ARGV[12] publishCommand      'PUBLISH', or 'SPUBLISH' on Redis Cluster
+    ARGV[13] goneSuffix          a deleted conversation's tombstone: conversationPrefix .. id .. goneSuffix
+    ARGV[14] nowMs
+    ARGV[15] goneAfterMs         an entry older than this whose conversation is not found is gone
+    ARGV[16] beforeUpdated       beforeMessage of an update entry's event
+    ARGV[17] report              '1': also return every event published (offline notifications
                                  need them); anything else: nothing more (no cost)
 
   Output:
-    { delivered, recipients, gone, malformed, more, awake[, events] }
+    { delivered, recipients, gone, malformed, more, awake, waiting[, events] }
       delivered   messages published (one event each)
       recipients  members the events named, summed
       gone        entries whose conversation (or, for an entry without its message, whose stored
                   message) no longer exists, or that has no member left
-      malformed   entries that were not `<conversationId> <seq> <messageId>[ [u ]<message>]`, dropped
+      malformed   entries that were not `<conversationId> <seq> <messageId>[ <message>]`, dropped
       more        1 when the batch was full: more may be owed
       awake       1 when the wake flag was kept: the caller must run the script again
+      waiting     entries left in the outbox: their conversation is not found here (and not deleted)
       events      with report: the events published, in order
 ]]
 local outbox, wake = KEYS[1], KEYS[2]
@@ -65,23 +74,18 @@ local conversationPrefix, membersSuffix, messagesSuffix, channelPrefix = ARGV[2]
 local separator, beforeMessage, beforeTitle, after = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local awakeTtlMs = tonumber(ARGV[10])
 local memberSeparator = ARGV[11]
-local beforeUpdated = ARGV[12]
-local report = ARGV[13] == '1'
-local events = {}
+local publishCommand = ARGV[12]
+local goneSuffix, nowMs, goneAfterMs = ARGV[13], tonumber(ARGV[14]), tonumber(ARGV[15])
+local beforeUpdated = ARGV[16]
+local report = ARGV[17] == '1'
 
-local rows = redis.call('ZPOPMIN', outbox, limit)
-local more = #rows == 2 * limit and 1 or 0
-local awake = 0
-if #rows > 0 and awakeTtlMs ~= 0 then
-  if awakeTtlMs > 0 then redis.call('SET', wake, '1', 'PX', awakeTtlMs) end
-  awake = 1
-else
-  redis.call('DEL', wake)
-end
-if #rows == 0 then return { 0, 0, 0, 0, 0, 0 } end
+-- Every read comes before any write: on Redis Cluster, while a slot migrates, reading a key that
+-- already moved fails the script, and a script that failed has kept the writes it made before.
+local rows = redis.call('ZRANGE', outbox, 0, limit - 1, 'WITHSCORES')
 
 local order, groups = {}, {}
-local delivered, recipients, gone, malformed = 0, 0, 0, 0
+local taken = {}
+local delivered, recipients, gone, malformed, waiting = 0, 0, 0, 0, 0
 for i = 1, #rows, 2 do
   local entry = rows[i]
   local id, seq, message = string.match(entry, '^(%S+) ([1-9]%d*) %S+ ?(.*)$')
@@ -96,14 +100,16 @@ for i = 1, #rows, 2 do
     if updated then message = string.sub(message, 3) end
     local rev = message ~= '' and string.match(message, '"rev":(%d+)') or nil
     group[#group + 1] = {
-      seq = tonumber(seq), seqText = seq, rev = rev and tonumber(rev) or 0, revText = rev, updated = updated,
+      entry = entry, seq = tonumber(seq), seqText = seq, rev = rev and tonumber(rev) or 0, revText = rev, updated = updated,
       acceptedAt = rows[i + 1], message = message ~= '' and message or nil,
     }
   else
     malformed = malformed + 1
+    taken[#taken + 1] = entry
   end
 end
 
+local events = {}
 local function byRev(a, b)
   if a.rev ~= b.rev then return a.rev < b.rev end
   return a.seq < b.seq
@@ -113,12 +119,19 @@ for _, id in ipairs(order) do
   table.sort(group, byRev)
   local conv = conversationPrefix .. id
   local title = redis.call('HGET', conv, 'title')
+  local users = title and redis.call('ZRANGE', conv .. membersSuffix, 0, -1) or {}
+  -- A conversation has members until it is deleted, and its deletion leaves a tombstone. Without
+  -- either, its keys are elsewhere: a slot being migrated (the script may run on the node that
+  -- imports it via ASK). Its entries wait for a later drain, unless they are older than any
+  -- migration (conversations deleted before tombstones existed).
+  local deleted = not title and redis.call('EXISTS', conv .. goneSuffix) == 1
+  local present = title and #users > 0
   local stored = {}
   local unread = {}
   for _, item in ipairs(group) do
     if not item.message then unread[#unread + 1] = item end
   end
-  if title and #unread > 0 then
+  if present and #unread > 0 then
     -- Entries written before they carried their message: read it from the history.
     local messages = conv .. messagesSuffix
     local first, last = unread[1].seq, unread[#unread].seq
@@ -130,25 +143,44 @@ for _, id in ipairs(order) do
       for _, item in ipairs(unread) do stored[item.seq] = redis.call('ZRANGEBYSCORE', messages, item.seq, item.seq)[1] end
     end
   end
-  local users = title and redis.call('ZRANGE', conv .. membersSuffix, 0, -1) or {}
   local named = separator .. table.concat(users, memberSeparator)
   local encodedTitle = title and cjson.encode(title)
   local channel = channelPrefix .. id
   for _, item in ipairs(group) do
     local message = item.message or stored[item.seq]
-    if title and message and #users > 0 then
+    if present and message then
       local revText = item.revText or (not item.message and string.match(message, '"rev":(%d+)'))
       local rev = revText and (separator .. revText) or ''
       local opening = item.updated and beforeUpdated or beforeMessage
-      local event = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. rev .. opening .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
-      redis.call('PUBLISH', channel, event)
-      if report then events[#events + 1] = event end
+      events[#events + 1] = channel
+      events[#events + 1] = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. rev .. opening .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
       delivered = delivered + 1
       recipients = recipients + #users
-    else
+      taken[#taken + 1] = item.entry
+    elseif present or deleted or tonumber(item.acceptedAt) < nowMs - goneAfterMs then
       gone = gone + 1
+      taken[#taken + 1] = item.entry
+    else
+      waiting = waiting + 1
     end
   end
 end
-if report then return { delivered, recipients, gone, malformed, more, awake, events } end
-return { delivered, recipients, gone, malformed, more, awake }
+
+-- Writes. Only what was taken leaves the outbox; a batch that took nothing says no more (a drain
+-- now would find the same waiting entries), and the next append or the sweeper tries again.
+for i = 1, #taken, 1000 do redis.call('ZREM', outbox, unpack(taken, i, math.min(i + 999, #taken))) end
+local more = (#rows == 2 * limit and #taken > 0) and 1 or 0
+local awake = 0
+if #taken > 0 and awakeTtlMs ~= 0 then
+  if awakeTtlMs > 0 then redis.call('SET', wake, '1', 'PX', awakeTtlMs) end
+  awake = 1
+else
+  redis.call('DEL', wake)
+end
+for i = 1, #events, 2 do redis.call(publishCommand, events[i], events[i + 1]) end
+if report then
+  local published = {}
+  for i = 2, #events, 2 do published[#published + 1] = events[i] end
+  return { delivered, recipients, gone, malformed, more, awake, waiting, published }
+end
+return { delivered, recipients, gone, malformed, more, awake, waiting }

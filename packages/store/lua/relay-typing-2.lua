@@ -15,6 +15,7 @@
     ARGV[5] memberSeparator    separator .. frame
     ARGV[6] separator
     ARGV[7] frame
+    ARGV[8] publishCommand   'PUBLISH', or 'SPUBLISH' on Redis Cluster (the channel is in the conversation's slot)
 
   Output:
     1    relayed (or nobody else to tell)
@@ -30,6 +31,6 @@ for _, member in ipairs(redis.call('ZRANGE', members, 0, -1)) do
   if member ~= user then others[#others + 1] = member end
 end
 if #others > 0 then
-  redis.call('PUBLISH', ARGV[3], ARGV[4] .. table.concat(others, ARGV[5]) .. ARGV[6] .. ARGV[7])
+  redis.call(ARGV[8], ARGV[3], ARGV[4] .. table.concat(others, ARGV[5]) .. ARGV[6] .. ARGV[7])
 end
 return 1

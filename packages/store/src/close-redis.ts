@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 
 /**
  * Closes a connection for good, as a service's stop() must: QUIT when it is connected (so replies

@@ -1,10 +1,24 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis as SingleRedis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { defineStoreScripts } from './store-scripts.js';
 
-export type { Redis } from 'ioredis';
+/**
+ * A connection to the system's Redis: one server, or a Redis Cluster (REDIS_CLUSTER_NODES). Both
+ * take the same commands; the keys (keys.ts) make every multi-key command, MULTI and script touch
+ * one hash slot, so the stores use either without knowing which.
+ */
+export type Redis = SingleRedis | Cluster;
+
+/** A seed node of a Redis Cluster. */
+export interface RedisNodeAddress {
+  host: string;
+  port: number;
+}
 
 export type RedisRole =
-  /** Request/response commands: fail fast while Redis is away so callers can answer 503. */
+  /**
+   * Request/response commands: fail fast while Redis is away so callers can answer 503.
+   * Auto-pipelined on one Redis (not on a cluster: see clusterOptions).
+   */
   | 'command'
   /**
    * BullMQ producer (Queue.add): fails fast like 'command', but without auto-pipelining. BullMQ
@@ -24,7 +38,10 @@ export type RedisRole =
   | 'queue';
 
 export interface RedisConnectionSettings {
+  /** The Redis; with clusterNodes, only its credentials and TLS (rediss:) are used, for every node. */
   url: string;
+  /** Seed nodes: connect to a Redis Cluster instead (ioredis Cluster, same role semantics). */
+  clusterNodes?: readonly RedisNodeAddress[] | undefined;
   /** Shown in CLIENT LIST, so `redis-cli client list` says who is who. */
   name: string;
   role: RedisRole;
@@ -61,8 +78,52 @@ export function redisOptions(settings: RedisConnectionSettings): RedisOptions {
   }
 }
 
+/** The credentials and TLS a URL carries, for each node of a cluster. */
+function nodeOptionsFromUrl(url: string): RedisOptions {
+  const parsed = new URL(url);
+  return {
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/**
+ * The same roles on a cluster. Each node's connection gets the role's options; the Cluster itself
+ * queues (or refuses) commands while it has no slot map as the role does while disconnected, and
+ * follows MOVED/ASK and failovers by itself. The subscriber keeps one connection per shard for
+ * SSUBSCRIBE (shardedSubscribers), re-subscribing after a failover.
+ */
+export function clusterOptions(settings: RedisConnectionSettings): ClusterOptions {
+  const { retryStrategy: _perNode, enableAutoPipelining: _notOnCluster, enableOfflineQueue, ...node } = redisOptions(settings);
+  return {
+    redisOptions: { ...node, ...nodeOptionsFromUrl(settings.url) },
+    clusterRetryStrategy: retryStrategy,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    // Not on a cluster: an auto-pipeline groups commands by node, and when a slot moves (MOVED)
+    // ioredis replays the whole pipeline and refuses it as soon as its commands map to two nodes
+    // ("All keys in the pipeline should belong to the same slots allocation group", ioredis#2075):
+    // every command of the pipeline then fails, the moved slot's until the slot map is refreshed.
+    // Found by test/faults/cluster-faults.test.ts (a slot moved under traffic).
+    enableAutoPipelining: false,
+    // The subscriber also reads the slot map every few seconds: a shard that gives a slot away
+    // drops that slot's subscriptions, and ioredis subscribes them again only on a refresh.
+    ...(settings.role === 'subscriber' ? { shardedSubscribers: true, enableReadyCheck: false, slotsRefreshInterval: 5000 } : {}),
+    // A failover takes a couple of cluster-node-timeouts: keep retrying a command that long.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    maxRedirections: 32,
+  };
+}
+
+/** One Redis when no cluster nodes are given, which the type says (tests use SingleRedis's own methods). */
+export function connectRedis(settings: RedisConnectionSettings & { clusterNodes?: undefined }): SingleRedis;
+export function connectRedis(settings: RedisConnectionSettings): Redis;
 export function connectRedis(settings: RedisConnectionSettings): Redis {
-  const redis = new Redis(settings.url, redisOptions(settings));
+  const redis =
+    settings.clusterNodes === undefined
+      ? new SingleRedis(settings.url, redisOptions(settings))
+      : new Cluster([...settings.clusterNodes], clusterOptions(settings));
   // Before its first command: it auto-pipelines (see defineStoreScripts).
   if (settings.role === 'command') defineStoreScripts(redis);
   return redis;

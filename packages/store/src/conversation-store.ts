@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidRequestError, MEMBERSHIP_MARKS, NotFoundError, readNotice, type Conversation, type ReadState } from '@chat/contracts';
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
+import { CONVERSATION_TOMBSTONE_MS } from './outbox.js';
 
 export interface ConversationRecord {
   conversation: Conversation;
@@ -44,9 +45,6 @@ export function newConversationId(): string {
 }
 
 export function createConversationStore(redis: Redis, keys: Keys) {
-  // Index keys are `${prefix}:user:${username}:conversations`; the script needs both halves.
-  const probe = keys.userConversations('\u0000');
-  const [indexPrefix, indexSuffix] = probe.split('\u0000') as [string, string];
 
   async function read(id: string, asUser: string): Promise<Conversation | undefined> {
     const [joinedAt, hash, members, readCursor] = pipelineValues(
@@ -80,27 +78,66 @@ export function createConversationStore(redis: Redis, keys: Keys) {
     return toConversation(hash, members, readCursor);
   }
 
+  /**
+   * The user's side of joining: the index entry and the notice on their channel (a gateway holding
+   * their sockets follows the conversation), in one MULTI in the user's slot. Written BEFORE the
+   * conversation's side, so a crash in between leaves only an index entry without membership,
+   * which readers filter out (listFor, and the gateway's reads check membership).
+   */
+  async function joinUserSide(username: string, id: string, indexScore: number | string): Promise<void> {
+    pipelineValues(
+      await guardRedis(
+        redis
+          .multi()
+          .zadd(keys.userConversations(username), indexScore, id)
+          .call(keys.publishCommand, keys.userChannel(username), `${MEMBERSHIP_MARKS.joined}${id}`)
+          .exec(),
+      ),
+    );
+  }
+
+  /** The user's side of leaving, AFTER the conversation's side: a crash in between leaves what joinUserSide's does. */
+  async function leaveUserSide(username: string, id: string): Promise<void> {
+    pipelineValues(
+      await guardRedis(
+        redis
+          .multi()
+          .zrem(keys.userConversations(username), id)
+          .call(keys.publishCommand, keys.userChannel(username), `${MEMBERSHIP_MARKS.left}${id}`)
+          .exec(),
+      ),
+    );
+  }
+
+  /**
+   * Tells each member who stays that the conversation changed (a `conversation` `updated` frame),
+   * AFTER the change, on their own channels (one slot each on Redis Cluster). A crash before it
+   * costs those sockets this frame, not the change; a REST read shows it.
+   */
+  async function tellUpdated(users: readonly string[], id: string): Promise<void> {
+    await guardRedis(Promise.all(users.map((user) => redis.call(keys.publishCommand, keys.userChannel(user), `${MEMBERSHIP_MARKS.updated}${id}`))));
+  }
+
   return {
-    /** Writes the conversation, its members and every member's index atomically (MULTI), and tells each member's channel. */
+    /**
+     * Writes every member's side (index entry, notice), then the conversation and its members
+     * atomically (MULTI in the conversation's slot): see joinUserSide for why in that order.
+     */
     async create(input: { title: string; createdBy: string; users: readonly string[] }): Promise<Conversation> {
       const id = newConversationId();
       const now = new Date();
       const createdAt = now.toISOString();
       const members = [...new Set([input.createdBy, ...input.users])];
-      const multi = redis.multi();
-      multi.hset(keys.conversation(id), {
-        id,
-        title: input.title,
-        createdAt,
-        createdAtMs: now.getTime(),
-        createdBy: input.createdBy,
-        seq: 0,
-      });
-      multi.zadd(keys.members(id), ...members.flatMap((user) => [0, user]));
-      for (const user of members) multi.zadd(keys.userConversations(user), now.getTime(), id);
-      // In the same MULTI: a gateway holding a member's sockets subscribes to the conversation.
-      for (const user of members) multi.publish(keys.userChannel(user), `${MEMBERSHIP_MARKS.joined}${id}`);
-      pipelineValues(await guardRedis(multi.exec()));
+      await Promise.all(members.map((user) => joinUserSide(user, id, now.getTime())));
+      pipelineValues(
+        await guardRedis(
+          redis
+            .multi()
+            .hset(keys.conversation(id), { id, title: input.title, createdAt, createdAtMs: now.getTime(), createdBy: input.createdBy, seq: 0 })
+            .zadd(keys.members(id), ...members.flatMap((user) => [0, user]))
+            .exec(),
+        ),
+      );
       return {
         id,
         title: input.title,
@@ -147,64 +184,77 @@ export function createConversationStore(redis: Redis, keys: Keys) {
       if (outcome === -2) throw new InvalidRequestError(`seq ${seq} is above the conversation's last seq (${lastSeq})`);
       // After the cursor moved, not with it (a user's channel and a conversation's keys never go in
       // one script): a crash between costs the other devices this frame, not the cursor.
-      if (outcome === 1) await guardRedis(redis.publish(keys.userChannel(username), readNotice(id, readSeq)));
+      if (outcome === 1) await guardRedis(redis.call(keys.publishCommand, keys.userChannel(username), readNotice(id, readSeq)));
       return { conversationId: id, readSeq, unread: Math.max(0, lastSeq - readSeq) };
     },
 
-    /** Applies a title and/or a new member list; the caller always stays a member (lua/update-conversation-2.lua). */
+    /**
+     * Applies a title and/or a new member list; the caller always stays a member
+     * (lua/update-conversation-2.lua). The users it adds get their side first, those it removes
+     * after (see joinUserSide); the members who stay are told after (tellUpdated).
+     */
     async update(id: string, caller: string, change: { title?: string; users?: readonly string[] }): Promise<Conversation> {
-      const applied = await guardRedis(
+      const expected = new Set<string>();
+      if (change.users) {
+        const [joinedAt, createdAtMs, current] = pipelineValues(
+          await guardRedis(
+            redis.pipeline().zscore(keys.members(id), caller).hget(keys.conversation(id), 'createdAtMs').zrange(keys.members(id), 0, -1).exec(),
+          ),
+        ) as [string | null, string | null, string[]];
+        if (joinedAt === null || createdAtMs === null) throw new NotFoundError('no such conversation');
+        for (const user of new Set([caller, ...change.users])) if (!current.includes(user)) expected.add(user);
+        await Promise.all([...expected].map((user) => joinUserSide(user, id, createdAtMs)));
+      }
+      const reply = await guardRedis(
         STORE_SCRIPTS.updateConversation.run(
           redis,
           [keys.conversation(id), keys.members(id)],
-          [
-            caller,
-            change.title ?? '',
-            change.users ? '1' : '0',
-            indexPrefix,
-            indexSuffix,
-            id,
-            keys.userChannelPrefix,
-            MEMBERSHIP_MARKS.joined,
-            MEMBERSHIP_MARKS.left,
-            MEMBERSHIP_MARKS.updated,
-            ...(change.users ?? []),
-          ],
+          [caller, change.title ?? '', change.users ? '1' : '0', ...(change.users ?? [])],
         ),
       );
-      if (applied !== 1) throw new NotFoundError('no such conversation');
+      if (reply[0] !== 1) throw new NotFoundError('no such conversation');
+      const [, joinedCount, leftCount, ...users] = reply;
+      const joined = users.slice(0, joinedCount);
+      const left = users.slice(joinedCount, joinedCount + leftCount);
+      const stayed = users.slice(joinedCount + leftCount).filter((user) => !joined.includes(user));
+      const unexpected = joined.filter((user) => !expected.has(user));
+      if (unexpected.length > 0) {
+        // Removed by someone else since we looked: joined again here, their side comes late.
+        const createdAtMs = await guardRedis(redis.hget(keys.conversation(id), 'createdAtMs'));
+        await Promise.all(unexpected.map((user) => joinUserSide(user, id, createdAtMs ?? 0)));
+      }
+      await Promise.all([...left.map((user) => leaveUserSide(user, id)), tellUpdated(stayed, id)]);
       const conversation = await read(id, caller);
       if (!conversation) throw new NotFoundError('no such conversation');
       return conversation;
     },
 
     /**
-     * `username` leaves; the last member to leave deletes the conversation and its history
-     * (lua/leave-conversation-6.lua). NotFoundError when they are not a member.
+     * `username` leaves; the last member to leave deletes the conversation, its history, read
+     * cursors and rev index (lua/leave-conversation-6.lua), then their side goes and the members
+     * who stay are told. NotFoundError when they are not a member.
      */
     async leave(id: string, username: string): Promise<'left' | 'deleted'> {
-      const outcome = await guardRedis(
+      const [outcome, ...stayed] = await guardRedis(
         STORE_SCRIPTS.leaveConversation.run(
           redis,
-          [keys.conversation(id), keys.members(id), keys.messages(id), keys.userConversations(username), keys.reads(id), keys.revs(id)],
-          [username, id, keys.userChannel(username), MEMBERSHIP_MARKS.left, keys.userChannelPrefix, MEMBERSHIP_MARKS.updated],
+          [keys.conversation(id), keys.members(id), keys.messages(id), keys.reads(id), keys.revs(id), keys.conversationTombstone(id)],
+          [username, CONVERSATION_TOMBSTONE_MS],
         ),
       );
       if (outcome === 0) throw new NotFoundError('no such conversation');
+      await Promise.all([leaveUserSide(username, id), tellUpdated(stayed, id)]);
       return outcome === 2 ? 'deleted' : 'left';
     },
 
-    /** The ids of the user's conversations, oldest first. */
+    /** The ids of the user's conversation index, oldest first (membership not checked: see listFor). */
     async idsOf(username: string): Promise<string[]> {
       return guardRedis(redis.zrange(keys.userConversations(username), 0, -1));
     },
 
-    /** Whether `username` is a member of each conversation, in one round trip. */
+    /** Whether `username` is a member of each conversation: one command each, auto-pipelined (each in its own slot). */
     async memberships(username: string, ids: readonly string[]): Promise<boolean[]> {
-      if (ids.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.zscore(keys.members(id), username);
-      return pipelineValues(await guardRedis(pipeline.exec())).map((joinedAt) => joinedAt !== null);
+      return Promise.all(ids.map(async (id) => (await guardRedis(redis.zscore(keys.members(id), username))) !== null));
     },
   };
 }

@@ -1,9 +1,9 @@
 import { batchDeliveryEventParts, deliveryEventParts, type DeliveryJob } from '@chat/contracts';
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
-import { WAKE_TTL_MS, outboxEntry } from './outbox.js';
+import { CONVERSATION_TOMBSTONE_MS, WAKE_TTL_MS, outboxEntry } from './outbox.js';
 
 /** What one drain of a partition's outbox did (lua/drain-outbox-2.lua). */
 export interface DrainOutcome {
@@ -25,6 +25,11 @@ export interface DrainOutcome {
   awake: boolean;
   /** With `report`: the events published (@chat/contracts decodeDeliveryEvent reads them). */
   events?: string[];
+  /**
+   * Entries left in the outbox because their conversation was not found and not deleted: on Redis
+   * Cluster, keys on their way to another node. A later drain (the next message's, or the sweeper's) takes them.
+   */
+  waiting: number;
 }
 
 /** What delivering one legacy per-message job did. */
@@ -45,7 +50,6 @@ function outcomeOf(reply: number): DeliveryOutcome {
 }
 
 export function createDeliveryStore(redis: Redis, keys: Keys) {
-  const { prefix, membersSuffix, messagesSuffix } = keys.conversationKeyParts;
   const { separator, memberSeparator, beforeMessage, beforeUpdated, beforeTitle, after } = batchDeliveryEventParts();
   return {
     /**
@@ -57,7 +61,8 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
      * With `report`, the outcome carries the events published (offline notifications).
      */
     async drain(partition: number, limit: number, stayAwake: false | 'renew' | 'keep' = false, report = false): Promise<DrainOutcome> {
-      const [delivered, recipients, gone, malformed, more, awake, events] = await guardRedis(
+      const { prefix, membersSuffix, messagesSuffix, tombstoneSuffix, channelPrefix } = keys.conversationKeyParts(partition);
+      const [delivered, recipients, gone, malformed, more, awake, waiting, events] = await guardRedis(
         STORE_SCRIPTS.drainOutbox.run(
           redis,
           [keys.outbox(partition), keys.wake(partition)],
@@ -66,19 +71,23 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
             prefix,
             membersSuffix,
             messagesSuffix,
-            keys.conversationChannelPrefix,
+            channelPrefix,
             separator,
             beforeMessage,
             beforeTitle,
             after,
             stayAwake === 'renew' ? WAKE_TTL_MS : stayAwake === 'keep' ? -1 : 0,
             memberSeparator,
+            keys.publishCommand,
+            tombstoneSuffix,
+            Date.now(),
+            CONVERSATION_TOMBSTONE_MS,
             beforeUpdated,
             report ? '1' : '0',
           ],
         ),
       );
-      const outcome: DrainOutcome = { delivered, recipients, gone, malformed, more: more === 1, awake: awake === 1 };
+      const outcome: DrainOutcome = { delivered, recipients, gone, malformed, more: more === 1, awake: awake === 1, waiting };
       if (events) outcome.events = events;
       return outcome;
     },

@@ -18,3 +18,5 @@ export * from './typing-store.js';
 export * from './webhook-dead-letters.js';
 export * from './close-redis.js';
 export * from './login-failure-guard.js';
+export * from './key-layout.js';
+export * from './replica-wait.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import { loadLuaScript } from './load-lua-script.js';
 
 export type LuaArgument = string | number;

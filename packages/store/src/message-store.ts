@@ -2,21 +2,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   CLIENT_ID_TTL_MS,
   ConflictError,
-  DEFAULT_DELIVERY_PARTITIONS,
   ForbiddenError,
   NotFoundError,
   RateLimitedError,
-  deliveryPartition,
   type DrainJob,
   type Message,
 } from '@chat/contracts';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
 import { STORE_SCRIPTS, type AppendArgs, type AppendKeys } from './store-scripts.js';
 import { WAKE_TTL_MS, outboxEntry, updateEntryHead } from './outbox.js';
 import { retryAfterSeconds, type RateCharge } from './rate-limiter.js';
+import { waitForReplicas } from './replica-wait.js';
 
 export function newMessageId(): string {
   return randomBytes(12).toString('base64url');
@@ -74,11 +74,14 @@ function splitAround(template: string, marker: string): [string, string] {
 export interface MessageStoreSettings {
   /** Messages kept per conversation; 0 keeps everything. */
   historyLimit: number;
-  /** Delivery partitions the outbox entries are spread over (@chat/contracts deliveryPartition). */
-  partitions: number;
+  /** Replicas that must confirm a stored message before append() resolves (REDIS_WAIT_REPLICAS); 0: none. */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
 }
 
-const DEFAULT_SETTINGS: MessageStoreSettings = { historyLimit: 0, partitions: DEFAULT_DELIVERY_PARTITIONS };
+const DEFAULT_SETTINGS: MessageStoreSettings = { historyLimit: 0 };
+
+type AppendReply = Awaited<ReturnType<typeof STORE_SCRIPTS.appendMessage.run>>;
 
 export function createMessageStore(redis: Redis, keys: Keys, settings: MessageStoreSettings = DEFAULT_SETTINGS) {
   /**
@@ -96,14 +99,34 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
     return rows;
   }
 
+  /**
+   * The append script, after counting the author's rate-limit hit when charged. On one Redis the
+   * hit is counted in the same script (one round trip, nothing counted unless it runs). On a
+   * cluster the counter lives in the author's slot and the conversation in its partition's: the
+   * hit is counted first, then the message appended. Like every other request of the user, a post
+   * that turns out not to be a member's still counts (as in the one-script path).
+   */
+  async function appendCharged(scriptKeys: AppendKeys, args: AppendArgs, charge: RateCharge | undefined): Promise<AppendReply> {
+    if (!charge) return STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args);
+    if (!keys.clustered) {
+      return STORE_SCRIPTS.appendChargedMessage.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs]);
+    }
+    const [count, ttl] = await STORE_SCRIPTS.countRateHit.run(redis, [charge.key], [charge.windowMs, charge.limit]);
+    if (count > charge.limit) return [-1, ttl, 0];
+    return STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args);
+  }
+
   return {
     /**
      * Stores a message from a member. With `charge`, the author's rate-limit hit is counted in the
-     * same script, before anything is written: RateLimitedError when it is used up. `drain` is
-     * the job to enqueue when this message woke its partition; without it a pending drain carries it.
+     * same script on one Redis, before anything is written (on a cluster just before it, see
+     * appendCharged): RateLimitedError when it is used up. `drain` is the job to enqueue when this
+     * message woke its partition; without it a pending drain carries it.
      * With a `clientId` the author used here before (within CLIENT_ID_TTL_MS), nothing is stored:
      * `repeated` is true and `message` is the one stored the first time; ConflictError when the
-     * text differs from the first one's.
+     * text differs from the first one's. With waitReplicas, resolves only once that many replicas
+     * have it (ReplicasNotConfirmedError, a 503, when they do not in time: the message is stored
+     * and will be delivered all the same, and a retry with its clientId answers 200).
      */
     async append(
       conversationId: string,
@@ -122,7 +145,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         `"seq":${SEQ_MARK},"rev":${REV_MARK}`,
       );
       const [entryHead, entryTail] = splitAround(outboxEntry({ conversationId, seq: SEQ_MARK, messageId: id }), ` ${SEQ_MARK} `);
-      const partition = deliveryPartition(conversationId, settings.partitions);
+      const partition = keys.partitionOf(conversationId);
       const scriptKeys: AppendKeys = [
         keys.conversation(conversationId),
         keys.members(conversationId),
@@ -150,12 +173,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         fingerprint,
         CLIENT_ID_TTL_MS,
       ];
-      // Counts the author's rate-limit hit in the same atomic step when charged (lua/append-*.lua).
-      const [outcome, value, woke, extra] = await guardRedis(
-        charge
-          ? STORE_SCRIPTS.appendChargedMessage.run(redis, [...scriptKeys, charge.key], [...args, charge.limit, charge.windowMs])
-          : STORE_SCRIPTS.appendMessage.run(redis, scriptKeys, args),
-      );
+      const [outcome, value, woke, extra] = await guardRedis(appendCharged(scriptKeys, args, charge));
       if (outcome === -1) {
         throw new RateLimitedError('too many requests; slow down', retryAfterSeconds(value));
       }
@@ -164,6 +182,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
       if (outcome === 4) throw new ConflictError('the message first sent with this clientId is no longer stored');
       if (outcome !== 1) throw new NotFoundError('no such conversation');
       const seq = value;
+      await waitForReplicas(redis, scriptKeys[0], settings.waitReplicas ?? 0, settings.waitTimeoutMs ?? 1000);
       const message: Message = { id, conversationId, seq, rev: extra as number, author, text, createdAt };
       if (clientId !== undefined) message.clientId = clientId;
       return { message, drain: woke === 1 ? { partition } : undefined, repeated: false };
@@ -181,7 +200,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
       author: string,
       change: MessageChange,
     ): Promise<{ message: Message; changed: boolean; drain: DrainJob | undefined }> {
-      const partition = deliveryPartition(conversationId, settings.partitions);
+      const partition = keys.partitionOf(conversationId);
       for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt += 1) {
         const [raw] = await rowsForMember(conversationId, author, (pipeline, messages) => pipeline.zrangebyscore(messages, seq, seq));
         if (raw === undefined) throw new NotFoundError('no such message');
@@ -212,7 +231,10 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
           ),
         );
         if (outcome === 0) throw new NotFoundError('no such conversation');
-        if (outcome === 1) return { message: { ...next, rev }, changed: true, drain: woke === 1 ? { partition } : undefined };
+        if (outcome === 1) {
+          await waitForReplicas(redis, keys.conversation(conversationId), settings.waitReplicas ?? 0, settings.waitTimeoutMs ?? 1000);
+          return { message: { ...next, rev }, changed: true, drain: woke === 1 ? { partition } : undefined };
+        }
         // Changed since it was read (another edit won): decide again from its new version.
       }
       throw new ConflictError('the message is being changed by another request; try again');

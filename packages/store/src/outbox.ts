@@ -1,8 +1,7 @@
-import { DEFAULT_DELIVERY_PARTITIONS, MAX_DELIVERY_PARTITIONS, type DeliveryJob } from '@chat/contracts';
-import type { Redis } from 'ioredis';
+import { MAX_DELIVERY_PARTITIONS, type DeliveryJob } from '@chat/contracts';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
-import { pipelineValues } from './pipeline-results.js';
 
 /**
  * The outbox holds every accepted message until the worker has published it: one sorted set per
@@ -22,6 +21,13 @@ import { pipelineValues } from './pipeline-results.js';
  */
 export const WAKE_TTL_MS = 2000;
 
+/**
+ * How long a deleted conversation's tombstone lives, and how old an outbox entry whose
+ * conversation is not found must be before it is dropped as gone: longer than an entry waits for
+ * its drain, and than a slot's migration to another cluster node takes (the entry waits meanwhile).
+ */
+export const CONVERSATION_TOMBSTONE_MS = 3_600_000;
+
 export function outboxEntry(job: DeliveryJob): string {
   return `${job.conversationId} ${job.seq} ${job.messageId}`;
 }
@@ -39,29 +45,31 @@ export function parseOutboxEntry(entry: string): DeliveryJob | undefined {
 }
 
 const partitionsBelow = (count: number) => Array.from({ length: count }, (_, partition) => partition);
-const EVERY_PARTITION = partitionsBelow(MAX_DELIVERY_PARTITIONS);
 
-/** `partitions`: those the caller writes to (the api's DELIVERY_PARTITIONS), which size() counts. */
-export function createOutbox(redis: Redis, keys: Keys, partitions = DEFAULT_DELIVERY_PARTITIONS) {
-  const written = partitionsBelow(partitions);
+/**
+ * Every command here names one partition's outbox: they go out one by one, auto-pipelined (on a
+ * cluster each partition has a slot of its own).
+ */
+export function createOutbox(redis: Redis, keys: Keys) {
+  // Those the caller writes to (DELIVERY_PARTITIONS), which size() counts.
+  const written = partitionsBelow(keys.partitions);
+  // On one Redis the count may differ between apis, or have changed while messages waited: look at
+  // every possible partition so nothing is left behind. On a cluster it is fixed (key-layout.ts).
+  const swept = partitionsBelow(keys.clustered ? keys.partitions : MAX_DELIVERY_PARTITIONS);
   return {
     /** Deliveries accepted and not yet published, across the partitions this caller writes to. */
     async size(): Promise<number> {
-      const pipeline = redis.pipeline();
-      for (const partition of written) pipeline.zcard(keys.outbox(partition));
-      const counts = pipelineValues(await guardRedis(pipeline.exec())) as number[];
+      const counts = await Promise.all(written.map((partition) => guardRedis(redis.zcard(keys.outbox(partition)))));
       return counts.reduce((sum, count) => sum + count, 0);
     },
 
-    /**
-     * The partitions whose oldest entry was accepted before `olderThanMs` ago, among every possible
-     * one: whatever count an api was (or is) configured with, nothing it wrote is left behind.
-     */
+    /** The partitions whose oldest entry was accepted before `olderThanMs` ago. */
     async overduePartitions(olderThanMs: number): Promise<number[]> {
-      const pipeline = redis.pipeline();
-      for (const partition of EVERY_PARTITION) pipeline.zrangebyscore(keys.outbox(partition), '-inf', Date.now() - olderThanMs, 'LIMIT', 0, 1);
-      const oldest = pipelineValues(await guardRedis(pipeline.exec())) as string[][];
-      return EVERY_PARTITION.filter((partition) => (oldest[partition]?.length ?? 0) > 0);
+      const until = Date.now() - olderThanMs;
+      const oldest = await Promise.all(
+        swept.map((partition) => guardRedis(redis.zrangebyscore(keys.outbox(partition), '-inf', until, 'LIMIT', 0, 1))),
+      );
+      return swept.filter((partition) => (oldest[partition]?.length ?? 0) > 0);
     },
 
     /** Entries of the pre-partition outbox accepted before `olderThanMs` ago (legacy per-message jobs). */

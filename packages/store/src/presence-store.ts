@@ -1,5 +1,5 @@
 import { encodeUserFrame, type PresenceFrame, type PresenceItem } from '@chat/contracts';
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
@@ -37,7 +37,7 @@ export function createPresenceStore(redis: Redis, keys: Keys) {
     async announce(frame: PresenceFrame): Promise<number> {
       const users = await coMembers(frame.user);
       const payload = encodeUserFrame(JSON.stringify(frame));
-      await guardRedis(Promise.all([...users].map((user) => redis.publish(keys.userChannel(user), payload))));
+      await guardRedis(Promise.all([...users].map((user) => redis.call(keys.publishCommand, keys.userChannel(user), payload))));
       return users.size;
     },
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import { luaCommand } from './lua-command.js';
 
 /**
@@ -79,10 +79,14 @@ export const STORE_SCRIPTS = {
       after: string,
       awakeTtlMs: number,
       memberSeparator: string,
+      publishCommand: 'PUBLISH' | 'SPUBLISH',
+      goneSuffix: string,
+      nowMs: number,
+      goneAfterMs: number,
       beforeUpdated: string,
       report: '1' | '0',
     ],
-    [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1, events?: string[]]
+    [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1, waiting: number, events?: string[]]
   >('drain-outbox-2'),
   /** Legacy per-message jobs: members the event named, -1 when already delivered, -2 when the message or conversation is gone. */
   deliverMessage: luaCommand<
@@ -109,7 +113,7 @@ export const STORE_SCRIPTS = {
   >('count-rate-hits-if-room-2'),
   /** The hits taken back from the total. */
   forgetRateHits: luaCommand<[counter: string, total: string], [], number>('forget-rate-hits-2'),
-  observeEpoch: luaCommand<[epoch: string], [runId: string, durable: '1' | '0', fresh: string], string>('observe-epoch-1'),
+  observeEpoch: luaCommand<[epoch: string], [runId: string, durable: '1' | '0', fresh: string, ...alive: string[]], string>('observe-epoch-1'),
   /** 2 claimed and the user came online, 1 claimed, 0 the user holds `limit` sockets. */
   claimSocketSlot: luaCommand<[sockets: string, presence: string], [socketId: string, limit: number, nowMs: number, ttlMs: number], 0 | 1 | 2>(
     'claim-socket-slot-2',
@@ -125,31 +129,29 @@ export const STORE_SCRIPTS = {
   /** 1 relayed, 0 throttled, -1 not a member. */
   relayTyping: luaCommand<
     [members: string, throttle: string],
-    [user: string, throttleMs: number, channel: string, mark: string, memberSeparator: string, separator: string, frame: string],
+    [
+      user: string,
+      throttleMs: number,
+      channel: string,
+      mark: string,
+      memberSeparator: string,
+      separator: string,
+      frame: string,
+      publishCommand: 'PUBLISH' | 'SPUBLISH',
+    ],
     1 | 0 | -1
   >('relay-typing-2'),
+  /** {1, joinedCount, leftCount, ...joined, ...left, ...members now} when applied; {0} when the caller is not a member (or no such conversation). */
   updateConversation: luaCommand<
     [conversation: string, members: string],
-    [
-      caller: string,
-      title: string,
-      replaceMembers: '1' | '0',
-      indexPrefix: string,
-      indexSuffix: string,
-      id: string,
-      channelPrefix: string,
-      joinedMark: string,
-      leftMark: string,
-      updatedMark: string,
-      ...users: string[],
-    ],
-    0 | 1
+    [caller: string, title: string, replaceMembers: '1' | '0', ...users: string[]],
+    [1, number, number, ...string[]] | [0]
   >('update-conversation-2'),
-  /** 1 left, 2 left as the last member (the conversation is deleted), 0 not a member. */
+  /** {1, ...members who stay} left, {2} left as the last member (the conversation is deleted), {0} not a member. */
   leaveConversation: luaCommand<
-    [conversation: string, members: string, messages: string, index: string, reads: string, revs: string],
-    [user: string, id: string, channel: string, leftMark: string, channelPrefix: string, updatedMark: string],
-    0 | 1 | 2
+    [conversation: string, members: string, messages: string, reads: string, revs: string, tombstone: string],
+    [user: string, tombstoneTtlMs: number],
+    [1, ...string[]] | [2] | [0]
   >('leave-conversation-6'),
   /** {1 moved | 0 stays, readSeq, lastSeq}; {-1, 0, 0} not a member; {-2, 0, lastSeq} seq above lastSeq. */
   markRead: luaCommand<[conversation: string, members: string, reads: string], [user: string, seq: number], [outcome: 1 | 0 | -1 | -2, readSeq: number, lastSeq: number]>(

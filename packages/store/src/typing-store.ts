@@ -1,5 +1,5 @@
 import { TYPING_THROTTLE_MS, typingEventParts, type TypingFrame } from '@chat/contracts';
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
@@ -20,7 +20,7 @@ export function createTypingStore(redis: Redis, keys: Keys) {
         STORE_SCRIPTS.relayTyping.run(
           redis,
           [keys.members(conversationId), keys.typingThrottle(conversationId, user)],
-          [user, TYPING_THROTTLE_MS, keys.conversationChannel(conversationId), mark, memberSeparator, separator, JSON.stringify(frame)],
+          [user, TYPING_THROTTLE_MS, keys.conversationChannel(conversationId), mark, memberSeparator, separator, JSON.stringify(frame), keys.publishCommand],
         ),
       );
       return outcome === 1 ? 'relayed' : outcome === 0 ? 'throttled' : 'not_member';

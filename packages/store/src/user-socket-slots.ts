@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { pipelineValues } from './pipeline-results.js';
 import { guardRedis } from './redis-failure.js';
@@ -45,10 +45,11 @@ export function createUserSocketSlots(redis: Redis, keys: Keys) {
     },
 
     /**
-     * Extends the slots of sockets still open here, in one pipeline: three commands per user.
-     * Resolves to the users some of whose slots had lapsed and were taken again (Redis was out of
-     * reach for longer than the ttl, and the sweep may have taken them offline): the caller
-     * re-claims them, or releases what closed meanwhile.
+     * Extends the slots of sockets still open here: per user one MULTI in the user's slot and one
+     * ZADD to the presence sweep's index (its own key), auto-pipelined together. Resolves to the
+     * users some of whose slots had lapsed and were taken again (Redis was out of reach for longer
+     * than the ttl, and the sweep may have taken them offline): the caller re-claims them, or
+     * releases what closed meanwhile.
      */
     async refresh(slots: Iterable<SocketSlot>, ttlMs: number): Promise<string[]> {
       const expiresAt = Date.now() + ttlMs;
@@ -59,17 +60,19 @@ export function createUserSocketSlots(redis: Redis, keys: Keys) {
         pairs.push(expiresAt, slot.socketId);
       }
       if (byUser.size === 0) return [];
-      const pipeline = redis.pipeline();
       const users = [...byUser.keys()];
-      for (const [username, pairs] of byUser) {
-        pipeline
-          .zadd(keys.userSockets(username), ...pairs)
-          .pexpire(keys.userSockets(username), ttlMs)
-          .zadd(keys.presenceExpiries(), 'GT', expiresAt, username);
-      }
-      const replies = pipelineValues(await guardRedis(pipeline.exec()));
-      // Three replies per user; the first (ZADD) counts the slots that were not there.
-      return users.filter((_, index) => Number(replies[3 * index]) > 0);
+      const added = await Promise.all(
+        [...byUser].map(async ([username, pairs]) => {
+          const key = keys.userSockets(username);
+          const [, replies] = await Promise.all([
+            guardRedis(redis.zadd(keys.presenceExpiries(), 'GT', expiresAt, username)),
+            guardRedis(redis.multi().zadd(key, ...pairs).pexpire(key, ttlMs).exec()),
+          ]);
+          // ZADD counts the slots that were not there: lapsed and taken again.
+          return Number(pipelineValues(replies)[0]) > 0;
+        }),
+      );
+      return users.filter((_, index) => added[index]);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { ConflictError, type User } from '@chat/contracts';
-import type { Redis } from 'ioredis';
+import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 
@@ -29,17 +29,10 @@ export function createUserStore(redis: Redis, keys: Keys) {
       return { user: { username: record.username, createdAt: record.createdAt }, passwordHash: record.passwordHash };
     },
 
-    /** The subset of `usernames` that has no account. One round trip. */
+    /** The subset of `usernames` that has no account: one command each, auto-pipelined (each user in their own slot). */
     async missing(usernames: readonly string[]): Promise<string[]> {
-      if (usernames.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const username of usernames) pipeline.exists(keys.user(username));
-      const results = await guardRedis(pipeline.exec());
-      return usernames.filter((_, index) => {
-        const [error, exists] = results?.[index] ?? [new Error('no reply'), 0];
-        if (error) throw error;
-        return exists === 0;
-      });
+      const exists = await Promise.all(usernames.map((username) => guardRedis(redis.exists(keys.user(username)))));
+      return usernames.filter((_, index) => exists[index] === 0);
     },
   };
 }

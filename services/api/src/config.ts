@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { commonEnv, envPort, jwtVerifyEnv, loadConfig, positiveInt, requireJwtKey } from '@chat/config';
-import { DEFAULT_DELIVERY_PARTITIONS, MAX_DELIVERY_PARTITIONS } from '@chat/contracts';
 
 const DEFAULT_LOGIN_FAILURES_PER_USERNAME_IP = 10;
 
@@ -27,13 +26,6 @@ export const apiEnvSchema = z
     BODY_LIMIT_BYTES: positiveInt(64 * 1024),
     /** Messages kept per conversation (the oldest go first); 0 keeps everything. */
     HISTORY_LIMIT: z.coerce.number().int().min(0).default(0),
-    /**
-     * Delivery partitions the api spreads conversations over (@chat/contracts deliveryPartition):
-     * each has its own outbox, drained by one worker job at a time. 1 (the default) batches the
-     * most messages per drain and suits one Redis; more let several workers drain at once (and,
-     * on Redis Cluster, spread the outboxes over shards). Safe to change at any time.
-     */
-    DELIVERY_PARTITIONS: z.coerce.number().int().min(1).max(MAX_DELIVERY_PARTITIONS).default(DEFAULT_DELIVERY_PARTITIONS),
     /** Length of a rate-limit window, in seconds. */
     RATE_LIMIT_WINDOW_S: positiveInt(60),
     /** Requests per window per authenticated user. */

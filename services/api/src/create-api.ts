@@ -5,7 +5,9 @@ import { createPasswordHasher, tokensFromEnv, withVerifiedTokenCache } from '@ch
 import type { Logger, ProcessIdentity } from '@chat/logger';
 import { watchRedis, type Service } from '@chat/runtime';
 import { createMetricsRegistry, type Registry } from '@chat/metrics';
+import { redisSettings } from '@chat/config';
 import {
+  claimKeyLayout,
   closeRedis,
   connectRedis,
   createConversationStore,
@@ -66,8 +68,9 @@ const LOOP_WINDOW_MS = 100;
  */
 export function createApi({ config, identity, logger }: ApiDeps): ApiService {
   const registry = createMetricsRegistry(identity);
-  const keys = createKeys(config.REDIS_PREFIX);
-  const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:command`, role: 'command' });
+  const { url, clusterNodes, partitions } = redisSettings(config);
+  const keys = createKeys(config.REDIS_PREFIX, { clustered: clusterNodes !== undefined, partitions });
+  const redis = connectRedis({ url, clusterNodes, name: `${identity.instance}:command`, role: 'command' });
 
   const jwt = tokensFromEnv(config, (error) => logger.warn({ err: error }, 'JWKS refresh failed'));
   // Every request of a client carries the same token: verify it once, then recognise it. (Not in
@@ -78,9 +81,9 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
     clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
   });
   // The queue has a connection of its own, without auto-pipelining (see the 'producer' role).
-  const queueRedis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:producer`, role: 'producer' });
+  const queueRedis = connectRedis({ url, clusterNodes, name: `${identity.instance}:producer`, role: 'producer' });
   watchRedis({ command: redis, producer: queueRedis }, logger, registry);
-  const deliveries = createDeliveryEnqueuer(queueRedis, keys.queuePrefix, config.ENQUEUE_TIMEOUT_MS);
+  const deliveries = createDeliveryEnqueuer(queueRedis, keys, config.ENQUEUE_TIMEOUT_MS);
   const limiter = createRateLimiter(redis, keys);
   const shedding = createMessageShedding({ registry, logger, retryAfterSeconds: SHED_RETRY_AFTER_S });
   // Checked first on a post: it refuses with no Redis call at all.
@@ -92,7 +95,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
   });
   // Sampled on the command connection: no round trip is added to the POST path.
   const backlog = createBacklogGuard({
-    backlog: createOutbox(redis, keys, config.DELIVERY_PARTITIONS),
+    backlog: createOutbox(redis, keys),
     limit: config.MAX_DELIVERY_BACKLOG,
     intervalMs: BACKLOG_SAMPLE_MS,
     shedding,
@@ -104,7 +107,11 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
     users: createUserStore(redis, keys),
     conversations: createConversationStore(redis, keys),
     presence: createPresenceStore(redis, keys),
-    messages: createMessageStore(redis, keys, { historyLimit: config.HISTORY_LIMIT, partitions: config.DELIVERY_PARTITIONS }),
+    messages: createMessageStore(redis, keys, {
+      historyLimit: config.HISTORY_LIMIT,
+      waitReplicas: config.REDIS_WAIT_REPLICAS,
+      waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+    }),
     deliveries,
     intake,
     backlog,
@@ -164,6 +171,7 @@ export function createApi({ config, identity, logger }: ApiDeps): ApiService {
       await waitForRedis(redis, REDIS_WAIT_MS).catch((error: Error) => {
         logger.warn({ err: { message: error.message } }, 'Redis not ready yet; serving 503 until it is');
       });
+      await claimKeyLayout(redis, keys, REDIS_WAIT_MS);
       intake.start();
       backlog.start();
       await listen();

@@ -12,6 +12,11 @@ export interface ClientFramesDeps {
   logger: Logger;
   /** The store epoch this replica serves. */
   epoch: () => string | undefined;
+  /**
+   * Which conversations cursors seen under `clientEpoch` still resume under `currentEpoch`: none
+   * on one Redis; on a cluster, those of the partitions whose history was kept (store-epoch.ts).
+   */
+  historyKept: (clientEpoch: string, currentEpoch: string) => Promise<(conversationId: string) => boolean>;
   onResume: () => void;
   relayTyping: RelayTyping;
 }
@@ -24,14 +29,18 @@ export function createClientFrameHandler(deps: ClientFramesDeps) {
     // Before any await: live frames for these conversations wait behind the replay.
     for (const id of ids) client.stream(id).hold();
     let memberships: boolean[];
+    // Cursors from another epoch point into a history that is gone: nothing can be replayed.
+    let sameHistory: (id: string) => boolean = () => true;
     try {
       memberships = await deps.conversations.memberships(client.username, ids);
+      const current = deps.epoch();
+      if (frame.epoch !== undefined && frame.epoch !== current) {
+        sameHistory = current === undefined ? () => false : await deps.historyKept(frame.epoch, current);
+      }
     } catch (error) {
       for (const id of ids) client.stream(id).release();
       throw error;
     }
-    // Cursors from another epoch point into a history that is gone: nothing can be replayed.
-    const sameEpoch = frame.epoch === undefined || frame.epoch === deps.epoch();
     const outcomes = await Promise.all(
       ids.map(async (id, index) => {
         // Only the caller's conversations: a guessed id is skipped like one that does not exist.
@@ -39,7 +48,7 @@ export function createClientFrameHandler(deps: ClientFramesDeps) {
           client.dropStream(id);
           return { id, recovered: true };
         }
-        if (!sameEpoch) {
+        if (!sameHistory(id)) {
           client.stream(id).release();
           return { id, recovered: false };
         }

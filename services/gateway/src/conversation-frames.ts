@@ -22,6 +22,9 @@ export interface ConversationFramesDeps {
  * message: the sockets hold its messages from the notice on (expectAdded) until it went out.
  * Sockets that are not ready yet get no frame: they list the conversations after `ready`.
  */
+/** Waits between reads of a conversation whose `joined` notice came before its membership (about 1.5 s in all). */
+const ADDED_RETRY_DELAYS_MS = [10, 20, 50, 100, 200, 400, 700];
+
 export function createConversationFrames(deps: ConversationFramesDeps) {
   const chains = new Map<string, Promise<void>>();
 
@@ -43,7 +46,16 @@ export function createConversationFrames(deps: ConversationFramesDeps) {
 
   /** The frame for `event`, or undefined when the user is no longer a member. */
   async function conversationFrame(event: 'added' | 'updated', username: string, id: string): Promise<string | undefined> {
-    const conversation = await deps.conversations.read(id, username);
+    let conversation = await deps.conversations.read(id, username);
+    // The `joined` notice is published with the user's side of a membership, BEFORE the
+    // conversation's side (conversation-store.ts: on Redis Cluster they live in different slots),
+    // so `added` may read a moment too early. Read again, briefly, while the user is still followed:
+    // an api that died between the two leaves no membership, and no `added` is right then.
+    for (const delayMs of ADDED_RETRY_DELAYS_MS) {
+      if (conversation || event !== 'added' || !deps.follows(username, id)) break;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      conversation = await deps.conversations.read(id, username);
+    }
     if (!conversation || !deps.follows(username, id)) return undefined;
     const frame: ConversationFrame = { type: 'conversation', event, data: conversation };
     return JSON.stringify(frame);

@@ -7,7 +7,9 @@ import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { Service } from '@chat/runtime';
 import {
+  claimKeyLayout,
   closeRedis,
+  epochHistoryKept,
   type ConversationStore,
   type Keys,
   type MessageStore,
@@ -106,13 +108,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const { conversationChannelPrefix, userChannelPrefix } = deps.keys;
   const subscriptions = new ChannelSubscriptions(
     deps.subscriber,
+    deps.keys.clustered,
     (channel, payload) => {
       const name = channel.toString('latin1');
       if (name.startsWith(conversationChannelPrefix)) {
         if (isTypingEvent(payload)) ephemeral.onTypingEvent(payload);
         else fanOut(payload);
       } else if (name.startsWith(userChannelPrefix)) {
-        const username = name.slice(userChannelPrefix.length);
+        const username = deps.keys.userOfChannel(name);
         if (!ephemeral.onUserPayload(username, payload)) following.onNotice(username, payload);
       }
     },
@@ -176,6 +179,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       tokens: deps.jwt.tokens,
       conversations: deps.conversations,
       epoch: () => epoch.current,
+      historyKept: (clientEpoch, currentEpoch) => epochHistoryKept(deps.redis, deps.keys, clientEpoch, currentEpoch),
       logger,
       onResume: () => metrics.resumes.inc(),
       relayTyping: createTypingRelay(deps.typing, presenceMetrics),
@@ -214,7 +218,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     connections,
     async start() {
       await deps.jwt.start();
-      startPubsubRecovery({ subscriber: deps.subscriber, subscriptions, following, connections, epoch, logger, isStopping });
+      await claimKeyLayout(deps.redis, deps.keys);
+      startPubsubRecovery({ subscriber: deps.subscriber, sharded: deps.keys.clustered, subscriptions, following, connections, epoch, logger, isStopping });
       server.listen(settings.port, settings.host);
       await once(server, 'listening');
       sweeps = [startHeartbeat(connections, settings.heartbeatIntervalMs), slots.startRenewing(connections), startTokenExpirySweep(connections)];

@@ -1,6 +1,7 @@
 import { tokensFromEnv } from '@chat/auth';
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
+import { redisSettings } from '@chat/config';
 import { configOrExit, runService, watchRedis } from '@chat/runtime';
 import {
   connectRedis,
@@ -20,10 +21,11 @@ const config = configOrExit('gateway', loadGatewayConfig);
 const identity = createProcessIdentity('gateway');
 const logger = createLogger(identity, { level: config.LOG_LEVEL });
 const registry = createMetricsRegistry(identity);
-const keys = createKeys(config.REDIS_PREFIX);
+const { url, clusterNodes, partitions } = redisSettings(config);
+const keys = createKeys(config.REDIS_PREFIX, { clustered: clusterNodes !== undefined, partitions });
 
-const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:command`, role: 'command' });
-const subscriber = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:subscriber`, role: 'subscriber' });
+const redis = connectRedis({ url, clusterNodes, name: `${identity.instance}:command`, role: 'command' });
+const subscriber = connectRedis({ url, clusterNodes, name: `${identity.instance}:subscriber`, role: 'subscriber' });
 watchRedis({ command: redis, subscriber }, logger, registry);
 
 const gateway = createGateway({

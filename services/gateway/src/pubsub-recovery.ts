@@ -1,6 +1,7 @@
 import { CloseCode } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import type { Redis } from '@chat/store';
+import { Cluster } from 'ioredis';
 import type { ChannelSubscriptions } from './channel-subscriptions.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { EpochTracker } from './epoch-tracker.js';
@@ -9,6 +10,8 @@ import type { ConversationFollowing } from './conversation-following.js';
 export interface PubsubRecoveryDeps {
   /** The SUBSCRIBE connection, watched for going away and coming back. */
   subscriber: Redis;
+  /** Redis Cluster: shard channels, one subscriber connection per shard. */
+  sharded: boolean;
   subscriptions: ChannelSubscriptions;
   following: ConversationFollowing;
   connections: ConnectionRegistry;
@@ -21,6 +24,8 @@ export interface PubsubRecoveryDeps {
 /** Users whose conversations are read from the store at once while catching up. */
 const RECOVERY_BATCH = 50;
 const RETRY_AFTER_MS = 1000;
+/** After a shard dropped our channels: when to read the slot map again (ms from then). */
+const SLOT_MAP_REFRESH_DELAYS_MS = [0, 250, 1000];
 
 /**
  * After a pub/sub outage: what was published meanwhile never reached this replica. If the store
@@ -56,7 +61,9 @@ export function startPubsubRecovery(deps: PubsubRecoveryDeps): void {
           for (const client of connections.all()) client.close(CloseCode.TryAgainLater, 'store restarted; resume');
           return;
         }
-        await deps.subscriptions.resubscribeAll();
+        // On a cluster ioredis has subscribed every channel again by 'subscribersReady'; an SSUBSCRIBE
+        // of ours sent while its slot map is stale can wait for ever (seen after a slot moved).
+        if (!deps.sharded) await deps.subscriptions.resubscribeAll();
         await catchUpEveryone();
         logger.info({ outageMs: outage === undefined ? undefined : Date.now() - outage, sockets: connections.size }, 'caught up after pub/sub outage');
         return;
@@ -72,13 +79,35 @@ export function startPubsubRecovery(deps: PubsubRecoveryDeps): void {
     recovering = recover().finally(() => {
       recovering = undefined;
       // Lost again while recovering: go round once more.
-      if (deps.subscriber.status === 'ready') startRecovery();
+      if (deps.sharded || deps.subscriber.status === 'ready') startRecovery();
     });
   }
 
   // Before the first socket read the epoch, nothing was served that could have been missed.
-  deps.subscriber.on('close', () => {
+  const lost = () => {
     if (!deps.isStopping() && deps.epoch.current !== undefined) lostAt ??= Date.now();
-  });
-  deps.subscriber.on('ready', startRecovery);
+  };
+  if (deps.sharded) {
+    // On a cluster ioredis keeps a subscriber connection per shard: one that ends (a failed master)
+    // is replaced once the slot map shows who serves its slots now, and 'subscribersReady' says
+    // the channels are subscribed there again.
+    deps.subscriber.on('-node', lost);
+    deps.subscriber.on('-subscriber', lost);
+    deps.subscriber.on('subscribersReady', startRecovery);
+    // A node that gives a slot away (resharding) unsubscribes that slot's shard channels itself.
+    // ioredis does not subscribe them again: it only reports the reply nobody asked for.
+    // A refresh of the slot map makes it subscribe them where the slot is now (and say
+    // 'subscribersReady'); the nodes may take a moment to agree on the new owner, so it is asked
+    // again a little later (and the subscriber refreshes on its own every few seconds anyway).
+    deps.subscriber.on('nodeError', (error: Error) => {
+      if (!/sunsubscribe/i.test(error.message) || !(deps.subscriber instanceof Cluster)) return;
+      logger.info({ err: { message: error.message } }, 'a shard dropped our channels (slot moved); subscribing where it went');
+      lost();
+      const cluster = deps.subscriber;
+      for (const delayMs of SLOT_MAP_REFRESH_DELAYS_MS) setTimeout(() => cluster.refreshSlotsCache(), delayMs).unref();
+    });
+  } else {
+    deps.subscriber.on('close', lost);
+    deps.subscriber.on('ready', startRecovery);
+  }
 }

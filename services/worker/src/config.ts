@@ -6,7 +6,10 @@ const workerEnvSchema = z.object({
   /** Interface and port of the worker's small HTTP server (/healthz, /readyz, /metrics). */
   WORKER_HOST: z.string().default('127.0.0.1'),
   WORKER_PORT: envPort(3001),
-  /** Jobs processed at once. Gateways restore per-conversation order, so more than 1 is safe. */
+  /**
+   * Jobs processed at once, per delivery queue (one on one Redis; one per partition on a cluster).
+   * Gateways restore per-conversation order, so more than 1 is safe.
+   */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Outbox entries one drain script delivers at most (one atomic step: bounds how long Redis is busy). */
   WORKER_DRAIN_BATCH: z.coerce.number().int().min(1).max(4096).default(256),

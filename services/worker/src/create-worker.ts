@@ -2,11 +2,12 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
-import { DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE, DRAIN_JOB, WEBHOOK_QUEUE, type DeliveryJob, type DrainJob, type OfflineWebhook } from '@chat/contracts';
+import { DELIVERY_JOB_OPTIONS, DRAIN_JOB, WEBHOOK_QUEUE, type OfflineWebhook } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import { createOpsServer, type Registry } from '@chat/metrics';
 import type { Service } from '@chat/runtime';
 import {
+  claimKeyLayout,
   closeRedis,
   type DeliveryStore,
   type Keys,
@@ -17,6 +18,7 @@ import {
   type WebhookDeadLetters,
 } from '@chat/store';
 import { createDeliveryConsumer } from './delivery-consumer.js';
+import { createDeliveryQueues } from './delivery-queues.js';
 import { createOfflineNotifier, type OfflineNotifier } from './offline-notifier.js';
 import { startOutboxSweeper } from './outbox-sweeper.js';
 import { startPresenceSweeper } from './presence-sweeper.js';
@@ -96,31 +98,35 @@ export interface DeliveryWorker extends Service {
  */
 export function createWorker(deps: WorkerDeps): DeliveryWorker {
   const { logger, settings } = deps;
-  const queue = new Queue<DrainJob | DeliveryJob>(DELIVERY_QUEUE, { connection: deps.queueRedis, prefix: deps.keys.queuePrefix });
-  const metrics = createWorkerMetrics(deps.registry, queue);
+  const queues = createDeliveryQueues(deps.queueRedis, deps.keys);
+  const metrics = createWorkerMetrics(deps.registry, queues.all);
   const webhooks = settings.webhook && createWebhooks(deps, settings.webhook);
-  const consumer = createDeliveryConsumer({
-    connection: deps.consumerRedis,
-    queuePrefix: deps.keys.queuePrefix,
-    process: createProcessDeliveryJob({
+  const processJob = createProcessDeliveryJob({
       deliveries: deps.deliveries,
       logger,
       batchSize: settings.drainBatchSize,
       maxRounds: settings.drainMaxRounds,
       lingerMs: settings.drainLingerMs,
-      enqueueDrain: async (partition) => {
-        await queue.add(DRAIN_JOB, { partition }, DELIVERY_JOB_OPTIONS);
+      enqueueDrain: async (partition, delayMs) => {
+        await queues.of(partition).add(DRAIN_JOB, { partition }, delayMs === undefined ? DELIVERY_JOB_OPTIONS : { ...DELIVERY_JOB_OPTIONS, delay: delayMs });
       },
       onPublished: (recipients) => metrics.published.inc(recipients),
       onDrained: (messages) => metrics.drained.observe(messages),
       ...(webhooks && { onEvents: (events: string[]) => webhooks.notifier.offer(events) }),
+    });
+  // One consumer per queue: on a cluster, every partition's (each takes its jobs from its own slot).
+  const consumers = deps.keys.queuePrefixes().map((queuePrefix) =>
+    createDeliveryConsumer({
+      connection: deps.consumerRedis,
+      queuePrefix,
+      process: processJob,
+      metrics,
+      logger,
+      concurrency: settings.concurrency,
+      lockDurationMs: settings.lockDurationMs,
+      stalledIntervalMs: settings.stalledIntervalMs,
     }),
-    metrics,
-    logger,
-    concurrency: settings.concurrency,
-    lockDurationMs: settings.lockDurationMs,
-    stalledIntervalMs: settings.stalledIntervalMs,
-  });
+  );
   const server = createOpsServer({
     registry: deps.registry,
     isReady: deps.isReady,
@@ -135,11 +141,12 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     async start() {
       // As BullMQ's autorun does it: the loop's promise settles only when the worker closes. Not
       // awaited: while Redis is away the worker still answers /healthz (and /readyz says 503).
-      consumer.run().catch((error: Error) => consumer.emit('error', error));
+      await claimKeyLayout(deps.redis, deps.keys);
+      for (const consumer of consumers) consumer.run().catch((error: Error) => consumer.emit('error', error));
       webhooks?.sender.run().catch((error: Error) => webhooks.sender.emit('error', error));
       sweeper = startOutboxSweeper({
         outbox: deps.outbox,
-        queue,
+        queues,
         logger,
         intervalMs: settings.sweepIntervalMs,
         graceMs: settings.sweepGraceMs,
@@ -157,10 +164,10 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
     },
     stop() {
       stopping ??= (async () => {
-        await consumer.close();
+        await Promise.all(consumers.map((consumer) => consumer.close()));
         await sweeper?.stop();
         await presenceSweeper?.stop();
-        await queue.close();
+        await queues.close();
         if (webhooks) await webhooks.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
@@ -176,7 +183,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
 function createWebhooks(deps: WorkerDeps, settings: WebhookSettings) {
   const { limiter, deadLetters, webhookRedis } = deps;
   if (!limiter || !deadLetters || !webhookRedis) throw new Error('webhooks need limiter, deadLetters and webhookRedis');
-  const queue = new Queue<OfflineWebhook>(WEBHOOK_QUEUE, { connection: deps.queueRedis, prefix: deps.keys.queuePrefix });
+  const queue = new Queue<OfflineWebhook>(WEBHOOK_QUEUE, { connection: deps.queueRedis, prefix: deps.keys.webhookQueuePrefix });
   const metrics = createWebhookMetrics(deps.registry, queue);
   const notifier: OfflineNotifier = createOfflineNotifier({
     presence: deps.presence,
@@ -189,7 +196,7 @@ function createWebhooks(deps: WorkerDeps, settings: WebhookSettings) {
   });
   const sender = createWebhookSender({
     connection: webhookRedis,
-    queuePrefix: deps.keys.queuePrefix,
+    queuePrefix: deps.keys.webhookQueuePrefix,
     url: settings.url,
     secret: settings.secret,
     timeoutMs: settings.timeoutMs,

@@ -1,5 +1,6 @@
 import { createLogger, createProcessIdentity } from '@chat/logger';
 import { createMetricsRegistry } from '@chat/metrics';
+import { redisSettings } from '@chat/config';
 import { configOrExit, runService, watchRedis } from '@chat/runtime';
 import {
   connectRedis,
@@ -18,10 +19,11 @@ const config = configOrExit('worker', loadWorkerConfig);
 const identity = createProcessIdentity('worker');
 const logger = createLogger(identity, { level: config.LOG_LEVEL });
 const registry = createMetricsRegistry(identity);
-const keys = createKeys(config.REDIS_PREFIX);
+const { url, clusterNodes, partitions } = redisSettings(config);
+const keys = createKeys(config.REDIS_PREFIX, { clustered: clusterNodes !== undefined, partitions });
 
-const redis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:command`, role: 'command' });
-const queueRedis = connectRedis({ url: config.REDIS_URL, name: `${identity.instance}:queue`, role: 'queue' });
+const redis = connectRedis({ url, clusterNodes, name: `${identity.instance}:command`, role: 'command' });
+const queueRedis = connectRedis({ url, clusterNodes, name: `${identity.instance}:queue`, role: 'queue' });
 watchRedis({ command: redis, queue: queueRedis }, logger, registry);
 
 const worker = createWorker({
@@ -32,13 +34,12 @@ const worker = createWorker({
   outbox: createOutbox(redis, keys),
   redis,
   queueRedis,
-  // Same options as the queue's connection (maxRetriesPerRequest null), a name of its own.
-  consumerRedis: queueRedis.duplicate({ connectionName: `${identity.instance}:worker` }),
+  consumerRedis: connectRedis({ url, clusterNodes, name: `${identity.instance}:worker`, role: 'queue' }),
   presence: createPresenceStore(redis, keys),
   ...(config.WEBHOOK_URL !== undefined && {
     limiter: createRateLimiter(redis, keys),
     deadLetters: createWebhookDeadLetters(redis, keys),
-    webhookRedis: queueRedis.duplicate({ connectionName: `${identity.instance}:webhooks` }),
+    webhookRedis: connectRedis({ url, clusterNodes, name: `${identity.instance}:webhooks`, role: 'queue' }),
   }),
   isReady: () => redisAnswers(redis),
   settings: {

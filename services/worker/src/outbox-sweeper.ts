@@ -1,12 +1,12 @@
-import type { Queue } from 'bullmq';
-import { DELIVERY_JOB, DELIVERY_JOB_OPTIONS, DRAIN_JOB, type DeliveryJob, type DrainJob } from '@chat/contracts';
+import { DELIVERY_JOB, DELIVERY_JOB_OPTIONS, DRAIN_JOB } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
 import type { Outbox } from '@chat/store';
 import { startPeriodicTask } from './periodic-task.js';
+import type { DeliveryQueues } from './delivery-queues.js';
 
 export interface OutboxSweeperDeps {
   outbox: Outbox;
-  queue: Queue<DrainJob | DeliveryJob>;
+  queues: DeliveryQueues;
   logger: Logger;
   intervalMs: number;
   graceMs: number;
@@ -27,7 +27,7 @@ export function startOutboxSweeper(deps: OutboxSweeperDeps): { stop(): Promise<v
     const period = Math.floor(Date.now() / deps.graceMs);
     const partitions = await deps.outbox.overduePartitions(deps.graceMs);
     for (const partition of partitions) {
-      await deps.queue.add(DRAIN_JOB, { partition }, { ...DELIVERY_JOB_OPTIONS, jobId: `sweep-${partition}-${period}` });
+      await deps.queues.of(partition).add(DRAIN_JOB, { partition }, { ...DELIVERY_JOB_OPTIONS, jobId: `sweep-${partition}-${period}` });
     }
     let legacy = 0;
     for (const { entry, job } of await deps.outbox.overdueLegacy(deps.graceMs, LEGACY_BATCH)) {
@@ -36,7 +36,8 @@ export function startOutboxSweeper(deps: OutboxSweeperDeps): { stop(): Promise<v
         await deps.outbox.removeLegacy(entry);
         continue;
       }
-      await deps.queue.add(DELIVERY_JOB, job, { ...DELIVERY_JOB_OPTIONS, jobId: job.messageId });
+      // Only one Redis has legacy entries, and one queue.
+      await deps.queues.of(0).add(DELIVERY_JOB, job, { ...DELIVERY_JOB_OPTIONS, jobId: job.messageId });
       legacy += 1;
     }
     const requeued = partitions.length + legacy;

@@ -4,6 +4,9 @@ import { DELIVERY_JOB, DRAIN_JOB, deliveryJobSchema, drainJobSchema } from '@cha
 import { WAKE_TTL_MS, type DeliveryStore, type DrainOutcome } from '@chat/store';
 import type { Logger } from '@chat/logger';
 
+/** How soon entries whose conversation was not found (a cluster slot migrating) are tried again. */
+const WAITING_RETRY_MS = 500;
+
 /** A lingering job renews its partition's wake flag this often, well within the flag's TTL. */
 const WAKE_RENEW_MS = WAKE_TTL_MS / 4;
 
@@ -23,8 +26,8 @@ export interface ProcessDeliveryJobDeps {
    * drain, so a message on an idle partition is published at once and costs one more script.
    */
   lingerMs: number;
-  /** Enqueues a new drain of the partition (the rest of a flood). */
-  enqueueDrain: (partition: number) => Promise<void>;
+  /** Enqueues a new drain of the partition (the rest of a flood), now or after `delayMs`. */
+  enqueueDrain: (partition: number, delayMs?: number) => Promise<void>;
   /** Members named by the events just published (deliveries owed). */
   onPublished: (recipients: number) => void;
   /** Messages one drain job delivered (0: an earlier drain took them). */
@@ -69,6 +72,11 @@ export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
     }
     // Entries left behind were taken from under the wake flag this job cleared: nobody else enqueues for them.
     if (last.more) await deps.enqueueDrain(partition);
+    else if (last.waiting > 0) {
+      // Their conversation's keys are on their way to another cluster node: try again shortly.
+      deps.logger.debug({ partition, waiting: last.waiting }, 'outbox entries wait for their conversation (slot migrating?)');
+      await deps.enqueueDrain(partition, WAITING_RETRY_MS);
+    }
     deps.onDrained(delivered);
     return delivered;
   }

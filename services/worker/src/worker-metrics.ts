@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from '@chat/metrics';
 
 /** What operators watch on a worker: throughput, failures, job time and the queue behind it. */
-export function createWorkerMetrics(registry: Registry, queue: Queue) {
+export function createWorkerMetrics(registry: Registry, queues: readonly Queue[]) {
   const registers = [registry];
   const jobs = new Counter({
     name: 'chat_delivery_jobs_total',
@@ -34,13 +34,16 @@ export function createWorkerMetrics(registry: Registry, queue: Queue) {
   });
   new Gauge({
     name: 'chat_delivery_queue_jobs',
-    help: 'Delivery queue jobs by state',
+    help: 'Delivery queue jobs by state (every partition\'s queue together)',
     labelNames: ['state'] as const,
     registers,
     async collect() {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed').catch(() => undefined);
+      // Every partition's queue together (one queue on one Redis).
+      const counts = await Promise.all(queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'))).catch(() => undefined);
       if (!counts) return;
-      for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+      const totals = new Map<string, number>();
+      for (const one of counts) for (const [state, count] of Object.entries(one)) totals.set(state, (totals.get(state) ?? 0) + count);
+      for (const [state, count] of totals) this.set({ state }, count);
     },
   });
   const sweptOffline = new Counter({

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE, DRAIN_JOB, type DrainJob } from '@chat/contracts';
 import type { Logger } from '@chat/logger';
-import type { Redis } from '@chat/store';
+import type { Keys, Redis } from '@chat/store';
 
 export interface DeliveryEnqueuer {
   /**
@@ -12,15 +12,17 @@ export interface DeliveryEnqueuer {
   close(): Promise<void>;
 }
 
-export function createDeliveryEnqueuer(connection: Redis, queuePrefix: string, timeoutMs: number): DeliveryEnqueuer {
-  const queue = new Queue<DrainJob>(DELIVERY_QUEUE, { connection, prefix: queuePrefix });
+/** The drain queue of each partition: one for all on one Redis, one per partition (in its slot) on a cluster. */
+export function createDeliveryEnqueuer(connection: Redis, keys: Keys, timeoutMs: number): DeliveryEnqueuer {
+  const queues = new Map(keys.queuePrefixes().map((prefix) => [prefix, new Queue<DrainJob>(DELIVERY_QUEUE, { connection, prefix })]));
+  const queueOf = (partition: number) => queues.get(keys.queuePrefix(partition)) as Queue<DrainJob>;
   return {
     async enqueue(drain, log) {
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
           // BullMQ numbers the job: every woken partition gets a drain of its own.
-          queue.add(DRAIN_JOB, drain, DELIVERY_JOB_OPTIONS),
+          queueOf(drain.partition).add(DRAIN_JOB, drain, DELIVERY_JOB_OPTIONS),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error(`enqueue timed out after ${timeoutMs} ms`)), timeoutMs);
           }),
@@ -31,6 +33,8 @@ export function createDeliveryEnqueuer(connection: Redis, queuePrefix: string, t
         clearTimeout(timer);
       }
     },
-    close: () => queue.close(),
+    close: async () => {
+      await Promise.all([...queues.values()].map((queue) => queue.close()));
+    },
   };
 }
