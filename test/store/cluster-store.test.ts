@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { after, before, describe, test } from 'node:test';
-import { MEMBERSHIP_MARKS, RateLimitedError, deliveryPartition } from '@chat/contracts';
+import { ConflictError, MEMBERSHIP_MARKS, READ_MARK, RateLimitedError, deliveryPartition } from '@chat/contracts';
 import { servesSlot, type RedisClusterHandle } from '@chat/devstack';
 import {
   CLUSTER_SLOTS,
@@ -17,7 +17,10 @@ import {
   createLoginFailureGuard,
   createMessageStore,
   createOutbox,
+  createPresenceStore,
   createRateLimiter,
+  createTypingStore,
+  createWebhookDeadLetters,
   createUserSocketSlots,
   createUserStore,
   epochHistoryKept,
@@ -170,12 +173,79 @@ describe('every store operation on a Redis Cluster (a CROSSSLOT anywhere fails i
     await attempt.succeeded();
 
     const slots = createUserSocketSlots(redis, keys);
-    assert.equal(await slots.claim({ username: ann, socketId: 's1' }, 2, 10_000), true);
+    assert.equal(await slots.claim({ username: ann, socketId: 's1' }, 2, 10_000), 'came-online');
     await slots.refresh([{ username: ann, socketId: 's1' }, { username: dee, socketId: 's2' }], 10_000);
     await slots.release({ username: ann, socketId: 's1' });
 
     const epoch = await observeStoreEpoch(redis, keys);
     assert.equal(await observeStoreEpoch(redis, keys), epoch, 'the epoch holds while no master changes');
+  });
+
+  test('1.1 on a cluster: clientId, read cursors, edits and revs, typing, presence, dead letters', async () => {
+    const users = createUserStore(redis, keys);
+    const conversations = createConversationStore(redis, keys);
+    const messages = createMessageStore(redis, keys);
+    const limiter = createRateLimiter(redis, keys);
+    const [ann, bob] = ['ann', 'bob'].map((name) => `${name}${randomBytes(3).toString('hex')}`) as [string, string];
+    for (const name of [ann, bob]) await users.create(name, 'hash', new Date().toISOString());
+    for (const name of [ann, bob]) await subscriber.ssubscribe(keys.userChannel(name));
+    const created = await conversations.create({ title: 'one-one', createdBy: ann, users: [bob] });
+    await subscriber.ssubscribe(keys.conversationChannel(created.id));
+
+    // Exactly once: the repeat answers the stored message, the rate-limit hit counted in the user's slot.
+    const charge = limiter.charge({ scope: 'user', limit: 10, windowMs: 60_000 }, ann);
+    const first = await messages.append(created.id, ann, 'hello', charge, 'c1');
+    const again = await messages.append(created.id, ann, 'hello', charge, 'c1');
+    assert.equal(again.repeated, true);
+    assert.equal(again.message.id, first.message.id);
+    await assert.rejects(messages.append(created.id, ann, 'other text', charge, 'c1'), ConflictError);
+    await messages.append(created.id, bob, 'hi ann');
+
+    // Read state: each author's cursor moved with their post; ann marks read, told on her channel.
+    assert.equal((await conversations.read(created.id, ann))?.unread, 1);
+    assert.deepEqual(await conversations.markRead(created.id, ann, 2), { conversationId: created.id, readSeq: 2, unread: 0 });
+    await waitFor(() => heard.some((entry) => entry.channel === keys.userChannel(ann) && entry.message.startsWith(READ_MARK)), 'the read notice');
+    assert.deepEqual((await conversations.listFor(ann, 'activity')).map((c) => [c.id, c.lastSeq, c.readSeq]), [[created.id, 2, 2]]);
+
+    // Edits and deletions: new revs, the rev index in the conversation's slot.
+    const edited = await messages.change(created.id, 1, ann, { text: 'hello!' });
+    assert.equal(edited.message.rev, 3);
+    const deleted = await messages.change(created.id, 1, ann, 'delete');
+    assert.equal(deleted.message.rev, 4);
+    const changes = await messages.changesBetween(created.id, 2, undefined, undefined, 10);
+    assert.deepEqual(changes.changes.map((change) => change.rev), [4]);
+    const drained = await createDeliveryStore(redis, keys).drain(keys.partitionOf(created.id), 256, false, true);
+    assert.equal(drained.delivered, 4);
+    assert.equal(drained.events?.length, 4);
+
+    // Typing: throttled per user and conversation in the conversation's slot, SPUBLISHed there.
+    const typing = createTypingStore(redis, keys);
+    assert.equal(await typing.relay({ type: 'typing', conversationId: created.id, user: ann }), 'relayed');
+    assert.equal(await typing.relay({ type: 'typing', conversationId: created.id, user: ann }), 'throttled');
+
+    // Presence: the lease and the presence hash in the user's slot, the sweep's index on its own.
+    const presence = createPresenceStore(redis, keys);
+    const slots = createUserSocketSlots(redis, keys);
+    assert.equal(await slots.claim({ username: bob, socketId: 'b1' }, 2, 10_000), 'came-online');
+    assert.deepEqual([...(await presence.withLiveSocket([ann, bob]))], [bob]);
+    assert.deepEqual(await slots.refresh([{ username: bob, socketId: 'b1' }], 10_000), []);
+    assert.equal(await presence.announce({ type: 'presence', user: bob, online: true, lastSeen: new Date().toISOString() }), 1);
+    await slots.release({ username: bob, socketId: 'b1' });
+    assert.notEqual(await presence.settle(bob), undefined);
+    assert.deepEqual((await presence.read(ann, [bob])).map((item) => [item.user, item.online]), [[bob, false]]);
+
+    const dead = createWebhookDeadLetters(redis, keys);
+    const webhook = { event: 'message.offline' as const, message: { ...first.message, conversationTitle: 'one-one' }, recipients: [bob] };
+    await dead.add({ failedAt: new Date().toISOString(), attempts: 3, status: 500, error: 'server error', webhook });
+    assert.equal((await dead.list(1)).length, 1);
+
+    // Leaving: the conversation's side in its slot, then each stayer told on their own channel.
+    assert.equal(await conversations.leave(created.id, ann), 'left');
+    await waitFor(
+      () => heard.some((entry) => entry.channel === keys.userChannel(bob) && entry.message === `${MEMBERSHIP_MARKS.updated}${created.id}`),
+      'bob told the conversation changed',
+    );
+    assert.equal(await conversations.leave(created.id, bob), 'deleted');
   });
 
   test('a conversation index entry without membership (a crash between the two sides) is not listed', async () => {
