@@ -162,6 +162,8 @@ export class ChatScreen {
     if (this.disposed) return;
     this.list.see(message, message.conversationId === this.current.id);
     this.addMessages(message.conversationId, [message]);
+    // Held already (read over REST) in an older version: a message can come in a later one.
+    this.histories.update(message.conversationId, message);
     this.render();
   }
 
