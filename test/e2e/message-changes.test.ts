@@ -54,6 +54,9 @@ describe('edits and deletions, live and recovered', () => {
     const conversation = await createConversation(stack.apiUrl, alice.token, [bob.username], 'edits live');
     await postMessage(stack.apiUrl, alice.token, conversation.id, 'helo');
     await postMessage(stack.apiUrl, bob.token, conversation.id, 'hi');
+    // Delivered before they change: a socket that had not got a message yet would get it once, as
+    // a `message` in its later version (that order is tested in conversation-stream.test.ts).
+    for (const socket of watchers) await waitForRev(socket, conversation.id, 2);
     const edited = await change(alice, conversation.id, 1, 'hello');
     const tombstone = await change(bob, conversation.id, 2);
     await postMessage(stack.apiUrl, alice.token, conversation.id, 'still here?');

@@ -240,7 +240,7 @@ describe('createWorker', () => {
       await postAsApi(conversation.id, 'after');
       const frames = (await framesFor(conversation.id, 10)).filter(({ user }) => user === 'bob').map(({ event }) => event);
       assert.deepEqual(
-        frames.map((event): [number, number | undefined, boolean] => [event.seq, event.rev, event.updated]).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0)),
+        frames.sort((a, b) => (a.rev ?? 0) - (b.rev ?? 0)).map((event) => [event.seq, event.rev, event.updated]),
         [[9, undefined, false], [1, 1, false], [1, 2, true], [1, 3, true], [2, 4, false]],
       );
     } finally {

@@ -205,6 +205,8 @@ export class ChatScreen {
     this.presence.stopTyping(message.conversationId, message.author);
     this.list.see(message);
     this.addMessages(message.conversationId, [message]);
+    // Held already (read over REST) in an older version: a message can come in a later one.
+    this.histories.update(message.conversationId, message);
     if (message.conversationId === this.current.id) this.markReadOnScreen(message.conversationId);
     this.render();
   }
