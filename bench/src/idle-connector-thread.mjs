@@ -34,7 +34,9 @@ function open(token) {
         clearTimeout(timer);
         sockets.push(ws);
         resolve();
-      } else if (type !== 'pong') {
+      } else if (type !== 'pong' && type !== 'presence') {
+        // presence: users of the chat workload reconnect here and share conversations, so their
+        // co-members' sockets are told they came online (wire 1.1); anything else is unexpected.
         note(`idle socket got a ${type} frame`);
       }
     });
