@@ -40,8 +40,12 @@ local function appendMessage(keys, argv)
       return { 2, tonumber(knownSeq), 0, stored }
     end
   end
-  local seq = redis.call('HINCRBY', conv, 'seq', 1)
-  local rev = redis.call('HINCRBY', conv, 'rev', 1)
+  -- One read and one write of the conversation's hash for its seq, rev and lastMessageAt (rather
+  -- than two HINCRBYs and an HSET): every command here is paid per message.
+  local counters = redis.call('HMGET', conv, 'seq', 'rev')
+  local seq = (tonumber(counters[1]) or 0) + 1
+  local rev = (tonumber(counters[2]) or 0) + 1
+  redis.call('HSET', conv, 'seq', seq, 'rev', rev, 'lastMessageAt', createdAt)
   local message = head .. seq .. ',"rev":' .. rev .. tail
   redis.call('ZADD', messages, seq, message)
   indexRev(revs, rev, seq)
@@ -49,7 +53,6 @@ local function appendMessage(keys, argv)
     local trimmed = redis.call('ZREMRANGEBYRANK', messages, 0, -keep - 1)
     if trimmed > 0 then unindexRevs(revs, seq - keep - trimmed + 1, seq - keep) end
   end
-  redis.call('HSET', conv, 'lastMessageAt', createdAt)
   redis.call('HSET', reads, author, seq)
   if clientId ~= '' then redis.call('SET', clientIdKey, seq .. ' ' .. fingerprint, 'PX', clientIdTtlMs) end
   redis.call('ZADD', outbox, now, entryHead .. seq .. entryTail .. ' ' .. message)
