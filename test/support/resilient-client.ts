@@ -45,6 +45,8 @@ const emptyBooks = (last = 0): DeliveryBooks => ({
 
 export class ResilientClient {
   readonly closeCodes: number[] = [];
+  /** `conversation` frames (added, updated, removed), each with how many seqs of it were held when it came. */
+  readonly conversationFrames: { event: string; id: string; heldBefore: number }[] = [];
   reconnects = 0;
   /** Per conversation: the highest rev held of each seq. */
   private readonly versions = new Map<string, Map<number, number>>();
@@ -93,12 +95,17 @@ export class ResilientClient {
     return this.books.get(conversationId) ?? emptyBooks();
   }
 
-  /** Seqs from 1..upTo never received. */
-  missing(conversationId: string, upTo: number): number[] {
+  /** Seqs from..upTo never received (from 1 unless a member joined later). */
+  missing(conversationId: string, upTo: number, from = 1): number[] {
     const held = this.versions.get(conversationId) ?? new Map<number, number>();
     const lost: number[] = [];
-    for (let seq = 1; seq <= upTo; seq += 1) if (!held.has(seq)) lost.push(seq);
+    for (let seq = from; seq <= upTo; seq += 1) if (!held.has(seq)) lost.push(seq);
     return lost;
+  }
+
+  /** Every seq of the conversation received, ascending. */
+  received(conversationId: string): number[] {
+    return [...(this.versions.get(conversationId)?.keys() ?? [])].sort((a, b) => a - b);
   }
 
   /** Changes (edits, deletions) of which neither this version nor a later one of the same message arrived. */
@@ -107,11 +114,17 @@ export class ResilientClient {
     return changes.filter((change) => (held.get(change.seq) ?? 0) < change.rev);
   }
 
-  /** Resolves when every seq 1..upTo of the conversation, and every change given, has arrived. */
-  waitForAll(conversationId: string, upTo: number, timeoutMs: number, changes: readonly { seq: number; rev: number }[] = []): Promise<void> {
+  /** Resolves when every seq from..upTo of the conversation, and every change given, has arrived. */
+  waitForAll(
+    conversationId: string,
+    upTo: number,
+    timeoutMs: number,
+    changes: readonly { seq: number; rev: number }[] = [],
+    from = 1,
+  ): Promise<void> {
     return this.waitUntil(
-      () => this.missing(conversationId, upTo).length === 0 && this.missingChanges(conversationId, changes).length === 0,
-      `seqs 1..${upTo} of ${conversationId} and ${changes.length} changes (missing ${this.missing(conversationId, upTo).slice(0, 10).join(',')}; ` +
+      () => this.missing(conversationId, upTo, from).length === 0 && this.missingChanges(conversationId, changes).length === 0,
+      `seqs ${from}..${upTo} of ${conversationId} and ${changes.length} changes (missing ${this.missing(conversationId, upTo, from).slice(0, 10).join(',')}; ` +
         `changes missing ${JSON.stringify(this.missingChanges(conversationId, changes).slice(0, 5))})`,
       timeoutMs,
     );
@@ -168,6 +181,10 @@ export class ResilientClient {
     if (frame.type === 'ready') this.epoch = String(frame.epoch);
     if (frame.type === 'resumed' && frame.recovered === false && this.resync) {
       for (const id of (frame.conversations as string[] | undefined) ?? []) void this.resyncFromStore(id);
+    }
+    if (frame.type === 'conversation') {
+      const id = String((frame.data as { id: unknown }).id);
+      this.conversationFrames.push({ event: String(frame.event), id, heldBefore: this.versions.get(id)?.size ?? 0 });
     }
     if (frame.type === 'message' || frame.type === 'message_updated') {
       const { conversationId, seq, rev } = frame.data as { conversationId: string; seq: number; rev: number };
