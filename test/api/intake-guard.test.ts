@@ -69,6 +69,19 @@ describe('intake guard (MAX_EVENT_LOOP_DELAY_MS)', () => {
     await until(() => verdict(guard) === 'admitted', 'a post to be admitted once the loop is on time');
   });
 
+  test('after a stall of D ms, posts are refused for D ms more though the windows are on time again (what queued is still being read)', async () => {
+    // A short window (50 ms) and a long stall (800 ms): the window verdict alone would admit again
+    // ~50–100 ms after the stall; the hold-down refuses until ~800 ms after it.
+    const { guard } = startGuard(100, 50);
+    stall(800);
+    const stalledAt = performance.now();
+    assert.equal(verdict(guard), 1, 'refused right after the stall');
+    await delay(300);
+    assert.equal(verdict(guard), 1, 'still refused 300 ms after an 800 ms stall, windows on time');
+    await until(() => verdict(guard) === 'admitted', 'a post to be admitted once the hold-down is over');
+    assert.ok(performance.now() - stalledAt >= 700, 'not admitted before the length of the stall had passed');
+  });
+
   test('0 refuses nothing, and the delay is still measured', async () => {
     const { guard, registry } = startGuard(0, 100);
     stall(300);

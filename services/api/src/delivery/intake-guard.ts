@@ -30,7 +30,10 @@ export interface IntakeGuard {
  * signal: a timer every `tickMs` records its lateness; the largest over each window is the
  * verdict for the next one. A post is also refused when the loop is that late right now (the
  * process was descheduled, a long task ran): the requests read in that turn of the loop waited at
- * least as long, and no sample has said so yet. Per post it costs one clock read, no Redis.
+ * least as long, and no sample has said so yet. After a stall of D ms (beyond the bound) posts are
+ * refused for D ms more, whatever the windows say: what queued during the stall is read over the
+ * following turns, on a busy machine for longer than one window, and every one of those posts
+ * waited about as long. Per post it costs one clock read, no Redis.
  */
 export function createIntakeGuard(options: IntakeGuardOptions): IntakeGuard {
   const { limitMs, tickMs, windowMs } = options;
@@ -48,13 +51,17 @@ export function createIntakeGuard(options: IntakeGuardOptions): IntakeGuard {
   let lastTickAt = 0;
   let windowStartedAt = 0;
   let windowMax = 0;
+  /** Until when posts are refused after a stall (see above). */
+  let refuseUntil = 0;
 
   /** How much later than due the loop would run the timer at `now`. */
   const lateness = (now: number) => Math.max(0, now - lastTickAt - tickMs);
 
   function tick(): void {
     const now = performance.now();
-    windowMax = Math.max(windowMax, lateness(now));
+    const late = lateness(now);
+    if (limitMs > 0 && late > limitMs) refuseUntil = Math.max(refuseUntil, now + late);
+    windowMax = Math.max(windowMax, late);
     lastTickAt = now;
     // After a stall longer than the window this is its first tick: the verdict follows at once.
     if (now - windowStartedAt < windowMs) return;
@@ -68,7 +75,10 @@ export function createIntakeGuard(options: IntakeGuardOptions): IntakeGuard {
       // Not started (or stopped): nothing measures the loop, and nothing is refused.
       if (limitMs === 0 || timer === undefined) return;
       verdict.admit();
-      if (lateness(performance.now()) > limitMs) verdict.refuse();
+      const now = performance.now();
+      const late = lateness(now);
+      if (late > limitMs) refuseUntil = Math.max(refuseUntil, now + late);
+      if (now < refuseUntil) verdict.refuse();
     },
     start() {
       lastTickAt = windowStartedAt = performance.now();
