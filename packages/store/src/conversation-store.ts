@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { InvalidRequestError, MEMBERSHIP_MARKS, NotFoundError, readNotice, type Conversation, type ReadState } from '@chat/contracts';
 import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
+import { randomId } from './random-ids.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
 import { CONVERSATION_TOMBSTONE_MS } from './outbox.js';
 
@@ -41,7 +41,7 @@ function byActivity(a: Conversation, b: Conversation): number {
 export type ConversationOrder = 'created' | 'activity';
 
 export function newConversationId(): string {
-  return randomBytes(12).toString('base64url');
+  return randomId();
 }
 
 export function createConversationStore(redis: Redis, keys: Keys) {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   CLIENT_ID_TTL_MS,
   ConflictError,
@@ -13,13 +13,14 @@ import type { Redis } from './connect-redis.js';
 import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
+import { randomId } from './random-ids.js';
 import { STORE_SCRIPTS, type AppendArgs, type AppendKeys } from './store-scripts.js';
 import { WAKE_TTL_MS, outboxEntry, updateEntryHead } from './outbox.js';
 import { retryAfterSeconds, type RateCharge } from './rate-limiter.js';
 import { waitForReplicas } from './replica-wait.js';
 
 export function newMessageId(): string {
-  return randomBytes(12).toString('base64url');
+  return randomId();
 }
 
 export interface MessagePage {
