@@ -3,6 +3,8 @@ import type { WebSocket } from 'ws';
 import { CloseCode, PROTOCOL_VERSION, type DeliveryEvent, type ErrorFrame, type ReadyFrame } from '@chat/contracts';
 import { ConversationStream, type ConversationStreamDeps, type HistoryRead } from './conversation-stream.js';
 import type { FrameRateLimit } from './frame-rate-limit.js';
+import { wireFrame } from './wire-frames.js';
+import { holdUntilEndOfTurn } from './write-batch.js';
 
 export interface ClientConnectionDeps {
   streamDeps: Omit<ConversationStreamDeps, 'send' | 'entitledSinceMs' | 'readRecent'>;
@@ -23,10 +25,6 @@ const EARLY_EVENTS_MAX = 10_000;
  * accepted a little before it was ready, so a clock that runs behind cannot cost a message.
  */
 const CLOCK_SKEW_MS = 250;
-
-function uncork(client: ClientConnection): void {
-  client.flush();
-}
 
 /** How long a closed socket may take to acknowledge the close frame before it is cut. */
 const CLOSE_GRACE_MS = 2000;
@@ -225,19 +223,20 @@ export class ClientConnection {
       this.close(CloseCode.TryAgainLater, 'reading too slowly; resume later');
       return false;
     }
-    // Frames sent in one turn of the event loop leave in one write: under load, when pub/sub hands
-    // over many events at once, a socket gets its backlog in one syscall instead of one per frame.
     if (!this.corked) {
       this.corked = true;
       this.transport.cork();
-      process.nextTick(uncork, this);
+      holdUntilEndOfTurn(this);
     }
-    this.socket.send(frame, { binary: false });
+    // A Buffer is a frame shared by many sockets (a delivery event, a presence or typing frame):
+    // its wire bytes are built once (wire-frames.ts). A string is this socket's own.
+    if (typeof frame === 'string') this.socket.send(frame, { binary: false });
+    else this.transport.write(wireFrame(frame));
     this.deps.onSent();
     return true;
   }
 
-  /** @internal Ends the turn's batch (see send). */
+  /** @internal Ends the turn's batch (write-batch.ts). */
   flush(): void {
     this.corked = false;
     this.transport.uncork();
