@@ -153,7 +153,8 @@ describe('conversation state (1.1)', () => {
     assert.equal((await list(alice.token, '?order=activity')).length, count);
     const stats = String(await app.redis.info('commandstats'));
     const calls = (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
-    assert.deepEqual([calls('hgetall'), calls('zrange'), calls('hget')], [count, count + 1, count], stats);
+    // The conversation's fields by name (HMGET): its hash also holds a field per author.
+    assert.deepEqual([calls('hmget'), calls('hgetall'), calls('zrange'), calls('hget')], [count, 0, count + 1, count], stats);
   });
 
   test('renames and member changes tell every staying member (updated), new ones (joined) and removed ones (left)', async () => {
@@ -172,12 +173,38 @@ describe('conversation state (1.1)', () => {
   });
 
   test('the last member leaving deletes the read cursors with the conversation', async () => {
-    const [alice] = (await registerMany(1)) as [RegisteredUser];
-    const conversation = await createConversation(app.url, alice.token, []);
+    const [alice, bob] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username]);
     await postMessage(app.url, alice.token, conversation.id, 'hi');
+    await markRead(bob.token, conversation.id, { seq: 1 });
     assert.equal(await app.redis.exists(app.keys.reads(conversation.id)), 1);
+    await apiRequest(app.url, 'POST', `/api/conversations/${conversation.id}/leave`, { token: bob.token });
     await apiRequest(app.url, 'POST', `/api/conversations/${conversation.id}/leave`, { token: alice.token });
     assert.equal(await app.redis.exists(app.keys.reads(conversation.id)), 0);
+    assert.equal(await app.redis.exists(app.keys.conversation(conversation.id)), 0);
+  });
+
+  test('a post moves the author\'s cursor with no write to the read cursors; either place counts, the higher wins', async () => {
+    const [alice, bob] = (await registerMany(2)) as [RegisteredUser, RegisteredUser];
+    const conversation = await createConversation(app.url, alice.token, [bob.username]);
+    for (const text of ['1', '2', '3']) await postMessage(app.url, bob.token, conversation.id, text);
+    await postMessage(app.url, alice.token, conversation.id, '4');
+    // The author's cursor is the seq of her last message, kept in the conversation's own hash.
+    assert.equal(await app.redis.exists(app.keys.reads(conversation.id)), 0);
+    assert.equal((await getConversation(alice.token, conversation.id)).readSeq, 4);
+    assert.equal((await getConversation(bob.token, conversation.id)).readSeq, 3);
+    // A cursor in the reads hash, as earlier releases' appends wrote it, still counts when higher.
+    for (const text of ['5', '6']) await postMessage(app.url, bob.token, conversation.id, text);
+    await app.redis.hset(app.keys.reads(conversation.id), alice.username, 5);
+    assert.deepEqual((await list(alice.token)).map((c) => [c.readSeq, c.unread]), [[5, 1]]);
+    // PUT read compares with the higher of the two: below it nothing moves.
+    let answer = await markRead(bob.token, conversation.id, { seq: 2 });
+    assert.deepEqual(answer.body, { conversationId: conversation.id, readSeq: 6, unread: 0 });
+    answer = await markRead(alice.token, conversation.id, { seq: 4 });
+    assert.deepEqual(answer.body, { conversationId: conversation.id, readSeq: 5, unread: 1 });
+    answer = await markRead(alice.token, conversation.id, { seq: 6 });
+    assert.deepEqual(answer.body, { conversationId: conversation.id, readSeq: 6, unread: 0 });
+    assert.equal(await app.redis.hget(app.keys.reads(conversation.id), alice.username), '6');
   });
 });
 

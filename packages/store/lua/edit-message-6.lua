@@ -5,7 +5,7 @@
   conversation's next rev, stores the new version under the same seq, indexes its rev, and records
   the change in the partition's outbox as an update entry (outbox.ts): the same drain publishes it,
   after the entries before it, as a `message_updated` event. Wakes the partition as
-  append-message-8.lua does.
+  append-message-7.lua does.
   The new version is assembled from a head and a tail around its rev, so Lua never re-encodes it.
 
   Input:

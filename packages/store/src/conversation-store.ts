@@ -4,6 +4,7 @@ import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
 import { randomId } from './random-ids.js';
+import { authoredSeqField, readCursorOf } from './read-cursor.js';
 import { STORE_SCRIPTS } from './store-scripts.js';
 import { CONVERSATION_TOMBSTONE_MS } from './outbox.js';
 
@@ -14,10 +15,27 @@ export interface ConversationRecord {
 }
 
 /** The conversation hash, its members and a user's read cursor (null: none yet) as that user sees them. */
-function toConversation(hash: Record<string, string>, members: string[], readCursor: string | null): Conversation {
+/**
+ * The fields of a conversation's hash that make a Conversation, read by name: the hash also holds
+ * a field per member who wrote there (read-cursor.ts), so HGETALL would grow with a big room.
+ */
+const CONVERSATION_FIELDS = ['id', 'title', 'createdAt', 'createdBy', 'seq', 'lastMessageAt'] as const;
+type ConversationFields = Partial<Record<(typeof CONVERSATION_FIELDS)[number], string>>;
+
+/** HMGET of CONVERSATION_FIELDS then the user's authored-seq field, as fields and that seq. */
+function conversationFieldsOf(values: (string | null)[]): { hash: ConversationFields; authored: string | null } {
+  const hash: ConversationFields = {};
+  CONVERSATION_FIELDS.forEach((field, i) => {
+    const value = values[i];
+    if (value !== null && value !== undefined) hash[field] = value;
+  });
+  return { hash, authored: values[CONVERSATION_FIELDS.length] ?? null };
+}
+
+function toConversation(hash: ConversationFields, members: string[], readCursor: number): Conversation {
   const lastSeq = Number(hash.seq ?? 0);
   // A cursor is never above lastSeq unless history went backwards (a restore): unread stays ≥ 0.
-  const readSeq = Math.min(Number(readCursor ?? 0), lastSeq);
+  const readSeq = Math.min(readCursor, lastSeq);
   return {
     id: hash.id ?? '',
     title: hash.title ?? '',
@@ -47,19 +65,20 @@ export function newConversationId(): string {
 export function createConversationStore(redis: Redis, keys: Keys) {
 
   async function read(id: string, asUser: string): Promise<Conversation | undefined> {
-    const [joinedAt, hash, members, readCursor] = pipelineValues(
+    const [joinedAt, values, members, marked] = pipelineValues(
       await guardRedis(
         redis
           .pipeline()
           .zscore(keys.members(id), asUser)
-          .hgetall(keys.conversation(id))
+          .hmget(keys.conversation(id), ...CONVERSATION_FIELDS, authoredSeqField(asUser))
           .zrange(keys.members(id), 0, -1)
           .hget(keys.reads(id), asUser)
           .exec(),
       ),
-    ) as [string | null, Record<string, string>, string[], string | null];
+    ) as [string | null, (string | null)[], string[], string | null];
+    const { hash, authored } = conversationFieldsOf(values);
     if (joinedAt === null || !hash.id) return undefined;
-    return toConversation(hash, members, readCursor);
+    return toConversation(hash, members, readCursorOf(marked, authored));
   }
 
   /**
@@ -69,13 +88,14 @@ export function createConversationStore(redis: Redis, keys: Keys) {
    * conversation's commands go to its own node on a cluster.
    */
   async function listEntry(id: string, username: string): Promise<Conversation | undefined> {
-    const [hash, members, readCursor] = await Promise.all([
-      redis.hgetall(keys.conversation(id)),
+    const [values, members, marked] = await Promise.all([
+      redis.hmget(keys.conversation(id), ...CONVERSATION_FIELDS, authoredSeqField(username)),
       redis.zrange(keys.members(id), 0, -1),
       redis.hget(keys.reads(id), username),
     ]);
+    const { hash, authored } = conversationFieldsOf(values);
     if (!hash.id || !members.includes(username)) return undefined;
-    return toConversation(hash, members, readCursor);
+    return toConversation(hash, members, readCursorOf(marked, authored));
   }
 
   /**
@@ -178,7 +198,7 @@ export function createConversationStore(redis: Redis, keys: Keys) {
      */
     async markRead(id: string, username: string, seq: number): Promise<ReadState> {
       const [outcome, readSeq, lastSeq] = await guardRedis(
-        STORE_SCRIPTS.markRead.run(redis, [keys.conversation(id), keys.members(id), keys.reads(id)], [username, seq]),
+        STORE_SCRIPTS.markRead.run(redis, [keys.conversation(id), keys.members(id), keys.reads(id)], [username, seq, authoredSeqField(username)]),
       );
       if (outcome === -1) throw new NotFoundError('no such conversation');
       if (outcome === -2) throw new InvalidRequestError(`seq ${seq} is above the conversation's last seq (${lastSeq})`);

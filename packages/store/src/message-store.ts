@@ -14,6 +14,7 @@ import type { Keys } from './keys.js';
 import { guardRedis } from './redis-failure.js';
 import { pipelineValues } from './pipeline-results.js';
 import { randomId } from './random-ids.js';
+import { authoredSeqField } from './read-cursor.js';
 import { STORE_SCRIPTS, type AppendArgs, type AppendKeys } from './store-scripts.js';
 import { WAKE_TTL_MS, outboxEntry, updateEntryHead } from './outbox.js';
 import { retryAfterSeconds, type RateCharge } from './rate-limiter.js';
@@ -153,7 +154,6 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         keys.messages(conversationId),
         keys.outbox(partition),
         keys.wake(partition),
-        keys.reads(conversationId),
         // Ignored by the script without a clientId; any key of the conversation's slot would do.
         keys.clientId(conversationId, author, clientId ?? ''),
         keys.revs(conversationId),
@@ -173,6 +173,7 @@ export function createMessageStore(redis: Redis, keys: Keys, settings: MessageSt
         clientId ?? '',
         fingerprint,
         CLIENT_ID_TTL_MS,
+        authoredSeqField(author),
       ];
       const [outcome, value, woke, extra] = await guardRedis(appendCharged(scriptKeys, args, charge));
       if (outcome === -1) {

@@ -12,7 +12,6 @@ export type AppendKeys = [
   messages: string,
   outbox: string,
   wake: string,
-  reads: string,
   clientId: string,
   revs: string,
 ];
@@ -29,6 +28,7 @@ export type AppendArgs = [
   clientId: string,
   fingerprint: string,
   clientIdTtlMs: number,
+  authoredField: string,
 ];
 /**
 /**
@@ -40,9 +40,9 @@ export type AppendArgs = [
 type AppendReply = [outcome: 1 | 0 | -1 | 2 | 3 | 4, value: number, woke: 0 | 1, extra?: number | string];
 
 export const STORE_SCRIPTS = {
-  appendMessage: luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-8'),
+  appendMessage: luaCommand<AppendKeys, AppendArgs, AppendReply>('append-message-7'),
   appendChargedMessage: luaCommand<[...AppendKeys, counter: string], [...AppendArgs, limit: number, windowMs: number], AppendReply>(
-    'append-charged-message-9',
+    'append-charged-message-8',
   ),
   /** {1, rev, woke}; {0, 0, 0} not a member (or no conversation); {-1, 0, 0} the message changed since it was read. */
   editMessage: luaCommand<
@@ -154,7 +154,7 @@ export const STORE_SCRIPTS = {
     [1, ...string[]] | [2] | [0]
   >('leave-conversation-6'),
   /** {1 moved | 0 stays, readSeq, lastSeq}; {-1, 0, 0} not a member; {-2, 0, lastSeq} seq above lastSeq. */
-  markRead: luaCommand<[conversation: string, members: string, reads: string], [user: string, seq: number], [outcome: 1 | 0 | -1 | -2, readSeq: number, lastSeq: number]>(
+  markRead: luaCommand<[conversation: string, members: string, reads: string], [user: string, seq: number, authoredField: string], [outcome: 1 | 0 | -1 | -2, readSeq: number, lastSeq: number]>(
     'mark-read-3',
   ),
 };

@@ -1,17 +1,17 @@
 --[[
   Accepts a message in one atomic step: checks membership, answers a repeated clientId, takes the
-  next seq and rev, stores the message, moves the author's read cursor, records it in its partition's
-  outbox and wakes the partition (message-store.ts, includes/append-message.lua).
+  next seq and rev, stores the message, moves the author's read cursor (read-cursor.ts), records it
+  in its partition's outbox and wakes the partition (message-store.ts, includes/append-message.lua).
 
   Input:
-    KEYS[1] conversation   hash, its 'seq' field is the last seq handed out, 'lastMessageAt'
+    KEYS[1] conversation   hash, its 'seq' field is the last seq handed out, 'lastMessageAt', and
+                           the author's last seq (ARGV[13])
     KEYS[2] members        sorted set of member usernames
     KEYS[3] messages       sorted set of message JSON scored by seq
     KEYS[4] outbox         the partition's sorted set of owed deliveries scored by acceptance time
     KEYS[5] wake           the partition's wake flag: set while a drain job is pending
-    KEYS[6] reads          hash of read cursors: username → seq
-    KEYS[7] clientId       the (author, clientId) key; ignored without a clientId
-    KEYS[8] revs           sorted set of seqs scored by the rev of their latest change
+    KEYS[6] clientId       the (author, clientId) key; ignored without a clientId
+    KEYS[7] revs           sorted set of seqs scored by the rev of their latest change
 
     ARGV[1] author
     ARGV[2] messageHead    the message JSON up to its seq
@@ -25,6 +25,7 @@
     ARGV[10] clientId      '' when the message has none
     ARGV[11] fingerprint   of the text: a repeat with another text is a conflict
     ARGV[12] clientIdTtlMs how long the clientId is remembered
+    ARGV[13] authoredField the conversation hash's field of the author's last seq (read-cursor.ts)
 
   Output:
     { 1, seq, woke, rev }   stored; woke is 1 when the caller must enqueue a drain job
