@@ -10,6 +10,10 @@ export interface WatchedProcess {
 interface CpuReading {
   /** Seconds of CPU (user + system) used so far; undefined when unreadable (process gone). */
   seconds: number | undefined;
+  /** Of which in the kernel (stime). */
+  systemSeconds: number | undefined;
+  /** read- and write-like system calls so far (/proc/<pid>/io syscr + syscw); undefined when unreadable. */
+  syscalls: number | undefined;
 }
 
 export interface CpuSnapshot {
@@ -24,6 +28,14 @@ export interface CpuSnapshot {
 export interface CpuUsage {
   /** Per watched process, and the generator (null: pid unknown or gone). */
   processes: Record<string, number | null>;
+  /**
+   * Per process: the share of its CPU spent in the kernel (0..1), and its read- and write-like
+   * system calls per second (each socket read or write is one; epoll waits are not counted). On a
+   * virtual machine every socket write that wakes another process is dear: these say where the
+   * per-message cost is fixed by system calls rather than by code.
+   */
+  kernelShare: Record<string, number | null>;
+  syscallsPerSecond: Record<string, number | null>;
   /** Every core of the machine, whoever used it. */
   machine: number | null;
   /** Machine minus the processes above: other work on this machine that competed with the run. */
@@ -46,20 +58,40 @@ function clockTicksPerSecond(): number {
 
 const CLK_TCK = clockTicksPerSecond();
 
-/** utime + stime of a process from /proc/<pid>/stat, in seconds. */
-function processCpuSeconds(pid: number): number | undefined {
-  let stat: string;
+/** A file of /proc, or undefined when the process is gone. */
+function readProc(path: string): string | undefined {
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
-    if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ESRCH')) return undefined;
+    if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ESRCH' || error.code === 'EACCES')) return undefined;
     throw error;
   }
+}
+
+/** utime + stime, and stime, of a process from /proc/<pid>/stat, in seconds. */
+function processCpuSeconds(pid: number | 'self'): { total: number; system: number } | undefined {
+  const stat = readProc(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
   // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
-  return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / CLK_TCK : undefined;
+  return Number.isFinite(utime) && Number.isFinite(stime) ? { total: (utime + stime) / CLK_TCK, system: stime / CLK_TCK } : undefined;
+}
+
+/** syscr + syscw of a process from /proc/<pid>/io. */
+function processSyscalls(pid: number | 'self'): number | undefined {
+  const io = readProc(`/proc/${pid}/io`);
+  if (io === undefined) return undefined;
+  const count = (field: string) => Number(new RegExp(`^${field}: (\\d+)`, 'm').exec(io)?.[1]);
+  const total = count('syscr') + count('syscw');
+  return Number.isFinite(total) ? total : undefined;
+}
+
+function readingOf(pid: number | 'self' | undefined): CpuReading {
+  if (pid === undefined) return { seconds: undefined, systemSeconds: undefined, syscalls: undefined };
+  const cpu = processCpuSeconds(pid);
+  return { seconds: cpu?.total, systemSeconds: cpu?.system, syscalls: processSyscalls(pid) };
 }
 
 /** A line of /proc/<pid>/status in bytes (VmRSS, VmHWM …), or undefined. */
@@ -96,11 +128,9 @@ export class CpuSampler {
 
   snapshot(): CpuSnapshot {
     const readings = new Map<string, CpuReading>();
-    for (const { name, pid } of this.processes()) {
-      readings.set(name, { seconds: pid === undefined ? undefined : processCpuSeconds(pid) });
-    }
+    for (const { name, pid } of this.processes()) readings.set(name, readingOf(pid));
     const own = process.cpuUsage();
-    readings.set(GENERATOR, { seconds: (own.user + own.system) / 1e6 });
+    readings.set(GENERATOR, { ...readingOf('self'), seconds: (own.user + own.system) / 1e6, systemSeconds: own.system / 1e6 });
     const machine = machineCpuSeconds();
     return { at: performance.now(), readings, machineBusy: machine?.busy, machineSteal: machine?.steal };
   }
@@ -111,11 +141,24 @@ export class CpuSampler {
     const percent = (start: number | undefined, end: number | undefined) =>
       start === undefined || end === undefined || wall <= 0 ? null : Math.round(((end - start) / wall) * 1000) / 10;
     const processes: Record<string, number | null> = {};
-    for (const [name, end] of to.readings) processes[name] = percent(from.readings.get(name)?.seconds, end.seconds);
+    const kernelShare: Record<string, number | null> = {};
+    const syscallsPerSecond: Record<string, number | null> = {};
+    const delta = (start: number | undefined, end: number | undefined) => (start === undefined || end === undefined ? undefined : end - start);
+    for (const [name, end] of to.readings) {
+      const start = from.readings.get(name);
+      processes[name] = percent(start?.seconds, end.seconds);
+      const busy = delta(start?.seconds, end.seconds);
+      const system = delta(start?.systemSeconds, end.systemSeconds);
+      kernelShare[name] = busy === undefined || system === undefined || busy <= 0 ? null : Math.round((system / busy) * 100) / 100;
+      const calls = delta(start?.syscalls, end.syscalls);
+      syscallsPerSecond[name] = calls === undefined || wall <= 0 ? null : Math.round(calls / wall);
+    }
     const machine = percent(from.machineBusy, to.machineBusy);
     const known = Object.values(processes).reduce<number>((sum, value) => sum + (value ?? 0), 0);
     return {
       processes,
+      kernelShare,
+      syscallsPerSecond,
       machine,
       other: machine === null ? null : Math.max(0, Math.round((machine - known) * 10) / 10),
       steal: percent(from.machineSteal, to.machineSteal),

@@ -92,6 +92,31 @@ function cpuTable(steps: { name: string; cpu: CpuUsage; rate?: number }[]): stri
   );
 }
 
+/**
+ * Per process and accepted message: CPU ms, the share of it in the kernel, and read/write system
+ * calls. Steps without a rate or without readable /proc counters show blanks.
+ */
+function perMessageCostTable(steps: { name: string; cpu: CpuUsage; rate?: number }[]): string {
+  const names = processNames(steps);
+  return table(
+    ['step', ...names],
+    steps.map((step) => [
+      step.name,
+      ...names.map((name) => {
+        const percent = step.cpu.processes[name];
+        if (!step.rate || percent === null || percent === undefined) return null;
+        const ms = Math.round((percent * 10 * 1000) / step.rate) / 1000;
+        const kernel = step.cpu.kernelShare?.[name];
+        const calls = step.cpu.syscallsPerSecond?.[name];
+        const parts = [`${ms} ms`];
+        if (kernel !== null && kernel !== undefined) parts.push(`${Math.round(kernel * 100)} % kernel`);
+        if (calls !== null && calls !== undefined) parts.push(`${Math.round((calls / step.rate) * 10) / 10} syscalls`);
+        return parts.join(' · ');
+      }),
+    ]),
+  );
+}
+
 /** Average CPU% that processes outside the run used during the measured windows. */
 function outsideLoad(report: BenchReport): number | null {
   const { chat, bigroom, writes } = report.workloads;
@@ -241,6 +266,12 @@ function rampSection(title: string, ramp: RampReport): string {
     '### CPU per process (posting window)',
     '',
     cpuTable(steps.map((step) => ({ ...step, rate: step.achievedRate }))),
+    '',
+    '### Cost per accepted message, by process',
+    '',
+    'CPU ms, the share of it spent in the kernel, and read- and write-like system calls (/proc/<pid>/io syscr + syscw: each socket read or write is one).',
+    '',
+    perMessageCostTable(steps.map((step) => ({ ...step, rate: step.achievedRate }))),
     '',
     ...redisSections(steps),
     ...(ramp.problems.length > 0 ? ['', '### Socket problems', '', ...ramp.problems.map((problem) => `- ${problem}`)] : []),
