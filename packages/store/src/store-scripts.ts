@@ -85,6 +85,7 @@ export const STORE_SCRIPTS = {
       goneAfterMs: number,
       beforeUpdated: string,
       report: '1' | '0',
+      deliveryHeaderSuffix: string,
     ],
     [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1, waiting: number, events?: string[]]
   >('drain-outbox-2'),
