@@ -70,7 +70,14 @@ describe('hash slots and partition tags', () => {
     for (const id of ['c1', 'AbCdEfGhIjKlMnOp', 'zz-9_x']) {
       const partition = deliveryPartition(id, PARTITIONS);
       const slot = clusterSlot(keys.outbox(partition));
-      const together = [keys.conversation(id), keys.members(id), keys.messages(id), keys.conversationChannel(id), keys.wake(partition)];
+      const together = [
+        keys.conversation(id),
+        keys.members(id),
+        keys.messages(id),
+        keys.deliveryHeader(id),
+        keys.conversationChannel(id),
+        keys.wake(partition),
+      ];
       assert.deepEqual(together.map(clusterSlot), together.map(() => slot), id);
       assert.equal(clusterSlot(`${keys.queuePrefix(partition)}:deliveries:wait`), slot);
     }
@@ -163,7 +170,13 @@ describe('every store operation on a Redis Cluster (a CROSSSLOT anywhere fails i
     assert.equal((await messages.history(created.id, 1, undefined, 10)).lastSeq, 4);
     assert.equal((await messages.recentSince(created.id, bob, undefined, 0)).raw.length, 4);
 
+    // The drain wrote the delivery header in the conversation's slot; the next one reads it.
+    assert.equal(await redis.exists(keys.deliveryHeader(created.id)), 1);
+    await messages.append(created.id, bob, 'five');
+    assert.deepEqual(await deliveries.drain(keys.partitionOf(created.id), 256), { delivered: 1, recipients: 3, gone: 0, malformed: 0, more: false, awake: false, waiting: 0 });
+
     assert.equal(await conversations.leave(created.id, bob), 'left');
+    assert.equal(await redis.exists(keys.deliveryHeader(created.id)), 0, 'deleted with the change');
     assert.deepEqual(await conversations.listFor(bob), []);
 
     assert.equal((await limiter.hit({ scope: 'auth-ip', limit: 5, windowMs: 1000 }, '10.0.0.1')).allowed, true);
