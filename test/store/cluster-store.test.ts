@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis as NodeConnection } from 'ioredis';
 import { after, before, describe, test } from 'node:test';
 import { ConflictError, MEMBERSHIP_MARKS, READ_MARK, RateLimitedError, deliveryPartition } from '@chat/contracts';
 import { servesSlot, type RedisClusterHandle } from '@chat/devstack';
@@ -70,7 +70,14 @@ describe('hash slots and partition tags', () => {
     for (const id of ['c1', 'AbCdEfGhIjKlMnOp', 'zz-9_x']) {
       const partition = deliveryPartition(id, PARTITIONS);
       const slot = clusterSlot(keys.outbox(partition));
-      const together = [keys.conversation(id), keys.members(id), keys.messages(id), keys.conversationChannel(id), keys.wake(partition)];
+      const together = [
+        keys.conversation(id),
+        keys.members(id),
+        keys.messages(id),
+        keys.deliveryHeader(id),
+        keys.conversationChannel(id),
+        keys.wake(partition),
+      ];
       assert.deepEqual(together.map(clusterSlot), together.map(() => slot), id);
       assert.equal(clusterSlot(`${keys.queuePrefix(partition)}:deliveries:wait`), slot);
     }
@@ -163,7 +170,13 @@ describe('every store operation on a Redis Cluster (a CROSSSLOT anywhere fails i
     assert.equal((await messages.history(created.id, 1, undefined, 10)).lastSeq, 4);
     assert.equal((await messages.recentSince(created.id, bob, undefined, 0)).raw.length, 4);
 
+    // The drain wrote the delivery header in the conversation's slot; the next one reads it.
+    assert.equal(await redis.exists(keys.deliveryHeader(created.id)), 1);
+    await messages.append(created.id, bob, 'five');
+    assert.deepEqual(await deliveries.drain(keys.partitionOf(created.id), 256), { delivered: 1, recipients: 3, gone: 0, malformed: 0, more: false, awake: false, waiting: 0 });
+
     assert.equal(await conversations.leave(created.id, bob), 'left');
+    assert.equal(await redis.exists(keys.deliveryHeader(created.id)), 0, 'deleted with the change');
     assert.deepEqual(await conversations.listFor(bob), []);
 
     assert.equal((await limiter.hit({ scope: 'auth-ip', limit: 5, windowMs: 1000 }, '10.0.0.1')).allowed, true);
@@ -334,5 +347,53 @@ describe('every store operation on a Redis Cluster (a CROSSSLOT anywhere fails i
     const resumable = await epochHistoryKept(redis, keys, epochs[1] as string, epochs[2] as string);
     assert.equal(resumable(lost.id), false, 'a conversation on the replaced master cannot be resumed');
     assert.equal(resumable(kept.id), true, 'one elsewhere can');
+  });
+
+  test("a drain sent to a half-moved slot's new master writes the delivery header there: the move still completes (both copies alike), and delivery goes on", async () => {
+    const conversations = createConversationStore(redis, keys);
+    const messages = createMessageStore(redis, keys);
+    const deliveries = createDeliveryStore(redis, keys);
+    const owner = `ann${randomBytes(3).toString('hex')}`;
+    const created = await conversations.create({ title: 'moving', createdBy: owner, users: [] });
+    const partition = keys.partitionOf(created.id);
+    const slot = String(clusterSlot(keys.outbox(partition)));
+    const headerKey = keys.deliveryHeader(created.id);
+    const NOTHING = { delivered: 0, recipients: 0, gone: 0, malformed: 0, more: false, awake: false, waiting: 0 };
+    // Whatever earlier tests left owed in the partition goes first.
+    while ((await deliveries.drain(partition, 256)).more);
+    await messages.append(created.id, owner, 'one');
+    assert.deepEqual(await deliveries.drain(partition, 256), { ...NOTHING, delivered: 1, recipients: 1 });
+    const header = await redis.get(headerKey);
+    assert.ok(header, 'written on the slot\'s first master');
+    await messages.append(created.id, owner, 'two');
+    // Long enough for the drain below: the script takes its outbox and wake flag together.
+    await redis.set(keys.wake(partition), '1', 'PX', 60_000);
+
+    const source = await cluster.masterOf(keys.outbox(partition));
+    const target = (await cluster.topology()).find((node) => node.role === 'master' && !node.failing && node.port !== source.port);
+    assert.ok(target);
+    const [from, to] = [source.port, target.port].map((port) => new NodeConnection({ host: '127.0.0.1', port, maxRetriesPerRequest: 0 })) as [NodeConnection, NodeConnection];
+    try {
+      // Half-moved, as redis-cli leaves it between two MIGRATEs: every key of the slot but the header.
+      await to.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', source.id);
+      await from.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id);
+      const count = String(await from.call('CLUSTER', 'COUNTKEYSINSLOT', slot));
+      const others = ((await from.call('CLUSTER', 'GETKEYSINSLOT', slot, count)) as string[]).filter((key) => key !== headerKey);
+      await from.call('MIGRATE', '127.0.0.1', String(target.port), '', '0', '5000', 'KEYS', ...others);
+      // Asked to the new master (ASK): it finds the conversation there, not its header, and writes it.
+      assert.deepEqual(await deliveries.drain(partition, 256), { ...NOTHING, delivered: 1, recipients: 1 });
+      const [, [, written]] = (await to.pipeline().call('ASKING').get(headerKey).exec()) as [unknown, [unknown, string | null]];
+      assert.equal(written, header, 'the same value as the copy still on the old master');
+      // redis-cli compares both copies and replaces the target's; so does moveSlot.
+      await cluster.moveSlot(Number(slot), target.port);
+    } finally {
+      from.disconnect();
+      to.disconnect();
+    }
+    if (redis instanceof Cluster) redis.refreshSlotsCache();
+    assert.equal((await cluster.masterOf(headerKey)).port, target.port);
+    await messages.append(created.id, owner, 'three');
+    assert.deepEqual(await deliveries.drain(partition, 256), { ...NOTHING, delivered: 1, recipients: 1 });
+    assert.equal(await redis.get(headerKey), header);
   });
 });

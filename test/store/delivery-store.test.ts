@@ -309,6 +309,110 @@ describe('drain script', () => {
   });
 });
 
+describe('delivery header (the drain\'s cache of title and members)', () => {
+  /** Commands of each kind the server ran during `action` (this file's Redis runs nothing else meanwhile). */
+  async function commandsDuring(action: () => Promise<unknown>): Promise<Record<'get' | 'hget' | 'zrange' | 'set', number>> {
+    await redis.config('RESETSTAT');
+    await action();
+    const stats = String(await redis.info('commandstats'));
+    const calls = (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+    return { get: calls('get'), hget: calls('hget'), zrange: calls('zrange'), set: calls('set') };
+  }
+  /** Who each event since `from` named, and the title its frame carries: `<user> <title>`. */
+  async function namedSince(from: number, count: number): Promise<string[]> {
+    return (await eventsSince(from, count)).map(({ user, payload }) => {
+      const frame = JSON.parse(decodeDeliveryEvent(payload)!.frame.toString()) as { data: { conversationTitle: string } };
+      return `${user} ${frame.data.conversationTitle}`;
+    });
+  }
+
+  test('the first drain writes it; the next one names the same members under the same title from one GET, without the hash or members', async () => {
+    const title = 'Quotes " back\\slash / slash, ünïcode 💬, new\nline \u0001 ctl';
+    const conversation = await conversations().create({ title, createdBy: 'ann', users: ['bob', 'cy'] });
+    const header = keys.deliveryHeader(conversation.id);
+    await messages().append(conversation.id, 'ann', 'one');
+    let from = received.length;
+    assert.equal(await redis.exists(header), 0, 'none before the first drain');
+    const first = await commandsDuring(async () => assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 3 }));
+    assert.deepEqual(first, { get: 1, hget: 1, zrange: 2, set: 1 }, 'a miss: the outbox and the members ranged, the title read, the header written');
+    const firstNamed = await namedSince(from, 3);
+    const written = await redis.get(header);
+    assert.ok(written, 'written by the first drain');
+    assert.equal(written.split('\n').length, 2, `one newline: the title's is escaped (${JSON.stringify(written)})`);
+    assert.ok(written.endsWith('\nann,bob,cy'), written);
+    assert.equal(JSON.parse(written.slice(0, written.indexOf('\n'))), title, 'the title as the frame encodes it');
+
+    await messages().append(conversation.id, 'bob', 'two');
+    from = received.length;
+    const second = await commandsDuring(async () => assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 3 }));
+    assert.deepEqual(second, { get: 1, hget: 0, zrange: 1, set: 0 }, 'a hit: only the outbox ranged, the header read');
+    assert.deepEqual((await namedSince(from, 3)).sort(), firstNamed.sort());
+    assert.deepEqual(firstNamed.sort(), ['ann', 'bob', 'cy'].map((user) => `${user} ${title}`));
+    assert.equal(await redis.get(header), written, 'left as it was');
+  });
+
+  test('a member removed by update or leave is not named by the next drain, though the header named them before', async () => {
+    const conversation = await conversations().create({ title: 'members', createdBy: 'ann', users: ['bob', 'cy', 'dan'] });
+    await messages().append(conversation.id, 'ann', 'to all four');
+    let from = received.length;
+    await drainOf(conversation.id);
+    assert.equal((await namedSince(from, 4)).length, 4);
+    assert.ok(await redis.exists(keys.deliveryHeader(conversation.id)));
+
+    await conversations().update(conversation.id, 'ann', { users: ['bob', 'cy'] });
+    assert.equal(await redis.exists(keys.deliveryHeader(conversation.id)), 0, 'deleted with the change');
+    await messages().append(conversation.id, 'ann', 'dan was removed');
+    from = received.length;
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 3 });
+    assert.deepEqual((await namedSince(from, 3)).sort(), ['ann members', 'bob members', 'cy members']);
+
+    // Written again by that drain, and deleted again by a leave.
+    assert.ok(await redis.exists(keys.deliveryHeader(conversation.id)));
+    assert.equal(await conversations().leave(conversation.id, 'cy'), 'left');
+    await messages().append(conversation.id, 'bob', 'cy left');
+    from = received.length;
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 2 });
+    assert.deepEqual((await namedSince(from, 2)).sort(), ['ann members', 'bob members']);
+
+    // One added is named at once.
+    await conversations().update(conversation.id, 'bob', { users: ['ann', 'eve'] });
+    await messages().append(conversation.id, 'ann', 'eve joined');
+    from = received.length;
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, delivered: 1, recipients: 3 });
+    assert.deepEqual((await namedSince(from, 3)).sort(), ['ann members', 'bob members', 'eve members']);
+  });
+
+  test('after a title change, the next event carries the new title', async () => {
+    const conversation = await conversations().create({ title: 'old title', createdBy: 'ann', users: ['bob'] });
+    await messages().append(conversation.id, 'ann', 'one');
+    let from = received.length;
+    await drainOf(conversation.id);
+    assert.deepEqual((await namedSince(from, 2)).sort(), ['ann old title', 'bob old title']);
+
+    await conversations().update(conversation.id, 'bob', { title: 'new "title"\n' });
+    await messages().append(conversation.id, 'ann', 'two');
+    from = received.length;
+    await drainOf(conversation.id);
+    assert.deepEqual((await namedSince(from, 2)).sort(), ['ann new "title"\n', 'bob new "title"\n']);
+  });
+
+  test('the last member leaving deletes it with the conversation; its entries are gone', async () => {
+    const conversation = await conversations().create({ title: 'deleted', createdBy: 'ann', users: ['bob'] });
+    await messages().append(conversation.id, 'ann', 'one');
+    await drainOf(conversation.id);
+    assert.ok(await redis.exists(keys.deliveryHeader(conversation.id)));
+    await messages().append(conversation.id, 'ann', 'owed when they leave');
+
+    assert.equal(await conversations().leave(conversation.id, 'ann'), 'left');
+    assert.equal(await conversations().leave(conversation.id, 'bob'), 'deleted');
+    assert.equal(await redis.exists(keys.deliveryHeader(conversation.id)), 0);
+    const from = received.length;
+    assert.deepEqual(await drainOf(conversation.id), { ...NOTHING, gone: 1 });
+    assert.equal((await eventsSince(from, 1)).length, 0);
+    assert.equal(await redis.exists(keys.deliveryHeader(conversation.id)), 0, 'not written for a deleted conversation');
+  });
+});
+
 describe('wake flag', () => {
   test('only the append that sets it asks for a drain; the drain clears it, so the next append asks again', async () => {
     const conversation = await conversations().create({ title: 'wake', createdBy: 'ann', users: ['ann'] });

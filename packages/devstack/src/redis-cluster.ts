@@ -84,6 +84,9 @@ export interface RedisClusterHandle {
    * Moves one slot to the master on `toPort` while clients keep using it, as `redis-cli --cluster
    * reshard` does: IMPORTING/MIGRATING, then MIGRATE `keysPerStep` keys at a time (pausing
    * `pauseMs` between steps, so traffic meets the slot half-moved), then SETSLOT NODE on every master.
+   * A key the target already holds (BUSYKEY: written there, through ASK, while the slot was
+   * half-moved, e.g. a drain's delivery header) is replaced when both copies hold the same value,
+   * as redis-cli does after comparing them, and fails the move otherwise.
    */
   moveSlot(slot: number, toPort: number, options?: { keysPerStep?: number; pauseMs?: number }): Promise<SlotMove>;
   /** The pid of the node's current redis-server process. */
@@ -318,6 +321,26 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const masters = nodes.filter((node) => node.role === 'master' && !node.failing);
       const connections = new Map(masters.map((node) => [node.port, new Redis({ host: HOST, port: node.port, maxRetriesPerRequest: 0, retryStrategy: () => null })]));
       const on = (port: number) => connections.get(port) as Redis;
+      const migrate = async (keys: string[]) => {
+        try {
+          await on(source.port).call('MIGRATE', HOST, String(toPort), '', '0', '5000', 'KEYS', ...keys);
+        } catch (error) {
+          if (!(error instanceof Error) || !error.message.includes('BUSYKEY')) throw error;
+          // Those the source still holds: the keys MIGRATE copied are gone from it.
+          const count = Number(await on(source.port).call('CLUSTER', 'COUNTKEYSINSLOT', String(slot)));
+          const inSlot = new Set((await on(source.port).call('CLUSTER', 'GETKEYSINSLOT', String(slot), String(count))) as string[]);
+          const left = keys.filter((key) => inSlot.has(key));
+          for (const key of left) {
+            const [asked, theirs] = (await on(toPort).pipeline().call('ASKING').dumpBuffer(key).exec()) ?? [];
+            if (asked?.[0] || theirs?.[0]) throw asked?.[0] ?? theirs?.[0];
+            const ours = await on(source.port).dumpBuffer(key);
+            if (theirs?.[1] && !(ours && ours.equals(theirs[1] as Buffer))) {
+              throw new Error(`moveSlot(${slot}, ${toPort}): ${key} is on both nodes with different values`, { cause: error });
+            }
+          }
+          if (left.length > 0) await on(source.port).call('MIGRATE', HOST, String(toPort), '', '0', '5000', 'REPLACE', 'KEYS', ...left);
+        }
+      };
       const started = Date.now();
       let moved = 0;
       try {
@@ -326,7 +349,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         for (;;) {
           const keys = (await on(source.port).call('CLUSTER', 'GETKEYSINSLOT', String(slot), String(options.keysPerStep ?? 10))) as string[];
           if (keys.length === 0) break;
-          await on(source.port).call('MIGRATE', HOST, String(toPort), '', '0', '5000', 'KEYS', ...keys);
+          await migrate(keys);
           moved += keys.length;
           if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
         }

@@ -3,7 +3,8 @@
   step (delivery-store.ts). For each message it does what deliver-message-4.lua does for one: the outbox entry says it is
   still owed (its score is when the api accepted it) and carries the message as stored (entries of
   releases before that are read from the history); the event is made from that message,
-  the conversation's current title and its *current* members, read here, by concatenation with
+  the conversation's current title and its *current* members, read here (from its delivery
+  header when it has one, see below), by concatenation with
   the parts @chat/contracts describes (batchDeliveryEventParts; the stored JSON is never decoded);
   it is published once, on the conversation's channel, naming those members: a member removed
   before this runs is not named and gets nothing. The entry is removed here, so a drain that runs
@@ -17,7 +18,7 @@
   - The oldest entries are read, and those published (or gone) removed; a full batch says more
     may be owed (if none are, the caller's next round finds nothing).
   - An entry whose conversation is not found, without the tombstone its deletion leaves
-    (leave-conversation-3.lua), stays for a later drain: on Redis Cluster its keys may be moving
+    (leave-conversation-7.lua), stays for a later drain: on Redis Cluster its keys may be moving
     to another node. Older than goneAfterMs, it is counted gone.
   - Entries are grouped by conversation and published in rev order (acceptance times of one
     conversation can tie, or even go backwards across api clocks); a conversation's title and
@@ -25,12 +26,22 @@
     right after the seq; the first such field of the JSON, as text values escape their quotes),
     and the event carries it after the members; entries of earlier releases have none and go
     first, in seq order, in events without it.
+  - The title and members come from the conversation's delivery header (keys.ts deliveryHeader:
+    `<cjson-encoded title>\n<members joined by memberSeparator>`): one GET, whatever the room's
+    size. Without one (data of earlier releases; and it is deleted with every change of the title
+    or members, and with the conversation, in the same atomic step as the change:
+    update-conversation-3.lua, leave-conversation-7.lua, conversation-store.ts create), the
+    hash's title and the members are read as before, and when the conversation is present the
+    header is written, after everything else (the publishes included), so the next batch finds
+    it. A header that cannot be read (on a cluster, a key that already moved away while its slot
+    migrates) is read around, and not written.
   - An update entry (`<conversationId> <seq> <messageId> u <message>`, an edit or deletion of
     message seq) is published the same way, as a `message_updated` frame (beforeUpdated).
-  Keys not in KEYS: each conversation's hash, members and messages (conversationPrefix .. id ..
-  suffix) and its channel (channelPrefix .. id) are only known from the entries read here. On Redis
-  Cluster they carry the partition's hash tag (keys.ts), so they share the outbox's slot, and the
-  event goes out with SPUBLISH (publishCommand), which a script may send on a channel of its slot.
+  Keys not in KEYS: each conversation's hash, members, messages, tombstone and delivery header
+  (conversationPrefix .. id .. suffix) and its channel (channelPrefix .. id) are only known from
+  the entries read here. On Redis Cluster they carry the partition's hash tag (keys.ts), so they
+  share the outbox's slot, and the event goes out with SPUBLISH (publishCommand), which a script
+  may send on a channel of its slot.
 
   Input:
     KEYS[1] outbox               the partition's sorted set of owed deliveries scored by acceptance time
@@ -55,6 +66,8 @@
     ARGV[16] beforeUpdated       beforeMessage of an update entry's event
     ARGV[17] report              '1': also return every event published (offline notifications
                                  need them); anything else: nothing more (no cost)
+    ARGV[18] deliveryHeaderSuffix  a conversation's delivery header (string, see above):
+                                 conversationPrefix .. id .. deliveryHeaderSuffix
 
   Output:
     { delivered, recipients, gone, malformed, more, awake, waiting[, events] }
@@ -78,6 +91,9 @@ local publishCommand = ARGV[12]
 local goneSuffix, nowMs, goneAfterMs = ARGV[13], tonumber(ARGV[14]), tonumber(ARGV[15])
 local beforeUpdated = ARGV[16]
 local report = ARGV[17] == '1'
+local headerSuffix = ARGV[18]
+-- memberSeparator as a pattern matching itself, to count the members a header names.
+local memberPattern = string.gsub(memberSeparator, '%W', '%%%0')
 
 -- Every read comes before any write: on Redis Cluster, while a slot migrates, reading a key that
 -- already moved fails the script, and a script that failed has kept the writes it made before.
@@ -110,6 +126,8 @@ for i = 1, #rows, 2 do
 end
 
 local events = {}
+-- Delivery headers missed and to write: key, value, key, value…
+local headers = {}
 local function byRev(a, b)
   if a.rev ~= b.rev then return a.rev < b.rev end
   return a.seq < b.seq
@@ -118,14 +136,37 @@ for _, id in ipairs(order) do
   local group = groups[id]
   table.sort(group, byRev)
   local conv = conversationPrefix .. id
-  local title = redis.call('HGET', conv, 'title')
-  local users = title and redis.call('ZRANGE', conv .. membersSuffix, 0, -1) or {}
-  -- A conversation has members until it is deleted, and its deletion leaves a tombstone. Without
-  -- either, its keys are elsewhere: a slot being migrated (the script may run on the node that
-  -- imports it via ASK). Its entries wait for a later drain, unless they are older than any
-  -- migration (conversations deleted before tombstones existed).
-  local deleted = not title and redis.call('EXISTS', conv .. goneSuffix) == 1
-  local present = title and #users > 0
+  local headerKey = conv .. headerSuffix
+  -- pcall: on a cluster, a header that already moved away (its slot migrating) is an error here;
+  -- read around it as without one (the hash and members then fail the script if they moved too).
+  local header = redis.pcall('GET', headerKey)
+  local cut = type(header) == 'string' and string.find(header, '\n', 1, true)
+  local present, deleted, encodedTitle, joined, count
+  if cut then
+    -- Written only for a present conversation (a title, a member at least), and deleted with it.
+    present = true
+    encodedTitle = string.sub(header, 1, cut - 1)
+    joined = string.sub(header, cut + 1)
+    count = select(2, string.gsub(joined, memberPattern, '')) + 1
+  else
+    local title = redis.call('HGET', conv, 'title')
+    local users = title and redis.call('ZRANGE', conv .. membersSuffix, 0, -1) or {}
+    -- A conversation has members until it is deleted, and its deletion leaves a tombstone. Without
+    -- either, its keys are elsewhere: a slot being migrated (the script may run on the node that
+    -- imports it via ASK). Its entries wait for a later drain, unless they are older than any
+    -- migration (conversations deleted before tombstones existed).
+    deleted = not title and redis.call('EXISTS', conv .. goneSuffix) == 1
+    present = title and #users > 0
+    if present then
+      encodedTitle = cjson.encode(title)
+      joined = table.concat(users, memberSeparator)
+      count = #users
+      if type(header) ~= 'table' then
+        headers[#headers + 1] = headerKey
+        headers[#headers + 1] = encodedTitle .. '\n' .. joined
+      end
+    end
+  end
   local stored = {}
   local unread = {}
   for _, item in ipairs(group) do
@@ -143,8 +184,7 @@ for _, id in ipairs(order) do
       for _, item in ipairs(unread) do stored[item.seq] = redis.call('ZRANGEBYSCORE', messages, item.seq, item.seq)[1] end
     end
   end
-  local named = separator .. table.concat(users, memberSeparator)
-  local encodedTitle = title and cjson.encode(title)
+  local named = present and (separator .. joined)
   local channel = channelPrefix .. id
   for _, item in ipairs(group) do
     local message = item.message or stored[item.seq]
@@ -155,7 +195,7 @@ for _, id in ipairs(order) do
       events[#events + 1] = channel
       events[#events + 1] = id .. separator .. item.seqText .. separator .. item.acceptedAt .. named .. rev .. opening .. string.sub(message, 1, -2) .. beforeTitle .. encodedTitle .. after
       delivered = delivered + 1
-      recipients = recipients + #users
+      recipients = recipients + count
       taken[#taken + 1] = item.entry
     elseif present or deleted or tonumber(item.acceptedAt) < nowMs - goneAfterMs then
       gone = gone + 1
@@ -178,6 +218,9 @@ else
   redis.call('DEL', wake)
 end
 for i = 1, #events, 2 do redis.call(publishCommand, events[i], events[i + 1]) end
+-- Last: a header that cannot be written costs the next batch a read, never a publish. pcall: it
+-- must not fail a script whose entries are already removed and published.
+for i = 1, #headers, 2 do redis.pcall('SET', headers[i], headers[i + 1]) end
 if report then
   local published = {}
   for i = 2, #events, 2 do published[#published + 1] = events[i] end

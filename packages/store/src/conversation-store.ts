@@ -141,7 +141,8 @@ export function createConversationStore(redis: Redis, keys: Keys) {
   return {
     /**
      * Writes every member's side (index entry, notice), then the conversation and its members
-     * atomically (MULTI in the conversation's slot): see joinUserSide for why in that order.
+     * atomically (MULTI in the conversation's slot, deleting any delivery header with them, as
+     * every change of the title or members does): see joinUserSide for why in that order.
      */
     async create(input: { title: string; createdBy: string; users: readonly string[] }): Promise<Conversation> {
       const id = newConversationId();
@@ -153,6 +154,8 @@ export function createConversationStore(redis: Redis, keys: Keys) {
         await guardRedis(
           redis
             .multi()
+            // No delivery header for a new id, unless one is reused (tests): one never outlives the change.
+            .del(keys.deliveryHeader(id))
             .hset(keys.conversation(id), { id, title: input.title, createdAt, createdAtMs: now.getTime(), createdBy: input.createdBy, seq: 0 })
             .zadd(keys.members(id), ...members.flatMap((user) => [0, user]))
             .exec(),
@@ -210,8 +213,9 @@ export function createConversationStore(redis: Redis, keys: Keys) {
 
     /**
      * Applies a title and/or a new member list; the caller always stays a member
-     * (lua/update-conversation-2.lua). The users it adds get their side first, those it removes
-     * after (see joinUserSide); the members who stay are told after (tellUpdated).
+     * (lua/update-conversation-3.lua, which deletes the delivery header with the change). The
+     * users it adds get their side first, those it removes after (see joinUserSide); the members
+     * who stay are told after (tellUpdated).
      */
     async update(id: string, caller: string, change: { title?: string; users?: readonly string[] }): Promise<Conversation> {
       const expected = new Set<string>();
@@ -228,7 +232,7 @@ export function createConversationStore(redis: Redis, keys: Keys) {
       const reply = await guardRedis(
         STORE_SCRIPTS.updateConversation.run(
           redis,
-          [keys.conversation(id), keys.members(id)],
+          [keys.conversation(id), keys.members(id), keys.deliveryHeader(id)],
           [caller, change.title ?? '', change.users ? '1' : '0', ...(change.users ?? [])],
         ),
       );
@@ -251,14 +255,23 @@ export function createConversationStore(redis: Redis, keys: Keys) {
 
     /**
      * `username` leaves; the last member to leave deletes the conversation, its history, read
-     * cursors and rev index (lua/leave-conversation-6.lua), then their side goes and the members
-     * who stay are told. NotFoundError when they are not a member.
+     * cursors and rev index (lua/leave-conversation-7.lua, which deletes the delivery header with
+     * the change), then their side goes and the members who stay are told. NotFoundError when
+     * they are not a member.
      */
     async leave(id: string, username: string): Promise<'left' | 'deleted'> {
       const [outcome, ...stayed] = await guardRedis(
         STORE_SCRIPTS.leaveConversation.run(
           redis,
-          [keys.conversation(id), keys.members(id), keys.messages(id), keys.reads(id), keys.revs(id), keys.conversationTombstone(id)],
+          [
+            keys.conversation(id),
+            keys.members(id),
+            keys.messages(id),
+            keys.reads(id),
+            keys.revs(id),
+            keys.conversationTombstone(id),
+            keys.deliveryHeader(id),
+          ],
           [username, CONVERSATION_TOMBSTONE_MS],
         ),
       );

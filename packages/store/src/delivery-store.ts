@@ -61,7 +61,7 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
      * With `report`, the outcome carries the events published (offline notifications).
      */
     async drain(partition: number, limit: number, stayAwake: false | 'renew' | 'keep' = false, report = false): Promise<DrainOutcome> {
-      const { prefix, membersSuffix, messagesSuffix, tombstoneSuffix, channelPrefix } = keys.conversationKeyParts(partition);
+      const { prefix, membersSuffix, messagesSuffix, tombstoneSuffix, deliveryHeaderSuffix, channelPrefix } = keys.conversationKeyParts(partition);
       const [delivered, recipients, gone, malformed, more, awake, waiting, events] = await guardRedis(
         STORE_SCRIPTS.drainOutbox.run(
           redis,
@@ -84,6 +84,7 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
             CONVERSATION_TOMBSTONE_MS,
             beforeUpdated,
             report ? '1' : '0',
+            deliveryHeaderSuffix,
           ],
         ),
       );

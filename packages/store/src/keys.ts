@@ -10,10 +10,11 @@ import { deliveryPartition } from '@chat/contracts';
  * - One Redis: the key strings of every release so far, unchanged, so existing data stays readable.
  * - Redis Cluster: the same strings plus a hash tag (`{…}`, the only part Redis hashes to pick the
  *   slot), so that what one script, MULTI or multi-key command touches lives in one slot:
- *   - a CONVERSATION's keys (hash, members, messages, and any per-conversation key added later)
- *     and its channel carry the tag of its DELIVERY PARTITION (partitionTag), and so do that
- *     partition's outbox, wake flag, drain queue and epoch: the drain script reads a partition's
- *     outbox, its conversations' members and titles, and SPUBLISHes on their channels in one slot;
+ *   - a CONVERSATION's keys (hash, members, messages, delivery header, and any per-conversation key
+ *     added later) and its channel carry the tag of its DELIVERY PARTITION (partitionTag), and so
+ *     do that partition's outbox, wake flag, drain queue and epoch: the drain script reads a
+ *     partition's outbox, its conversations' delivery headers (else members and titles), writes
+ *     the headers it missed, and SPUBLISHes on their channels in one slot;
  *   - a USER's keys (record, conversation index, socket slots, rate counters) and their channel
  *     carry the tag `{<username>}`;
  *   - login-failure counters carry the client address (both layouts).
@@ -59,6 +60,17 @@ export interface Keys {
   revs(id: string): string;
   /** String with a TTL: left when the conversation is deleted, so a drain tells deleted from moving. */
   conversationTombstone(id: string): string;
+  /**
+   * String, no TTL: the conversation's delivery header, a cache of what the drain script names in
+   * each event, `<title as cjson encodes it>\n<members joined by the delivery memberSeparator>`
+   * (neither part can hold a newline: cjson escapes it, usernames are identifiers). Written only
+   * by drain-outbox-2.lua, on a miss, from the hash's title and the members it read; DELETED in the
+   * same atomic step as every change of the conversation's title or members and its deletion
+   * (conversation-store.ts create, update-conversation-3.lua, leave-conversation-7.lua), so it
+   * never names a member whose removal was acknowledged. Absent (data of earlier releases, or
+   * after a change): the drain reads the hash and members as before and writes it again.
+   */
+  deliveryHeader(id: string): string;
   /** Sorted set: one delivery partition's deliveries accepted but not yet published, scored by acceptance time. */
   outbox(partition: number): string;
   /** String with a TTL: set while a drain job of the partition is pending (append scripts, drain script). */
@@ -68,13 +80,14 @@ export interface Keys {
   /**
    * What the keys and channel of the partition's conversations are made of, for the drain script,
    * which builds them for the conversations it finds in the outbox: conversation = prefix + id,
-   * members/messages/tombstone = that + suffix, channel = channelPrefix + id.
+   * members/messages/tombstone/delivery header = that + suffix, channel = channelPrefix + id.
    */
   conversationKeyParts(partition: number): {
     prefix: string;
     membersSuffix: string;
     messagesSuffix: string;
     tombstoneSuffix: string;
+    deliveryHeaderSuffix: string;
     channelPrefix: string;
   };
   /**
@@ -178,6 +191,7 @@ export function createKeys(prefix: string, layout: KeyLayout = ONE_REDIS): Keys 
     membersSuffix: ':members',
     messagesSuffix: ':messages',
     tombstoneSuffix: ':gone',
+    deliveryHeaderSuffix: ':delivery',
     channelPrefix: `${conversationChannelPrefix}${partitionPart(partition)}`,
   });
   const conversation = (id: string) => `${conversationKeyParts(partitionOf(id)).prefix}${id}`;
@@ -194,6 +208,7 @@ export function createKeys(prefix: string, layout: KeyLayout = ONE_REDIS): Keys 
     members: (id) => `${conversation(id)}:members`,
     messages: (id) => `${conversation(id)}:messages`,
     conversationTombstone: (id) => `${conversation(id)}:gone`,
+    deliveryHeader: (id) => `${conversation(id)}:delivery`,
     // Built from the conversation's own key: they stay in its hash slot in both layouts.
     reads: (id) => `${conversation(id)}:reads`,
     clientId: (id, author, clientId) => `${conversation(id)}:client-id:${author}:${clientId}`,

@@ -85,6 +85,7 @@ export const STORE_SCRIPTS = {
       goneAfterMs: number,
       beforeUpdated: string,
       report: '1' | '0',
+      deliveryHeaderSuffix: string,
     ],
     [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1, waiting: number, events?: string[]]
   >('drain-outbox-2'),
@@ -143,16 +144,16 @@ export const STORE_SCRIPTS = {
   >('relay-typing-2'),
   /** {1, joinedCount, leftCount, ...joined, ...left, ...members now} when applied; {0} when the caller is not a member (or no such conversation). */
   updateConversation: luaCommand<
-    [conversation: string, members: string],
+    [conversation: string, members: string, deliveryHeader: string],
     [caller: string, title: string, replaceMembers: '1' | '0', ...users: string[]],
     [1, number, number, ...string[]] | [0]
-  >('update-conversation-2'),
+  >('update-conversation-3'),
   /** {1, ...members who stay} left, {2} left as the last member (the conversation is deleted), {0} not a member. */
   leaveConversation: luaCommand<
-    [conversation: string, members: string, messages: string, reads: string, revs: string, tombstone: string],
+    [conversation: string, members: string, messages: string, reads: string, revs: string, tombstone: string, deliveryHeader: string],
     [user: string, tombstoneTtlMs: number],
     [1, ...string[]] | [2] | [0]
-  >('leave-conversation-6'),
+  >('leave-conversation-7'),
   /** {1 moved | 0 stays, readSeq, lastSeq}; {-1, 0, 0} not a member; {-2, 0, lastSeq} seq above lastSeq. */
   markRead: luaCommand<[conversation: string, members: string, reads: string], [user: string, seq: number, authoredField: string], [outcome: 1 | 0 | -1 | -2, readSeq: number, lastSeq: number]>(
     'mark-read-3',

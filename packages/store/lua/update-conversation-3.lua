@@ -6,10 +6,15 @@
   conversation a little early, harmless: events name their members); for those removed (and any
   added that it did not expect), after, from what this returns; and after, the members who stay
   are told it changed (a `conversation` `updated` frame; one who joined gets `added` instead).
+  The delivery header (the drain's cache of title and members, keys.ts deliveryHeader) is deleted
+  here, in the same step as the change, so no event published after it names a removed member or
+  the old title; deleted first, before any other write, so that a script failing on a key that
+  already moved (a slot migrating) has changed nothing the header still says.
 
   Input:
     KEYS[1] conversation     hash: 'title', 'seq' (joined-at score)
     KEYS[2] members          sorted set of member usernames scored by the seq when they joined
+    KEYS[3] deliveryHeader   string: the drain's cache of the title and members, deleted
 
     ARGV[1] caller
     ARGV[2] title            the new title; '' keeps it
@@ -21,9 +26,10 @@
                                               users that left, then every member now
     { 0 }                        the caller is not a member, or the conversation does not exist
 ]]
-local conv, members = KEYS[1], KEYS[2]
+local conv, members, deliveryHeader = KEYS[1], KEYS[2], KEYS[3]
 local caller, title, replaceMembers = ARGV[1], ARGV[2], ARGV[3]
 if not redis.call('ZSCORE', members, caller) then return { 0 } end
+redis.call('DEL', deliveryHeader)
 if title ~= '' then redis.call('HSET', conv, 'title', title) end
 local joined, left = {}, {}
 if replaceMembers == '1' then
