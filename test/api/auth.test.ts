@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
-import { startApiInProcess, type ApiInProcess } from '../support/api-app.js';
 import { ISO_UTC, apiRequest, assertErrorShape, randomUsername, registerUser } from '../support/api-client.js';
+import { sharedApiInProcess } from '../support/shared-fixtures.js';
 
-let app: ApiInProcess;
-
-before(async () => {
-  app = await startApiInProcess();
-});
-
-after(async () => {
-  await app?.stop();
-});
+const app = sharedApiInProcess();
 
 const PASSWORD = 'correct horse battery';
 

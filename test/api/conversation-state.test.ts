@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CLIENT_ID_TTL_MS } from '@chat/contracts';
 import { connectRedis } from '@chat/store';
-import { startApiInProcess, storeSnapshot, type ApiInProcess } from '../support/api-app.js';
+import { storeSnapshot } from '../support/api-app.js';
 import {
   ISO_UTC,
   apiRequest,
@@ -14,16 +14,9 @@ import {
   type MessageBody,
   type RegisteredUser,
 } from '../support/api-client.js';
+import { sharedApiInProcess } from '../support/shared-fixtures.js';
 
-let app: ApiInProcess;
-
-before(async () => {
-  app = await startApiInProcess();
-});
-
-after(async () => {
-  await app?.stop();
-});
+const app = sharedApiInProcess();
 
 async function registerMany(count: number): Promise<RegisteredUser[]> {
   return Promise.all(Array.from({ length: count }, () => registerUser(app.url)));

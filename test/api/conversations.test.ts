@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { connectRedis } from '@chat/store';
-import { keysOf, startApiInProcess, storeSnapshot, type ApiInProcess } from '../support/api-app.js';
+import { keysOf, storeSnapshot } from '../support/api-app.js';
 import {
   ISO_UTC,
   apiRequest,
@@ -15,16 +15,9 @@ import {
   type ConversationBody,
   type RegisteredUser,
 } from '../support/api-client.js';
+import { sharedApiInProcess } from '../support/shared-fixtures.js';
 
-let app: ApiInProcess;
-
-before(async () => {
-  app = await startApiInProcess();
-});
-
-after(async () => {
-  await app?.stop();
-});
+const app = sharedApiInProcess();
 
 async function getConversation(token: string, id: string) {
   return apiRequest(app.url, 'GET', `/api/conversations/${id}`, { token });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { messageSchema } from '@chat/contracts';
-import { startApiInProcess, storeSnapshot, type ApiInProcess } from '../support/api-app.js';
+import { storeSnapshot } from '../support/api-app.js';
 import {
   ISO_UTC,
   apiRequest,
@@ -12,21 +12,14 @@ import {
   type MessageBody,
   type RegisteredUser,
 } from '../support/api-client.js';
+import { sharedApiInProcess } from '../support/shared-fixtures.js';
 
 /**
  * Edits and deletions (contract 1.1): author only, tombstones, the conversation's rev, and the
  * update entries they leave in the outbox for the drain. No worker runs here.
  */
 
-let app: ApiInProcess;
-
-before(async () => {
-  app = await startApiInProcess();
-});
-
-after(async () => {
-  await app?.stop();
-});
+const app = sharedApiInProcess();
 
 async function trio() {
   const [alice, bob, eve] = await Promise.all([registerUser(app.url), registerUser(app.url), registerUser(app.url)]);
@@ -155,16 +148,8 @@ describe('PATCH and DELETE /api/conversations/:id/messages/:seq', () => {
 });
 
 describe('PATCH and DELETE while the api sheds load', () => {
-  let shedding: ApiInProcess;
-
-  before(async () => {
-    // No worker runs here: the outbox only grows, so the backlog passes its bound for good.
-    shedding = await startApiInProcess({ env: { MAX_DELIVERY_BACKLOG: '2' } });
-  });
-
-  after(async () => {
-    await shedding?.stop();
-  });
+  // No worker runs here: the outbox only grows, so the backlog passes its bound for good.
+  const shedding = sharedApiInProcess({ env: { MAX_DELIVERY_BACKLOG: '2' } });
 
   test('a change owes a delivery like a message: 503 with Retry-After and nothing changed while the backlog is over its bound', async () => {
     const owner = await registerUser(shedding.url);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { DELIVERY_QUEUE, DRAIN_JOB, deliveryPartition, type DrainJob } from '@chat/contracts';
-import { keysOf, startApiInProcess, type ApiInProcess } from '../support/api-app.js';
+import { keysOf } from '../support/api-app.js';
 import {
   ISO_UTC,
   apiRequest,
@@ -14,20 +14,22 @@ import {
   type MessageBody,
   type RegisteredUser,
 } from '../support/api-client.js';
+import { sharedApiInProcess } from '../support/shared-fixtures.js';
 
-let app: ApiInProcess;
 let deliveries: Queue<DrainJob>;
 
-before(async () => {
-  app = await startApiInProcess();
-  // The queue the api enqueues to, read through the test's own connection (no worker runs here).
-  deliveries = new Queue<DrainJob>(DELIVERY_QUEUE, { connection: app.redis, prefix: app.keys.queuePrefix(0) });
-});
-
-after(async () => {
-  await deliveries?.close();
-  await app?.stop();
-});
+const app = sharedApiInProcess(
+  {},
+  {
+    start: (started) => {
+      // The queue the api enqueues to, read through the test's own connection (no worker runs here).
+      deliveries = new Queue<DrainJob>(DELIVERY_QUEUE, { connection: started.redis, prefix: started.keys.queuePrefix(0) });
+    },
+    stop: async () => {
+      await deliveries?.close();
+    },
+  },
+);
 
 interface Page {
   items: MessageBody[];
@@ -346,15 +348,7 @@ describe('GET /api/conversations/:id/messages', () => {
 });
 
 describe('GET /api/conversations/:id/messages?before= with HISTORY_LIMIT', () => {
-  let trimmed: ApiInProcess;
-
-  before(async () => {
-    trimmed = await startApiInProcess({ env: { HISTORY_LIMIT: '5' } });
-  });
-
-  after(async () => {
-    await trimmed?.stop();
-  });
+  const trimmed = sharedApiInProcess({ env: { HISTORY_LIMIT: '5' } });
 
   test('older pages end where the kept history ends: nextBefore null once the oldest kept message is reached', async () => {
     const owner = await registerUser(trimmed.url);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { apiRequest, createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
-import { REDIS_MODES, startStack, type Stack } from '../support/stack.js';
-import { connectClient, range, seqsOf, type TestSocket } from '../support/ws-client.js';
+import { sharedStack } from '../support/shared-fixtures.js';
+import { REDIS_MODES } from '../support/stack.js';
+import { range, seqsOf, type TestSocket } from '../support/ws-client.js';
 
 /**
  * Delivery through real processes: api + worker + two gateway replicas, with the members of each
@@ -10,14 +11,7 @@ import { connectClient, range, seqsOf, type TestSocket } from '../support/ws-cli
  * (3 masters + 3 replicas: hash-tagged keys, sharded pub/sub, a drain queue per partition).
  */
 for (const mode of REDIS_MODES) describe(`delivery across gateway replicas (${mode} Redis)`, () => {
-  let stack: Stack;
-  const sockets: TestSocket[] = [];
-
-  async function connect(replica: number, user: RegisteredUser): Promise<TestSocket> {
-    const socket = await connectClient(stack.wsUrls[replica] as string, user.token);
-    sockets.push(socket);
-    return socket;
-  }
+  const { stack, sockets, connect } = sharedStack({ gateways: 2, mode });
 
   /** Posts in a conversation `observer` is in and waits for it: later than anything posted before. */
   async function barrier(observer: TestSocket, owner: RegisteredUser, conversationId: string): Promise<void> {
@@ -25,15 +19,6 @@ for (const mode of REDIS_MODES) describe(`delivery across gateway replicas (${mo
     await postMessage(stack.apiUrl, owner.token, conversationId, 'barrier');
     await observer.waitForMessages(before + 1, conversationId);
   }
-
-  before(async () => {
-    stack = await startStack({ gateways: 2, mode });
-  });
-
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await stack?.stop();
-  });
 
   it('delivers a message to every member on both replicas, with the summary fields', async () => {
     const [alice, bob] = await Promise.all([registerUser(stack.apiUrl), registerUser(stack.apiUrl)]);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Message, Summary } from '@chat/contracts';
 import { apiRequest, createConversation, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
-import { startStack, type Stack } from '../support/stack.js';
-import { connectClient, type ServerFrame, type TestSocket } from '../support/ws-client.js';
+import { sharedStack } from '../support/shared-fixtures.js';
+import type { ServerFrame, TestSocket } from '../support/ws-client.js';
 
 /**
  * Edits and deletions through real processes (api, worker, two gateways): `message_updated` to
@@ -11,14 +11,7 @@ import { connectClient, type ServerFrame, type TestSocket } from '../support/ws-
  * through `revs` in `resume`.
  */
 describe('edits and deletions, live and recovered', () => {
-  let stack: Stack;
-  const sockets: TestSocket[] = [];
-
-  async function connect(replica: number, user: RegisteredUser): Promise<TestSocket> {
-    const socket = await connectClient(stack.wsUrls[replica] as string, user.token);
-    sockets.push(socket);
-    return socket;
-  }
+  const { stack, connect } = sharedStack({ gateways: 2 });
 
   async function change(user: RegisteredUser, id: string, seq: number, text?: string): Promise<Message> {
     const path = `/api/conversations/${id}/messages/${seq}`;
@@ -38,15 +31,6 @@ describe('edits and deletions, live and recovered', () => {
 
   const waitForRev = (socket: TestSocket, conversationId: string, rev: number) =>
     socket.waitUntil(() => framesOf(socket, conversationId).some((frame) => frame.data.rev >= rev), `rev ${rev}`);
-
-  before(async () => {
-    stack = await startStack({ gateways: 2 });
-  });
-
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await stack?.stop();
-  });
 
   it('every member socket, on both replicas, gets each edit and deletion as message_updated, in rev order', async () => {
     const [alice, bob] = await Promise.all([registerUser(stack.apiUrl), registerUser(stack.apiUrl)]);

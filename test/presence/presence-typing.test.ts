@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { apiRequest, assertErrorShape, createConversation, ISO_UTC, postMessage, registerUser, type RegisteredUser } from '../support/api-client.js';
-import { startStack, type Stack } from '../support/stack.js';
-import { connectClient, type ServerFrame, type TestSocket } from '../support/ws-client.js';
+import { sharedStack } from '../support/shared-fixtures.js';
+import type { ServerFrame, TestSocket } from '../support/ws-client.js';
 
 /** Short leases and grace so the bounds show in seconds; production defaults: README, Presence. */
 const PRESENCE_TTL_MS = 1500;
@@ -27,14 +27,14 @@ function typingOf(socket: TestSocket, conversationId?: string): ServerFrame[] {
  * redis-server, users spread over both, one replica killed with SIGKILL at the end.
  */
 describe('presence and typing across gateway replicas', () => {
-  let stack: Stack;
-  const sockets: TestSocket[] = [];
-
-  async function connect(replica: number, user: RegisteredUser): Promise<TestSocket> {
-    const socket = await connectClient(stack.wsUrls[replica] as string, user.token);
-    sockets.push(socket);
-    return socket;
-  }
+  const { stack, connect } = sharedStack({
+    gateways: 2,
+    env: {
+      PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
+      PRESENCE_GRACE_MS: String(PRESENCE_GRACE_MS),
+      PRESENCE_SWEEP_INTERVAL_MS: String(PRESENCE_SWEEP_INTERVAL_MS),
+    },
+  });
 
   /** Every frame the socket sent before this has been handled by its gateway (frames are handled in order). */
   async function handled(socket: TestSocket): Promise<void> {
@@ -47,22 +47,6 @@ describe('presence and typing across gateway replicas', () => {
   async function users(): Promise<[RegisteredUser, RegisteredUser, RegisteredUser, RegisteredUser]> {
     return Promise.all([registerUser(stack.apiUrl), registerUser(stack.apiUrl), registerUser(stack.apiUrl), registerUser(stack.apiUrl)]);
   }
-
-  before(async () => {
-    stack = await startStack({
-      gateways: 2,
-      env: {
-        PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
-        PRESENCE_GRACE_MS: String(PRESENCE_GRACE_MS),
-        PRESENCE_SWEEP_INTERVAL_MS: String(PRESENCE_SWEEP_INTERVAL_MS),
-      },
-    });
-  });
-
-  after(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()));
-    await stack?.stop();
-  });
 
   it('relays typing to the other members on both replicas, never to the typer or a non-member, throttled to one per 2 s across replicas', async () => {
     const [alice, bob, carol] = await users();

@@ -84,6 +84,30 @@ describe('presence and typing in the store', () => {
     assert.equal(await redis.zcard(keys.userSockets('eve')), 1);
   });
 
+  test("a renewal sends one ZADD to the presence index for all its users (per 1000), beside each user's MULTI", async () => {
+    const slots = createUserSocketSlots(redis, keys);
+    for (const [count, indexZadds] of [
+      [50, 1],
+      [2001, 3],
+    ] as const) {
+      const renewing = Array.from({ length: count }, (_, i) => ({ username: `many${count}-${i}`, socketId: 's' }));
+      await Promise.all(renewing.map((slot) => slots.claim(slot, 5, 60_000)));
+      // The file has its own redis-server: what it counts during the renewal is the renewal's.
+      await redis.config('RESETSTAT');
+      const renewedAt = Date.now();
+      assert.deepEqual(await slots.refresh(renewing, 120_000), []);
+      const stats = String(await redis.info('commandstats'));
+      const calls = (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+      // Every user's MULTI holds one ZADD of their own key; the rest went to the index.
+      assert.deepEqual([calls('exec'), calls('zadd') - count], [count, indexZadds], stats);
+      const scores = await redis.zmscore(keys.presenceExpiries(), ...renewing.map((slot) => slot.username));
+      assert.ok(
+        scores.every((score) => Number(score) >= renewedAt + 120_000),
+        'every user is indexed at the new expiry',
+      );
+    }
+  });
+
   test('typing: not_member, then relayed once per throttle window, naming the other members', async () => {
     const conversation = await createConversationStore(redis, keys).create({ title: 't', createdBy: 'fay', users: ['gil', 'hop'] });
     const typing = createTypingStore(redis, keys);

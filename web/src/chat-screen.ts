@@ -22,12 +22,13 @@ import { describeError, isUnauthenticated } from './describe-error.js';
 import { editConversation } from './edit-conversation.js';
 import { HistoryLoader } from './history-loader.js';
 import { leaveConversation } from './leave-conversation.js';
+import { LivePresence } from './live-presence.js';
 import { deleteMessage, editMessage } from './message-actions.js';
 import { membersView } from './members-view.js';
 import { MessageLogScroll } from './message-log-scroll.js';
 import { messageListView } from './message-list-view.js';
 import { OpenConversation } from './open-conversation.js';
-import { PresenceState } from './presence-state.js';
+import { ReadOnScreen } from './read-on-screen.js';
 import { saveSession, type SavedSession } from './saved-session.js';
 import { startConversation } from './start-conversation.js';
 
@@ -47,8 +48,9 @@ export interface ChatScreenOptions {
  * One instance per signed-in session; `dispose()` ends it and everything it started.
  *
  * State lives in the list (conversation-list-state.ts), the histories (history-loader.ts), the
- * open conversation (open-conversation.ts) and two fields below; every change ends in `render()`,
- * which draws the whole screen from them (lit only touches what changed).
+ * open conversation (open-conversation.ts), presence (live-presence.ts) and two fields below;
+ * every change ends in `render()`, which draws the whole screen from them (lit only touches what
+ * changed). Read cursors are sent by read-on-screen.ts.
  */
 export class ChatScreen {
   private readonly session: SavedSession;
@@ -62,9 +64,8 @@ export class ChatScreen {
   private readonly current: OpenConversation;
   /** Sends each message once, in order, retrying while offline (wire 1.1 clientId). */
   private readonly outbox: MessageOutbox;
-  /** The read cursor last sent per conversation, so a burst of messages on screen sends it once. */
-  private readonly readSent = new Map<string, number>();
-  private readonly presence: PresenceState;
+  private readonly reads: ReadOnScreen;
+  private readonly presence: LivePresence;
 
   private readonly listRef = createRef<HTMLUListElement>();
   private readonly scroll = new MessageLogScroll(() => this.current.loadOlder());
@@ -96,7 +97,7 @@ export class ChatScreen {
       onChange: () => this.render(),
       failed: (error) => this.failed(error),
     });
-    this.presence = new PresenceState({ api: this.api, me: this.me, signal, onChange: () => this.render() });
+    this.presence = new LivePresence({ api: this.api, connection: this.connection, me: this.me, signal, onChange: () => this.render() });
     this.histories = new HistoryLoader({ pager: this.api, signal, track: (id, seq, rev) => this.connection.track(id, seq, rev) });
     this.current = new OpenConversation({
       histories: this.histories,
@@ -104,6 +105,7 @@ export class ChatScreen {
       failed: (error) => this.failed(error),
       onChange: () => this.render(),
     });
+    this.reads = new ReadOnScreen({ api: this.api, list: this.list, signal, openId: () => this.current.id, failed: (error) => this.failed(error) });
     this.outbox = new MessageOutbox({ api: this.api });
     this.cleanups.push(
       this.outbox.on('sent', (pending, message) => this.onSent(pending.conversationId, message)),
@@ -155,11 +157,9 @@ export class ChatScreen {
       c.on('ready', () => {
         void this.list.refresh();
         this.outbox.flush();
-        // Presence changes while disconnected came as frames nobody received.
-        void this.presence.ask(this.presence.known(), true);
       }),
-      c.on('presence', ({ user, online }) => this.presence.seen(user, online)),
-      c.on('typing', ({ conversationId, user }) => this.presence.typingIn(conversationId, user)),
+      // Its own 'ready' listener, after the one above: presence is asked again after a reconnect.
+      this.presence.listen(),
       c.on('recoveryFailed', (ids) => this.reloadConversations(ids)),
       c.on('error', (error) => {
         console.warn(`live connection: ${error.name}: ${error.message}`);
@@ -170,13 +170,7 @@ export class ChatScreen {
     );
     const onOnline = () => this.connection.reconnect();
     window.addEventListener('online', onOnline);
-    this.cleanups.push(() => window.removeEventListener('online', onOnline));
-    // Back on a hidden tab: what arrived meanwhile is read now that it is on screen.
-    const onVisible = () => {
-      if (this.current.id !== undefined) this.markReadOnScreen(this.current.id);
-    };
-    document.addEventListener('visibilitychange', onVisible);
-    this.cleanups.push(() => document.removeEventListener('visibilitychange', onVisible));
+    this.cleanups.push(() => window.removeEventListener('online', onOnline), this.reads.listen());
 
     // No refresh route in the api: when the token runs out, so does the session.
     const expiresIn = Date.parse(this.session.expiresAt) - Date.now();
@@ -202,12 +196,12 @@ export class ChatScreen {
     if (this.disposed) return;
     // One of ours still pending: the stored copy replaces it (no second bubble).
     this.outbox.delivered(message);
-    this.presence.stopTyping(message.conversationId, message.author);
+    this.presence.messageArrived(message.conversationId, message.author);
     this.list.see(message);
     this.addMessages(message.conversationId, [message]);
     // Held already (read over REST) in an older version: a message can come in a later one.
     this.histories.update(message.conversationId, message);
-    if (message.conversationId === this.current.id) this.markReadOnScreen(message.conversationId);
+    if (message.conversationId === this.current.id) this.reads.mark(message.conversationId);
     this.render();
   }
 
@@ -217,22 +211,6 @@ export class ChatScreen {
     if (change.event === 'removed') this.list.forget(change.conversationId);
     else this.list.upsert(change.conversation);
     this.render();
-  }
-
-  /**
-   * The open conversation is on screen: its messages are read. Tells the server (the badge on the
-   * user's other devices clears too) unless the tab is hidden.
-   */
-  private markReadOnScreen(id: string): void {
-    if (document.visibilityState === 'hidden') return;
-    const seq = this.list.markRead(id);
-    if (seq === undefined || seq <= (this.readSent.get(id) ?? 0)) return;
-    this.readSent.set(id, seq);
-    this.api.markRead(id, seq, { signal: this.lifetime.signal }).catch((error: unknown) => {
-      if (this.disposed) return;
-      this.readSent.delete(id);
-      console.warn(`could not mark ${id} read: ${this.failed(error)}`);
-    });
   }
 
   /** An edit or deletion, live or made here: the held copy is replaced where the page holds one. */
@@ -273,9 +251,9 @@ export class ChatScreen {
       this.current.show(id);
       this.session.openConversationId = id;
       saveSession(this.session);
-      void this.presence.ask(this.list.get(id)?.users ?? []);
+      this.presence.membersShown(this.list.get(id)?.users ?? []);
     }
-    this.markReadOnScreen(id);
+    this.reads.mark(id);
     this.render();
     this.composer.focus();
   }
@@ -307,9 +285,9 @@ export class ChatScreen {
     this.render();
   }
 
-  /** Text was typed in the open conversation: tell its members (the connection throttles it). */
+  /** Text was typed in the open conversation. */
   private typed(): void {
-    if (this.current.id !== undefined) this.connection.typing(this.current.id);
+    if (this.current.id !== undefined) this.presence.typed(this.current.id);
   }
 
   private onSent(id: string, message: Message | Summary): void {

@@ -9,6 +9,12 @@ export interface SocketSlot {
   socketId: string;
 }
 
+/**
+ * Users per ZADD to the presence index in a refresh: one command for all a replica's users, in
+ * pieces of this many, so a replica holding tens of thousands does not build one giant command.
+ */
+const INDEX_MEMBERS_PER_ZADD = 1000;
+
 /** What claiming a slot did. */
 export type SlotClaim = 'refused' | 'claimed' | 'came-online';
 
@@ -45,11 +51,12 @@ export function createUserSocketSlots(redis: Redis, keys: Keys) {
     },
 
     /**
-     * Extends the slots of sockets still open here: per user one MULTI in the user's slot and one
-     * ZADD to the presence sweep's index (its own key), auto-pipelined together. Resolves to the
-     * users some of whose slots had lapsed and were taken again (Redis was out of reach for longer
-     * than the ttl, and the sweep may have taken them offline): the caller re-claims them, or
-     * releases what closed meanwhile.
+     * Extends the slots of sockets still open here: per user one MULTI in the user's slot, and one
+     * ZADD of all the users to the presence sweep's index (its own key, so its own slot; in pieces
+     * of INDEX_MEMBERS_PER_ZADD), auto-pipelined together. Resolves to the users some of whose
+     * slots had lapsed and were taken again (Redis was out of reach for longer than the ttl, and
+     * the sweep may have taken them offline): the caller re-claims them, or releases what closed
+     * meanwhile.
      */
     async refresh(slots: Iterable<SocketSlot>, ttlMs: number): Promise<string[]> {
       const expiresAt = Date.now() + ttlMs;
@@ -61,17 +68,20 @@ export function createUserSocketSlots(redis: Redis, keys: Keys) {
       }
       if (byUser.size === 0) return [];
       const users = [...byUser.keys()];
-      const added = await Promise.all(
-        [...byUser].map(async ([username, pairs]) => {
-          const key = keys.userSockets(username);
-          const [, replies] = await Promise.all([
-            guardRedis(redis.zadd(keys.presenceExpiries(), 'GT', expiresAt, username)),
-            guardRedis(redis.multi().zadd(key, ...pairs).pexpire(key, ttlMs).exec()),
-          ]);
-          // ZADD counts the slots that were not there: lapsed and taken again.
-          return Number(pipelineValues(replies)[0]) > 0;
-        }),
-      );
+      // Sent before the slots, as in claim(): a failure between leaves an index entry ahead of a
+      // lease, never a renewed lease the sweep cannot find.
+      const indexed: Promise<unknown>[] = [];
+      for (let i = 0; i < users.length; i += INDEX_MEMBERS_PER_ZADD) {
+        const scored = users.slice(i, i + INDEX_MEMBERS_PER_ZADD).flatMap((username) => [expiresAt, username]);
+        indexed.push(guardRedis(redis.zadd(keys.presenceExpiries(), 'GT', ...scored)));
+      }
+      const renewed = [...byUser].map(async ([username, pairs]) => {
+        const key = keys.userSockets(username);
+        const replies = await guardRedis(redis.multi().zadd(key, ...pairs).pexpire(key, ttlMs).exec());
+        // ZADD counts the slots that were not there: lapsed and taken again.
+        return Number(pipelineValues(replies)[0]) > 0;
+      });
+      const [, added] = await Promise.all([Promise.all(indexed), Promise.all(renewed)]);
       return users.filter((_, index) => added[index]);
     },
   };
