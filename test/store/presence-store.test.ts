@@ -84,7 +84,7 @@ describe('presence and typing in the store', () => {
     assert.equal(await redis.zcard(keys.userSockets('eve')), 1);
   });
 
-  test("a renewal sends one ZADD to the presence index for all its users (per 1000), beside each user's MULTI", async () => {
+  test("a renewal sends one ZADD to the presence index for all its users (per 1000), beside each user's ZADD and PEXPIRE, no MULTI", async () => {
     const slots = createUserSocketSlots(redis, keys);
     for (const [count, indexZadds] of [
       [50, 1],
@@ -98,8 +98,10 @@ describe('presence and typing in the store', () => {
       assert.deepEqual(await slots.refresh(renewing, 120_000), []);
       const stats = String(await redis.info('commandstats'));
       const calls = (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
-      // Every user's MULTI holds one ZADD of their own key; the rest went to the index.
-      assert.deepEqual([calls('exec'), calls('zadd') - count], [count, indexZadds], stats);
+      // Every user's key gets one ZADD and one PEXPIRE; the rest went to the index.
+      assert.deepEqual([calls('multi'), calls('exec'), calls('pexpire'), calls('zadd') - count], [0, 0, count, indexZadds], stats);
+      const ttls = await Promise.all(renewing.slice(0, 5).map((slot) => redis.pttl(keys.userSockets(slot.username))));
+      assert.ok(ttls.every((ttl) => ttl > 60_000 && ttl <= 120_000), `every renewed key lives the new ttl: ${ttls.join(', ')}`);
       const scores = await redis.zmscore(keys.presenceExpiries(), ...renewing.map((slot) => slot.username));
       assert.ok(
         scores.every((score) => Number(score) >= renewedAt + 120_000),
