@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -92,6 +93,7 @@ function buildWorker(settings: Partial<WorkerSettings> = {}): BuiltWorker {
       drainBatchSize: 256,
       drainMaxRounds: 16,
       drainLingerMs: 2,
+      drainIdleMs: 0,
       lockDurationMs: 30_000,
       stalledIntervalMs: 30_000,
       // Long by default, so a delivery comes from the job the test enqueued, not from the sweeper.
@@ -286,6 +288,30 @@ describe('createWorker', () => {
       await framesFor(conversation.id, 4);
       await untilMetric(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"', completed + 1);
       assert.equal(await postAsApi(conversation.id, 'three'), true, 'once it ended, a message enqueues a new drain');
+      assert.equal((await framesFor(conversation.id, 6)).length, 6);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('a lingering drain stays awake through a gap shorter than its idle window, then ends', async () => {
+    await quietQueue();
+    const { worker, opsUrl } = await startWorker({ drainLingerMs: 5, drainIdleMs: 400, drainMaxRounds: 1000 });
+    try {
+      const conversation = await newConversation('idle window');
+      const partition = keys.partitionOf(conversation.id);
+      const completed = await metricValue(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"');
+      assert.equal(await postAsApi(conversation.id, 'one'), true, 'the first message enqueues a drain');
+      await framesFor(conversation.id, 2);
+      // Several empty drains (every 5 ms) later, still inside the 400 ms window.
+      await sleep(100);
+      assert.equal(await setup.exists(keys.wake(partition)), 1, 'the flag is held through the quiet spell');
+      assert.equal(await postAsApi(conversation.id, 'two'), false, 'the drain still awake carries the second');
+      await framesFor(conversation.id, 4);
+      // The window runs from the last drain that found messages: the job ends ~400 ms after 'two'.
+      await untilMetric(opsUrl, 'chat_delivery_jobs_total', 'outcome="completed"', completed + 1);
+      assert.equal(await setup.exists(keys.wake(partition)), 0, 'the job that ended cleared the flag');
+      assert.equal(await postAsApi(conversation.id, 'three'), true, 'after the window a message enqueues a new drain');
       assert.equal((await framesFor(conversation.id, 6)).length, 6);
     } finally {
       await worker.stop();

@@ -14,7 +14,9 @@
     awakeTtlMs ~= 0 and entries taken, the flag is kept instead (> 0: for awakeTtlMs from now;
     < 0: as it is, the caller having renewed it recently): the caller promises to run this script
     again soon, and what is appended meanwhile waits for that run rather than enqueueing a job of
-    its own (a busy partition's drains linger).
+    its own (a busy partition's drains linger). With idleAwake, the flag is kept so even when no
+    entry was taken, if it is still set: the caller lingers through a short quiet spell rather than
+    have the next message pay for a new job.
   - The oldest entries are read, and those published (or gone) removed; a full batch says more
     may be owed (if none are, the caller's next round finds nothing).
   - An entry whose conversation is not found, without the tombstone its deletion leaves
@@ -68,6 +70,8 @@
                                  need them); anything else: nothing more (no cost)
     ARGV[18] deliveryHeaderSuffix  a conversation's delivery header (string, see above):
                                  conversationPrefix .. id .. deliveryHeaderSuffix
+    ARGV[19] idleAwake           '1': keep the wake flag (as awakeTtlMs says) also when nothing was
+                                 taken, if it is set
 
   Output:
     { delivered, recipients, gone, malformed, more, awake, waiting[, events] }
@@ -92,12 +96,16 @@ local goneSuffix, nowMs, goneAfterMs = ARGV[13], tonumber(ARGV[14]), tonumber(AR
 local beforeUpdated = ARGV[16]
 local report = ARGV[17] == '1'
 local headerSuffix = ARGV[18]
+local idleAwake = ARGV[19] == '1'
 -- memberSeparator as a pattern matching itself, to count the members a header names.
 local memberPattern = string.gsub(memberSeparator, '%W', '%%%0')
 
 -- Every read comes before any write: on Redis Cluster, while a slot migrates, reading a key that
 -- already moved fails the script, and a script that failed has kept the writes it made before.
 local rows = redis.call('ZRANGE', outbox, 0, limit - 1, 'WITHSCORES')
+-- An idle round keeps only a flag that is still set: one that lapsed or was cleared may already
+-- have been set again by an append that enqueued a drain of its own.
+local flagHeld = idleAwake and awakeTtlMs ~= 0 and redis.call('EXISTS', wake) == 1
 
 local order, groups = {}, {}
 local taken = {}
@@ -211,7 +219,7 @@ end
 for i = 1, #taken, 1000 do redis.call('ZREM', outbox, unpack(taken, i, math.min(i + 999, #taken))) end
 local more = (#rows == 2 * limit and #taken > 0) and 1 or 0
 local awake = 0
-if #taken > 0 and awakeTtlMs ~= 0 then
+if awakeTtlMs ~= 0 and (#taken > 0 or flagHeld) then
   if awakeTtlMs > 0 then redis.call('SET', wake, '1', 'PX', awakeTtlMs) end
   awake = 1
 else

@@ -58,9 +58,11 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
      * With `stayAwake`, when it took entries it keeps the flag instead, and the caller MUST drain
      * again: messages appended meanwhile enqueue no job of their own. 'renew' sets the flag's TTL
      * anew, 'keep' leaves it as it is (one command less, for a caller that renewed it recently).
+     * With `evenIfIdle` as well, it keeps a flag that is still set also when it took nothing: the
+     * caller lingers through a quiet spell (and MUST drain again as above).
      * With `report`, the outcome carries the events published (offline notifications).
      */
-    async drain(partition: number, limit: number, stayAwake: false | 'renew' | 'keep' = false, report = false): Promise<DrainOutcome> {
+    async drain(partition: number, limit: number, stayAwake: false | 'renew' | 'keep' = false, report = false, evenIfIdle = false): Promise<DrainOutcome> {
       const { prefix, membersSuffix, messagesSuffix, tombstoneSuffix, deliveryHeaderSuffix, channelPrefix } = keys.conversationKeyParts(partition);
       const [delivered, recipients, gone, malformed, more, awake, waiting, events] = await guardRedis(
         STORE_SCRIPTS.drainOutbox.run(
@@ -85,6 +87,7 @@ export function createDeliveryStore(redis: Redis, keys: Keys) {
             beforeUpdated,
             report ? '1' : '0',
             deliveryHeaderSuffix,
+            evenIfIdle ? '1' : '0',
           ],
         ),
       );

@@ -86,6 +86,7 @@ export const STORE_SCRIPTS = {
       beforeUpdated: string,
       report: '1' | '0',
       deliveryHeaderSuffix: string,
+      idleAwake: '1' | '0',
     ],
     [delivered: number, recipients: number, gone: number, malformed: number, more: 0 | 1, awake: 0 | 1, waiting: number, events?: string[]]
   >('drain-outbox-2'),

@@ -38,6 +38,8 @@ export interface WorkerSettings {
   drainMaxRounds: number;
   /** How long a drain that found messages waits for more before it ends (0: never). */
   drainLingerMs: number;
+  /** WORKER_DRAIN_IDLE_MS: how long a lingering drain stays awake after it last found messages. */
+  drainIdleMs: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
   /** How often the outbox sweeper runs, and how old an entry must be for it to re-enqueue it. */
@@ -107,6 +109,7 @@ export function createWorker(deps: WorkerDeps): DeliveryWorker {
       batchSize: settings.drainBatchSize,
       maxRounds: settings.drainMaxRounds,
       lingerMs: settings.drainLingerMs,
+      idleMs: settings.drainIdleMs,
       enqueueDrain: async (partition, delayMs) => {
         await queues.of(partition).add(DRAIN_JOB, { partition }, delayMs === undefined ? DELIVERY_JOB_OPTIONS : { ...DELIVERY_JOB_OPTIONS, delay: delayMs });
       },

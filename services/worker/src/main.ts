@@ -49,6 +49,7 @@ const worker = createWorker({
     drainBatchSize: config.WORKER_DRAIN_BATCH,
     drainMaxRounds: config.WORKER_DRAIN_MAX_ROUNDS,
     drainLingerMs: config.WORKER_DRAIN_LINGER_MS,
+    drainIdleMs: config.WORKER_DRAIN_IDLE_MS,
     lockDurationMs: config.WORKER_LOCK_DURATION_MS,
     stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
     sweepIntervalMs: config.OUTBOX_SWEEP_INTERVAL_MS,

@@ -26,6 +26,12 @@ export interface ProcessDeliveryJobDeps {
    * drain, so a message on an idle partition is published at once and costs one more script.
    */
   lingerMs: number;
+  /**
+   * How long after its last drain that found messages a lingering job keeps draining (every
+   * lingerMs) through empty ones; 0: the first empty drain ends it. Messages of a partition with
+   * shorter gaps than this then wake no job at all.
+   */
+  idleMs: number;
   /** Enqueues a new drain of the partition (the rest of a flood), now or after `delayMs`. */
   enqueueDrain: (partition: number, delayMs?: number) => Promise<void>;
   /** Members named by the events just published (deliveries owed). */
@@ -47,6 +53,8 @@ export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
     let delivered = 0;
     let last: DrainOutcome;
     let renewedAt = Number.NEGATIVE_INFINITY;
+    // A job whose first drain finds nothing (another took its messages) ends at once, as before.
+    let foundAt = Number.NEGATIVE_INFINITY;
     for (let round = 1; ; round += 1) {
       // The last round always clears the flag: a job never ends holding it.
       const final = round >= deps.maxRounds;
@@ -56,7 +64,9 @@ export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
         stayAwake = Date.now() - renewedAt >= WAKE_RENEW_MS ? 'renew' : 'keep';
         if (stayAwake === 'renew') renewedAt = Date.now();
       }
-      last = await deps.deliveries.drain(partition, deps.batchSize, stayAwake, deps.onEvents !== undefined);
+      const evenIfIdle = stayAwake !== false && Date.now() - foundAt < deps.idleMs;
+      last = await deps.deliveries.drain(partition, deps.batchSize, stayAwake, deps.onEvents !== undefined, evenIfIdle);
+      if (last.delivered + last.gone + last.malformed > 0) foundAt = Date.now();
       delivered += last.delivered;
       deps.onPublished(last.recipients);
       if (last.events) deps.onEvents?.(last.events);
