@@ -30,9 +30,11 @@ const workerEnvSchema = z.object({
    * add it and a job's lifecycle in the worker and Redis (~40 commands), paid per message by a
    * partition with gaps longer than the linger (a big room at 50 msg/s, anything under 200 msg/s).
    * Staying awake through gaps of up to this long costs an empty drain per linger instead, and
-   * only during the spell: with 100, a partition receiving 10 msg/s or more wakes no job at all.
+   * only during the spell: with 50, a partition receiving 20 msg/s or more wakes almost no job.
+   * Measured on the 2-core reference machine (README, Performance), services' CPU against 0 (off):
+   * 1 msg/s +1.7 % of a core, 10 msg/s +1.9 %, 25 msg/s −6 %; 100 gave +2.7, +5.7 and −8.6 %.
    */
-  WORKER_DRAIN_IDLE_MS: z.coerce.number().int().min(0).max(5000).default(100),
+  WORKER_DRAIN_IDLE_MS: z.coerce.number().int().min(0).max(5000).default(50),
   /** How long a job's lock lasts; a worker that dies holding it loses the job after this. */
   WORKER_LOCK_DURATION_MS: positiveInt(30_000),
   /** How often workers look for jobs whose worker died (stalled) and take them back. */
