@@ -2,12 +2,9 @@ import {
   ChatApi,
   ChatConnection,
   ChatConnectionError,
-  MessageOutbox,
-  type ChatApiError,
   type ConnectionState,
   type ConversationEvent,
   type Message,
-  type OutboxMessage,
   type Summary,
 } from '@chat/client';
 import { render } from 'lit-html';
@@ -28,6 +25,7 @@ import { membersView } from './members-view.js';
 import { MessageLogScroll } from './message-log-scroll.js';
 import { messageListView } from './message-list-view.js';
 import { OpenConversation } from './open-conversation.js';
+import { OutgoingMessages } from './outgoing-messages.js';
 import { ReadOnScreen } from './read-on-screen.js';
 import { saveSession, type SavedSession } from './saved-session.js';
 import { startConversation } from './start-conversation.js';
@@ -48,9 +46,9 @@ export interface ChatScreenOptions {
  * One instance per signed-in session; `dispose()` ends it and everything it started.
  *
  * State lives in the list (conversation-list-state.ts), the histories (history-loader.ts), the
- * open conversation (open-conversation.ts), presence (live-presence.ts) and two fields below;
- * every change ends in `render()`, which draws the whole screen from them (lit only touches what
- * changed). Read cursors are sent by read-on-screen.ts.
+ * open conversation (open-conversation.ts), presence (live-presence.ts), the messages being sent
+ * (outgoing-messages.ts) and two fields below; every change ends in `render()`, which draws the
+ * whole screen from them (lit only touches what changed). Read cursors are sent by read-on-screen.ts.
  */
 export class ChatScreen {
   private readonly session: SavedSession;
@@ -62,15 +60,14 @@ export class ChatScreen {
   private readonly list: ConversationListState;
   private readonly histories: HistoryLoader;
   private readonly current: OpenConversation;
-  /** Sends each message once, in order, retrying while offline (wire 1.1 clientId). */
-  private readonly outbox: MessageOutbox;
+  private readonly outgoing: OutgoingMessages;
   private readonly reads: ReadOnScreen;
   private readonly presence: LivePresence;
 
   private readonly listRef = createRef<HTMLUListElement>();
   private readonly scroll = new MessageLogScroll(() => this.current.loadOlder());
   private readonly composer = new Composer(
-    () => this.sendTyped(),
+    () => this.outgoing.sendTyped(),
     () => this.typed(),
   );
 
@@ -106,13 +103,20 @@ export class ChatScreen {
       onChange: () => this.render(),
     });
     this.reads = new ReadOnScreen({ api: this.api, list: this.list, signal, openId: () => this.current.id, failed: (error) => this.failed(error) });
-    this.outbox = new MessageOutbox({ api: this.api });
-    this.cleanups.push(
-      this.outbox.on('sent', (pending, message) => this.onSent(pending.conversationId, message)),
-      this.outbox.on('failed', (pending, error) => this.onSendFailed(pending, error)),
-      this.outbox.on('change', () => this.render()),
-      () => this.outbox.close(),
-    );
+    this.outgoing = new OutgoingMessages({
+      api: this.api,
+      current: this.current,
+      composer: this.composer,
+      scroll: this.scroll,
+      signal,
+      stored: (id, message) => {
+        this.list.see(message);
+        this.addMessages(id, [message]);
+      },
+      failed: (error) => this.failed(error),
+      onChange: () => this.render(),
+    });
+    this.cleanups.push(this.outgoing.listen());
     this.render();
   }
 
@@ -156,7 +160,7 @@ export class ChatScreen {
       // what waits in the outbox can go now.
       c.on('ready', () => {
         void this.list.refresh();
-        this.outbox.flush();
+        this.outgoing.flush();
       }),
       // Its own 'ready' listener, after the one above: presence is asked again after a reconnect.
       this.presence.listen(),
@@ -195,7 +199,7 @@ export class ChatScreen {
   private onLiveMessage(message: Summary): void {
     if (this.disposed) return;
     // One of ours still pending: the stored copy replaces it (no second bubble).
-    this.outbox.delivered(message);
+    this.outgoing.delivered(message);
     this.presence.messageArrived(message.conversationId, message.author);
     this.list.see(message);
     this.addMessages(message.conversationId, [message]);
@@ -272,39 +276,11 @@ export class ChatScreen {
     (list?.querySelector<HTMLElement>('[aria-current="true"]') ?? list?.querySelector<HTMLElement>('button'))?.focus();
   }
 
-  // ---- sending, creating and changing conversations ----
-
-  private sendTyped(): void {
-    const id = this.current.id;
-    if (id === undefined) return;
-    const text = this.composer.take();
-    if (text === '') return;
-    this.current.sendError = undefined;
-    this.outbox.send(id, text);
-    if (id === this.current.id) this.scroll.scrollToBottom();
-    this.render();
-  }
+  // ---- typing, creating and changing conversations ----
 
   /** Text was typed in the open conversation. */
   private typed(): void {
     if (this.current.id !== undefined) this.presence.typed(this.current.id);
-  }
-
-  private onSent(id: string, message: Message | Summary): void {
-    if (this.disposed) return;
-    this.list.see(message);
-    this.addMessages(id, [message]);
-    if (id === this.current.id) this.scroll.scrollToBottom();
-    this.render();
-  }
-
-  /** Refused for good (not a network problem: those wait in the outbox). */
-  private onSendFailed(pending: OutboxMessage, error: ChatApiError): void {
-    const reason = this.failed(error);
-    if (this.disposed || pending.conversationId !== this.current.id) return;
-    this.current.sendError = reason;
-    this.render();
-    this.composer.giveBack(pending.text);
   }
 
   private startConversation(): void {
@@ -375,7 +351,7 @@ export class ChatScreen {
           typingLine: open === undefined ? '' : this.presence.typingLine(open.id),
           messages: messageListView({
             messages: log.messages,
-            pending: current.id === undefined ? [] : this.outbox.pending(current.id),
+            pending: this.outgoing.pending(current.id),
             me: this.me,
             hasOlder: log.hasOlder,
             loadingOlder: current.loadingOlder,
