@@ -2,7 +2,7 @@ import { UnavailableError } from '@chat/contracts';
 
 /**
  * Turns "Redis is away" (connection closed, offline queue refused, timeout, retries exhausted,
- * LOADING/MISCONF/BUSY/OOM replies) into UnavailableError so it reaches users as 503 and never as
+ * LOADING/MISCONF/BUSY/OOM replies, cluster redirections exhausted) into UnavailableError so it reaches users as 503 and never as
  * Redis error text. Anything else is a bug and is rethrown unchanged.
  */
 const UNAVAILABLE_PATTERNS = [
@@ -13,6 +13,9 @@ const UNAVAILABLE_PATTERNS = [
   /max retries per request/i,
   /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH/,
   /^(LOADING|MISCONF|BUSY|OOM|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/,
+  // ioredis on a cluster, after MOVED/ASK/TRYAGAIN redirections ran out while a slot migrated or
+  // failed over: the command ran nowhere.
+  /^Too many Cluster redirections/,
 ];
 
 export function isRedisUnavailable(error: unknown): boolean {
