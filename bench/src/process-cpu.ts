@@ -69,7 +69,7 @@ function readProc(path: string): string | undefined {
 }
 
 /** utime + stime, and stime, of a process from /proc/<pid>/stat, in seconds. */
-function processCpuSeconds(pid: number | 'self'): { total: number; system: number } | undefined {
+function processCpuSeconds(pid: number): { total: number; system: number } | undefined {
   const stat = readProc(`/proc/${pid}/stat`);
   if (stat === undefined) return undefined;
   // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
@@ -88,7 +88,7 @@ function processSyscalls(pid: number | 'self'): number | undefined {
   return Number.isFinite(total) ? total : undefined;
 }
 
-function readingOf(pid: number | 'self' | undefined): CpuReading {
+function readingOf(pid: number | undefined): CpuReading {
   if (pid === undefined) return { seconds: undefined, systemSeconds: undefined, syscalls: undefined };
   const cpu = processCpuSeconds(pid);
   return { seconds: cpu?.total, systemSeconds: cpu?.system, syscalls: processSyscalls(pid) };
@@ -96,26 +96,16 @@ function readingOf(pid: number | 'self' | undefined): CpuReading {
 
 /** A line of /proc/<pid>/status in bytes (VmRSS, VmHWM …), or undefined. */
 export function processStatusBytes(pid: number, field: string): number | undefined {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const status = readProc(`/proc/${pid}/status`);
+  if (status === undefined) return undefined;
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
 }
 
 /** Busy and steal seconds of all cores from the first line of /proc/stat. */
 function machineCpuSeconds(): { busy: number; steal: number } | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync('/proc/stat', 'utf8');
-  } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const stat = readProc('/proc/stat');
+  if (stat === undefined) return undefined;
   const fields = (stat.split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal (guest time is already counted in user).
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
@@ -130,7 +120,7 @@ export class CpuSampler {
     const readings = new Map<string, CpuReading>();
     for (const { name, pid } of this.processes()) readings.set(name, readingOf(pid));
     const own = process.cpuUsage();
-    readings.set(GENERATOR, { ...readingOf('self'), seconds: (own.user + own.system) / 1e6, systemSeconds: own.system / 1e6 });
+    readings.set(GENERATOR, { seconds: (own.user + own.system) / 1e6, systemSeconds: own.system / 1e6, syscalls: processSyscalls('self') });
     const machine = machineCpuSeconds();
     return { at: performance.now(), readings, machineBusy: machine?.busy, machineSteal: machine?.steal };
   }
