@@ -1,0 +1,38 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * CI keeps the floor benchmark working (bench/src/floor): tiny sizes must run to the end and
+ * deliver every message to every member's socket. It checks that it works, never how fast.
+ */
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const RUN_LIMIT_MS = 45_000;
+const RATE = 100;
+const SECONDS = 2;
+const MEMBERS = 5;
+
+test('the floor benchmark delivers every message it posts and reports CPU per process', async () => {
+  const args = ['--rate', String(RATE), '--seconds', String(SECONDS), '--warmup-seconds', '1', '--users', '40', '--conversations', '8', '--members', String(MEMBERS)];
+  const started = spawn(process.execPath, ['--import', 'tsx', 'bench/src/floor/main.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  started.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  started.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = await new Promise<number | null>((resolveRun, rejectRun) => {
+    const timer = setTimeout(() => {
+      started.kill('SIGTERM');
+      rejectRun(new Error(`the floor benchmark did not finish within ${RUN_LIMIT_MS} ms; its output:\n${output}`));
+    }, RUN_LIMIT_MS);
+    started.on('exit', (code) => {
+      clearTimeout(timer);
+      resolveRun(code);
+    });
+  });
+  assert.equal(exit, 0, output);
+  const expected = RATE * SECONDS * MEMBERS;
+  assert.match(output, new RegExp(`Delivered ${expected} of ${expected};`), output);
+  for (const name of ['api', 'fanout-0', 'fanout-1', 'redis']) assert.match(output, new RegExp(`^\\| ${name} \\| \\d+\\.\\d{3} \\|`, 'm'), output);
+});
