@@ -82,7 +82,9 @@ export async function assertEveryoneGotEverything(
   const lines = room.clients.map((client, index) => {
     const books = client.booksOf(room.conversationId);
     const lost = client.missing(room.conversationId, lastSeq).length;
-    const messages = `messages: expected ${lastSeq} received ${books.received} lost ${lost} duplicated ${books.duplicated} out-of-order ${books.outOfOrder}`;
+    // Live frames of seqs held already, merged by seq after `recovered: false`: with the reload, or with what an earlier socket sent.
+    const merged = books.merged === 0 ? '' : ` merged ${books.merged} (with the reload ${books.mergedWithReload}, with earlier sockets ${books.merged - books.mergedWithReload})`;
+    const messages = `messages: expected ${lastSeq} received ${books.received} lost ${lost} duplicated ${books.duplicated}${merged} out-of-order ${books.outOfOrder}`;
     const { updates } = books;
     const lostChanges = client.missingChanges(room.conversationId, changes).length;
     const edits = changes.length === 0 ? '' : ` | updates: expected ${changes.length} received ${updates.received} lost ${lostChanges} duplicated ${updates.duplicated} out-of-order ${updates.outOfOrder}`;
@@ -97,10 +99,14 @@ export async function assertEveryoneGotEverything(
     const books = client.booksOf(room.conversationId);
     assert.deepEqual(client.missing(room.conversationId, lastSeq), [], `client ${index} lost nothing`);
     assert.deepEqual(client.missingChanges(room.conversationId, changes), [], `client ${index} lost no change`);
-    // A client told `recovered: false` reloads the conversation over REST and merges it with the
-    // live frames by seq, as the contract asks; frames that overlap that reload can repeat what it
-    // now holds, and are reported above rather than failed. Every other client: exactly once.
-    if (client.resyncs === 0) assert.equal(books.duplicated, 0, `client ${index} got no duplicates`);
+    // A client told `recovered: false` reloads the conversation over REST and merges the reload,
+    // what it held before and the live frames by seq, as the contract asks. Those "duplicates"
+    // (4 to 20 in about 1 run in 8 of the cluster failover test) were all such merges: frames of
+    // the new socket, never two on one socket, of messages accepted shortly before its `ready`
+    // that the client's previous socket had delivered under the old epoch, arriving while the
+    // reload was under way. The books count them as `merged` (resilient-client.ts); a seq
+    // received live twice since the reload is still a duplicate, for every client.
+    assert.equal(books.duplicated, 0, `client ${index} got no duplicates`);
     assert.equal(books.outOfOrder, 0, `client ${index} got nothing out of order`);
     assert.equal(books.updates.duplicated, 0, `client ${index} got no duplicate update`);
     assert.equal(books.updates.outOfOrder, 0, `client ${index} got no update out of order`);

@@ -10,6 +10,16 @@ import { WebSocket } from 'ws';
  * order. Its cursor is the highest seq it holds and its rev the highest it saw: a message whose
  * creation was superseded on the way may then come back as a message_updated of a seq it never
  * held, which is that message's arrival.
+ *
+ * A conversation reloaded after `recovered: false` starts a new history in the books: the client
+ * merges the reload and what it held before with the live frames by seq, as the contract asks
+ * (and as the SDK does: it forgets its cursors on a new epoch). Under a new epoch the gateway
+ * does not know what the client held (cursors mean nothing there), and a socket's stream of a
+ * conversation it did not resume starts with the messages accepted shortly before `ready` (the
+ * clock-skew allowance, client-connection.ts): frames the previous socket may have delivered
+ * already, and that may reach the client before, while or after its reload. Such a frame is
+ * `merged`, not `duplicated`; a frame of a seq (or rev) already received live since the reset,
+ * on this socket or an earlier one, is a duplicate.
  */
 export interface UpdateBooks {
   /** message_updated frames received. */
@@ -23,9 +33,16 @@ export interface UpdateBooks {
 export interface DeliveryBooks {
   /** message frames received. */
   received: number;
-  /** message frames of a seq already held. */
+  /** message frames of a seq already received live (since the last reload, if any). */
   duplicated: number;
-  /** message frames with a rev below one received before. */
+  /**
+   * message frames of a seq held only from before the last reload (`recovered: false`) or from
+   * the reload itself: merged by seq, as an app does. Not duplicates (see the comment at the top).
+   */
+  merged: number;
+  /** Of those, the seqs the client held first from the reload (the others it had live before it). */
+  mergedWithReload: number;
+  /** message frames with a rev below one received live before (since the last reload, if any). */
   outOfOrder: number;
   /** Highest seq held. */
   last: number;
@@ -37,20 +54,36 @@ export interface DeliveryBooks {
 const emptyBooks = (last = 0): DeliveryBooks => ({
   received: 0,
   duplicated: 0,
+  merged: 0,
+  mergedWithReload: 0,
   outOfOrder: 0,
   last,
   rev: 0,
   updates: { received: 0, duplicated: 0, outOfOrder: 0 },
 });
 
+/** What arrived live of one conversation: seqs (as message or message_updated), revs, the highest rev. */
+interface LiveBooks {
+  seqs: Set<number>;
+  revs: Set<number>;
+  rev: number;
+}
+
+const emptyLive = (): LiveBooks => ({ seqs: new Set(), revs: new Set(), rev: 0 });
+
 export class ResilientClient {
   readonly closeCodes: number[] = [];
   /** `conversation` frames (added, updated, removed), each with how many seqs of it were held when it came. */
   readonly conversationFrames: { event: string; id: string; heldBefore: number }[] = [];
   reconnects = 0;
-  /** Per conversation: the highest rev held of each seq. */
+  /** Per conversation: the highest rev held of each seq (received live or reloaded). */
   private readonly versions = new Map<string, Map<number, number>>();
-  private readonly revsSeen = new Map<string, Set<number>>();
+  /** Per conversation: what arrived live since its last reload (all of it, if never reloaded). */
+  private readonly live = new Map<string, LiveBooks>();
+  /** Per conversation: what arrived live on the current socket. */
+  private socketLive = new Map<string, LiveBooks>();
+  /** Per conversation: the seqs held first from a reload. */
+  private readonly reloaded = new Map<string, Set<number>>();
   private readonly books = new Map<string, DeliveryBooks>();
   private ws: WebSocket | undefined;
   private epoch: string | undefined;
@@ -59,10 +92,6 @@ export class ResilientClient {
   private waiters: (() => void)[] = [];
   private readonly onError: (error: Error) => void;
 
-  /** Conversations reloaded from the store after `recovered: false`: the highest seq it had. */
-  private readonly resyncedUpTo = new Map<string, number>();
-  /** Conversations whose reload is under way: a jump in seqs meanwhile is the gap it fills. */
-  private readonly resyncing = new Set<string>();
   /** Reloads from the store after `recovered: false` (history changed: a new epoch). */
   resyncs = 0;
 
@@ -153,6 +182,7 @@ export class ResilientClient {
     const url = `${this.urls[this.urlIndex]}?token=${encodeURIComponent(this.token)}`;
     const ws = new WebSocket(url);
     this.ws = ws;
+    this.socketLive = new Map();
     ws.on('open', () => {
       const cursors = Object.fromEntries([...this.books].map(([id, books]) => [id, books.last]));
       const revs = Object.fromEntries([...this.books].map(([id, books]) => [id, books.rev]));
@@ -180,7 +210,12 @@ export class ResilientClient {
   private onFrame(frame: { type: string; [key: string]: unknown }): void {
     if (frame.type === 'ready') this.epoch = String(frame.epoch);
     if (frame.type === 'resumed' && frame.recovered === false && this.resync) {
-      for (const id of (frame.conversations as string[] | undefined) ?? []) void this.resyncFromStore(id);
+      for (const id of (frame.conversations as string[] | undefined) ?? []) {
+        // A new history: only what this socket sent of it so far counts as received live.
+        const socket = this.socketLive.get(id) ?? emptyLive();
+        this.live.set(id, { seqs: new Set(socket.seqs), revs: new Set(socket.revs), rev: socket.rev });
+        void this.resyncFromStore(id);
+      }
     }
     if (frame.type === 'conversation') {
       const id = String((frame.data as { id: unknown }).id);
@@ -193,23 +228,29 @@ export class ResilientClient {
         held = new Map();
         this.versions.set(conversationId, held);
       }
-      // Already reloaded from the store: the app has it, as the SDK drops what is behind track()'s seq.
-      if (frame.type === 'message' && seq <= (this.resyncedUpTo.get(conversationId) ?? 0) && held.has(seq)) return;
       let books = this.books.get(conversationId);
       if (!books) {
         books = emptyBooks();
         this.books.set(conversationId, books);
       }
-      let revs = this.revsSeen.get(conversationId);
-      if (!revs) {
-        revs = new Set();
-        this.revsSeen.set(conversationId, revs);
-      }
+      const live = liveOf(this.live, conversationId);
+      const socket = liveOf(this.socketLive, conversationId);
       const counts = frame.type === 'message' ? books : books.updates;
       counts.received += 1;
-      if (frame.type === 'message' ? held.has(seq) : revs.has(rev)) counts.duplicated += 1;
-      else if (rev < books.rev && !this.resyncing.has(conversationId)) counts.outOfOrder += 1;
-      revs.add(rev);
+      if (frame.type === 'message' ? live.seqs.has(seq) : live.revs.has(rev)) counts.duplicated += 1;
+      else {
+        if (rev < live.rev) counts.outOfOrder += 1;
+        // Held from before the reload, or from the reload: the client merges it by seq.
+        if (frame.type === 'message' && held.has(seq)) {
+          books.merged += 1;
+          if (this.reloaded.get(conversationId)?.has(seq)) books.mergedWithReload += 1;
+        }
+      }
+      for (const seen of [live, socket]) {
+        seen.seqs.add(seq);
+        seen.revs.add(rev);
+        seen.rev = Math.max(seen.rev, rev);
+      }
       held.set(seq, Math.max(held.get(seq) ?? 0, rev));
       books.last = Math.max(books.last, seq);
       books.rev = Math.max(books.rev, rev);
@@ -218,19 +259,19 @@ export class ResilientClient {
   }
 
   private async resyncFromStore(conversationId: string): Promise<void> {
-    this.resyncing.add(conversationId);
     for (;;) {
       try {
         const seqs = await (this.resync as (id: string) => Promise<number[]>)(conversationId);
         const held = this.versions.get(conversationId) ?? new Map<number, number>();
+        const reloaded = this.reloaded.get(conversationId) ?? new Set<number>();
+        for (const seq of seqs) if (!held.has(seq)) reloaded.add(seq);
+        this.reloaded.set(conversationId, reloaded);
         for (const seq of seqs) held.set(seq, held.get(seq) ?? 0);
         this.versions.set(conversationId, held);
         const top = Math.max(0, ...seqs);
         const books = this.books.get(conversationId);
         if (books) books.last = Math.max(books.last, top);
-        this.resyncedUpTo.set(conversationId, top);
         this.resyncs += 1;
-        this.resyncing.delete(conversationId);
         this.wake();
         return;
       } catch {
@@ -260,4 +301,13 @@ export class ResilientClient {
   private wake(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
+}
+
+function liveOf(books: Map<string, LiveBooks>, conversationId: string): LiveBooks {
+  let live = books.get(conversationId);
+  if (!live) {
+    live = emptyLive();
+    books.set(conversationId, live);
+  }
+  return live;
 }
