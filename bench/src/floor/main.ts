@@ -33,6 +33,8 @@ const { values } = parseArgs({
     replicas: { type: 'string', default: '2' },
     'message-bytes': { type: 'string', default: '64' },
     'http-max-sockets': { type: 'string', default: '256' },
+    /** Each child writes a V8 CPU profile here when it stops (summarise: bench/src/summarize-profiles.ts). */
+    profile: { type: 'string' },
   },
 });
 const number = (name: keyof typeof values) => {
@@ -59,7 +61,7 @@ const DRAIN_MS = 3_000;
 async function startChild(file: string, name: string, env: Record<string, string>): Promise<{ name: string; child: ChildProcess; port: number }> {
   const port = await freePort();
   const child = fork(fileURLToPath(new URL(file, import.meta.url)), {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [])],
     env: { ...process.env, ...env, FLOOR_PORT: String(port), NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
