@@ -227,7 +227,7 @@ describe('every store operation on a Redis Cluster (a CROSSSLOT anywhere fails i
     assert.equal(deleted.message.rev, 4);
     const changes = await messages.changesBetween(created.id, 2, undefined, undefined, 10);
     assert.deepEqual(changes.changes.map((change) => change.rev), [4]);
-    const drained = await createDeliveryStore(redis, keys).drain(keys.partitionOf(created.id), 256, false, true);
+    const drained = await createDeliveryStore(redis, keys).drain(keys.partitionOf(created.id), 256, { report: true });
     assert.equal(drained.delivered, 4);
     assert.equal(drained.events?.length, 4);
 

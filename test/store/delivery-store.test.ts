@@ -437,14 +437,14 @@ describe('wake flag', () => {
     const partition = deliveryPartition(conversation.id);
     await messages().append(conversation.id, 'ann', 'one');
 
-    assert.deepEqual(await deliveries().drain(partition, 256, 'renew'), { ...NOTHING, delivered: 1, recipients: 1, awake: true });
+    assert.deepEqual(await deliveries().drain(partition, 256, { stayAwake: 'renew' }), { ...NOTHING, delivered: 1, recipients: 1, awake: true });
     const ttl = await redis.pttl(keys.wake(partition));
     assert.ok(ttl > 0 && ttl <= 2000, `kept with a TTL (pttl ${ttl})`);
     assert.equal((await messages().append(conversation.id, 'ann', 'two')).drain, undefined, 'the lingering drain will carry it');
     await redis.pexpire(keys.wake(partition), 60_000);
-    assert.deepEqual(await deliveries().drain(partition, 256, 'keep'), { ...NOTHING, delivered: 1, recipients: 1, awake: true });
+    assert.deepEqual(await deliveries().drain(partition, 256, { stayAwake: 'keep' }), { ...NOTHING, delivered: 1, recipients: 1, awake: true });
     assert.ok((await redis.pttl(keys.wake(partition))) > 2000, "'keep' leaves the flag's TTL as it was");
-    assert.deepEqual(await deliveries().drain(partition, 256, 'keep'), NOTHING, 'nothing taken: the flag is cleared');
+    assert.deepEqual(await deliveries().drain(partition, 256, { stayAwake: 'keep' }), NOTHING, 'nothing taken: the flag is cleared');
     assert.equal(await redis.exists(keys.wake(partition)), 0);
     assert.deepEqual((await messages().append(conversation.id, 'ann', 'three')).drain, { partition });
   });

@@ -144,7 +144,7 @@ describe('presence and typing in the store', () => {
     await messages.append(conversation.id, 'ivy', 'quiet');
     assert.equal((await deliveries.drain(partition, 256)).events, undefined);
     const { message } = await messages.append(conversation.id, 'ivy', 'reported');
-    const outcome = await deliveries.drain(partition, 256, false, true);
+    const outcome = await deliveries.drain(partition, 256, { report: true });
     assert.equal(outcome.events?.length, 1);
     const event = decodeDeliveryEvent(Buffer.from(outcome.events?.[0] ?? ''));
     assert.deepEqual(event?.members, ['ivy', 'jay']);

@@ -49,20 +49,34 @@ function outcomeOf(reply: number): DeliveryOutcome {
   return { kind: 'published', recipients: reply };
 }
 
+/** How a drain treats the partition's wake flag, and what it reports. */
+export interface DrainOptions {
+  /**
+   * Keep the wake flag when entries were taken, instead of clearing it; the caller MUST then drain
+   * again: messages appended meanwhile enqueue no job of their own. 'renew' sets the flag's TTL
+   * anew, 'keep' leaves it as it is (one command less, for a caller that renewed it recently).
+   */
+  stayAwake?: 'renew' | 'keep';
+  /**
+   * With stayAwake (ignored without it): keep a flag that is still set also when nothing was
+   * taken, so the caller lingers through a quiet spell (and MUST drain again as above).
+   */
+  evenIfIdle?: boolean;
+  /** The outcome carries the events published (offline notifications). */
+  report?: boolean;
+}
+
 export function createDeliveryStore(redis: Redis, keys: Keys) {
   const { separator, memberSeparator, beforeMessage, beforeUpdated, beforeTitle, after } = batchDeliveryEventParts();
   return {
     /**
      * Publishes up to `limit` of the partition's oldest owed messages, each once on its
-     * conversation's channel naming its current members, and clears the partition's wake flag (lua/drain-outbox-2.lua).
-     * With `stayAwake`, when it took entries it keeps the flag instead, and the caller MUST drain
-     * again: messages appended meanwhile enqueue no job of their own. 'renew' sets the flag's TTL
-     * anew, 'keep' leaves it as it is (one command less, for a caller that renewed it recently).
-     * With `evenIfIdle` as well, it keeps a flag that is still set also when it took nothing: the
-     * caller lingers through a quiet spell (and MUST drain again as above).
-     * With `report`, the outcome carries the events published (offline notifications).
+     * conversation's channel naming its current members, and clears the partition's wake flag
+     * (lua/drain-outbox-2.lua); `options` (DrainOptions) may keep the flag or report the events.
      */
-    async drain(partition: number, limit: number, stayAwake: false | 'renew' | 'keep' = false, report = false, evenIfIdle = false): Promise<DrainOutcome> {
+    async drain(partition: number, limit: number, options: DrainOptions = {}): Promise<DrainOutcome> {
+      const { stayAwake, report = false } = options;
+      const evenIfIdle = stayAwake !== undefined && options.evenIfIdle === true;
       const { prefix, membersSuffix, messagesSuffix, tombstoneSuffix, deliveryHeaderSuffix, channelPrefix } = keys.conversationKeyParts(partition);
       const [delivered, recipients, gone, malformed, more, awake, waiting, events] = await guardRedis(
         STORE_SCRIPTS.drainOutbox.run(

@@ -58,14 +58,14 @@ export function createProcessDeliveryJob(deps: ProcessDeliveryJobDeps) {
     for (let round = 1; ; round += 1) {
       // The last round always clears the flag: a job never ends holding it.
       const final = round >= deps.maxRounds;
-      let stayAwake: false | 'renew' | 'keep' = false;
+      let stayAwake: 'renew' | 'keep' | undefined;
       if (deps.lingerMs > 0 && !final) {
         // Renewing the flag's TTL costs a command: once per quarter TTL is enough to keep it.
         stayAwake = Date.now() - renewedAt >= WAKE_RENEW_MS ? 'renew' : 'keep';
         if (stayAwake === 'renew') renewedAt = Date.now();
       }
-      const evenIfIdle = stayAwake !== false && Date.now() - foundAt < deps.idleMs;
-      last = await deps.deliveries.drain(partition, deps.batchSize, stayAwake, deps.onEvents !== undefined, evenIfIdle);
+      const evenIfIdle = Date.now() - foundAt < deps.idleMs;
+      last = await deps.deliveries.drain(partition, deps.batchSize, { stayAwake, evenIfIdle, report: deps.onEvents !== undefined });
       if (last.delivered + last.gone + last.malformed > 0) foundAt = Date.now();
       delivered += last.delivered;
       deps.onPublished(last.recipients);
