@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 /**
- * CI keeps the floor benchmark working (bench/src/floor): tiny sizes must run to the end and
- * deliver every message to every member's socket. It checks that it works, never how fast.
+ * CI keeps the reference stacks working (bench/src/floor: the floor and the Socket.IO peer): tiny
+ * sizes must run to the end and deliver every message to every member's socket. It checks that
+ * they work, never how fast.
  */
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -15,8 +16,8 @@ const RATE = 100;
 const SECONDS = 2;
 const MEMBERS = 5;
 
-test('the floor benchmark delivers every message it posts and reports CPU per process', async () => {
-  const args = ['--rate', String(RATE), '--seconds', String(SECONDS), '--warmup-seconds', '1', '--users', '40', '--conversations', '8', '--members', String(MEMBERS)];
+async function runReference(stack: string): Promise<string> {
+  const args = ['--stack', stack, '--rate', String(RATE), '--seconds', String(SECONDS), '--warmup-seconds', '1', '--users', '40', '--conversations', '8', '--members', String(MEMBERS)];
   const started = spawn(process.execPath, ['--import', 'tsx', 'bench/src/floor/main.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   started.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -24,7 +25,7 @@ test('the floor benchmark delivers every message it posts and reports CPU per pr
   const exit = await new Promise<number | null>((resolveRun, rejectRun) => {
     const timer = setTimeout(() => {
       started.kill('SIGTERM');
-      rejectRun(new Error(`the floor benchmark did not finish within ${RUN_LIMIT_MS} ms; its output:\n${output}`));
+      rejectRun(new Error(`the ${stack} benchmark did not finish within ${RUN_LIMIT_MS} ms; its output:\n${output}`));
     }, RUN_LIMIT_MS);
     started.on('exit', (code) => {
       clearTimeout(timer);
@@ -34,5 +35,17 @@ test('the floor benchmark delivers every message it posts and reports CPU per pr
   assert.equal(exit, 0, output);
   const expected = RATE * SECONDS * MEMBERS;
   assert.match(output, new RegExp(`Delivered ${expected} of ${expected};`), output);
-  for (const name of ['api', 'fanout-0', 'fanout-1', 'redis']) assert.match(output, new RegExp(`^\\| ${name} \\| \\d+\\.\\d{3} \\|`, 'm'), output);
+  return output;
+}
+
+const processLine = (name: string) => new RegExp(`^\\| ${name} \\| \\d+\\.\\d{3} \\|`, 'm');
+
+test('the floor delivers every message it posts and reports CPU per process', async () => {
+  const output = await runReference('floor');
+  for (const name of ['api', 'fanout-0', 'fanout-1', 'redis']) assert.match(output, processLine(name), output);
+});
+
+test('the Socket.IO peer delivers every message it posts and reports CPU per process', async () => {
+  const output = await runReference('socketio');
+  for (const name of ['peer-0', 'peer-1', 'redis']) assert.match(output, processLine(name), output);
 });

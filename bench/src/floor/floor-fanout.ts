@@ -1,15 +1,15 @@
 /**
  * The floor's gateway: bare ws and one pub/sub subscription per conversation. A socket names its
  * conversations when it connects (`/?c=a,b`); each published frame is written to every local
- * socket of that conversation, framed once. No token, resume, ordering or membership check.
+ * socket of that conversation. No token, resume, ordering or membership check.
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Redis } from 'ioredis';
+import { CHANNEL_PREFIX } from './store-script.js';
 
 const port = Number(process.env.FLOOR_PORT);
 const subscriber = new Redis(process.env.FLOOR_REDIS_URL ?? '');
 const socketsOf = new Map<string, Set<WebSocket>>();
-const CHANNEL_PREFIX = 'floor:ch:';
 
 subscriber.on('messageBuffer', (channel: Buffer, frame: Buffer) => {
   const sockets = socketsOf.get(channel.toString('latin1').slice(CHANNEL_PREFIX.length));

@@ -1,12 +1,19 @@
 /**
- * The floor: `npm run bench:floor -- [--rate 1000] [--seconds 15]`. The chat workload's shape
- * (1000 users with one socket each over 2 replicas, 200 conversations of 10, 64-byte messages,
- * open-loop posts over 256 keep-alive connections) through the thinnest stack the same parts can
- * make: bare node:http and one Redis script per message (floor-api.ts), a redis-server configured
- * as the bench's, and bare ws fan-out processes (floor-fanout.ts). What each process spends per
- * message there is what this machine charges for the path itself (HTTP in, a durable write, a
- * publish, ten socket writes out), before any of the product's guarantees. Run it beside
- * `npm run bench -- --workloads chat` in the same sitting: the difference is what the product adds.
+ * Reference stacks for the chat workload's shape (1000 users with one socket each over 2
+ * replicas, 200 conversations of 10, 64-byte messages, open-loop posts over 256 keep-alive
+ * connections), measured like the product: `npm run bench:floor -- [--stack floor|socketio]
+ * [--rate 1000] [--seconds 15]`.
+ *
+ * - `floor` (default): the thinnest stack the product's parts make: bare node:http and one Redis
+ *   script per message (floor-api.ts), a redis-server configured as the bench's, and bare ws
+ *   fan-out processes (floor-fanout.ts). What each process spends per message there is what this
+ *   machine charges for the path itself (HTTP in, a durable write, a publish, ten socket writes
+ *   out), before any of the product's guarantees.
+ * - `socketio`: the deployment teams build instead, express + Socket.IO with its Redis adapter on
+ *   as many processes as replicas, each taking posts (round robin) and holding sockets
+ *   (socketio-peer.ts), storing each message with the same script.
+ *
+ * Run it beside `npm run bench -- --workloads chat` in the same sitting.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +22,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { io as connectSocketIo, type Socket as SocketIoSocket } from 'socket.io-client';
 import { freePort, startRedisServer } from '@chat/devstack';
 import { LatencySamples } from '../latency-samples.js';
 import { messageText } from '../message-text.js';
@@ -24,6 +32,7 @@ import { sampleDistinct, seededRandom } from '../seeded-random.js';
 
 const { values } = parseArgs({
   options: {
+    stack: { type: 'string', default: 'floor' },
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '15' },
     'warmup-seconds': { type: 'string', default: '5' },
@@ -42,6 +51,9 @@ const number = (name: keyof typeof values) => {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
   return value;
 };
+const STACKS = ['floor', 'socketio'] as const;
+const stack = STACKS.find((name) => name === values.stack);
+if (stack === undefined) throw new Error(`--stack must be one of ${STACKS.join(', ')}`);
 const settings = {
   rate: number('rate'),
   seconds: number('seconds'),
@@ -54,7 +66,9 @@ const settings = {
   httpMaxSockets: number('http-max-sockets'),
 };
 
+/** The nonce of messageText(), in a floor frame (JSON) and in a Socket.IO message's text. */
 const FRAME_NONCE = /"text":"n(\d+)\./;
+const TEXT_NONCE = /^n(\d+)\./;
 const START_TIMEOUT_MS = 15_000;
 const DRAIN_MS = 3_000;
 
@@ -114,14 +128,23 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void redis.kill().finally(() => process.exit(130));
   });
 }
-const sockets: WebSocket[] = [];
+const closers: (() => void)[] = [];
 const agent = new Agent({ keepAlive: true, maxSockets: settings.httpMaxSockets });
 try {
   const env = { FLOOR_REDIS_URL: redis.url };
-  children.push(await startChild('./floor-api.ts', 'api', env));
-  for (let i = 0; i < settings.replicas; i += 1) children.push(await startChild('./floor-fanout.ts', `fanout-${i}`, env));
-  const api = children[0] as (typeof children)[number];
-  const fanouts = children.slice(1);
+  // Posts go to postPorts in turn; user i's socket to socketPorts[i mod replicas].
+  let postPorts: number[];
+  let socketPorts: number[];
+  if (stack === 'floor') {
+    children.push(await startChild('./floor-api.ts', 'api', env));
+    for (let i = 0; i < settings.replicas; i += 1) children.push(await startChild('./floor-fanout.ts', `fanout-${i}`, env));
+    postPorts = [(children[0] as (typeof children)[number]).port];
+    socketPorts = children.slice(1).map((child) => child.port);
+  } else {
+    for (let i = 0; i < settings.replicas; i += 1) children.push(await startChild('./socketio-peer.ts', `peer-${i}`, env));
+    postPorts = children.map((child) => child.port);
+    socketPorts = postPorts;
+  }
 
   const random = seededRandom(1);
   const conversations = Array.from({ length: settings.conversations }, (_, i) => ({
@@ -136,20 +159,31 @@ try {
   const posted = new Map<number, number>();
   let latencies = new LatencySamples();
   let received = 0;
+  const onNonce = (nonce: string | undefined) => {
+    if (nonce === undefined) return;
+    const sentAt = posted.get(Number(nonce));
+    if (sentAt === undefined) return;
+    received += 1;
+    latencies.add(performance.now() - sentAt);
+  };
   await Promise.all(
     Array.from({ length: settings.users }, async (_, user) => {
-      const fanout = fanouts[user % fanouts.length] as (typeof fanouts)[number];
-      const socket = new WebSocket(`ws://127.0.0.1:${fanout.port}/?c=${(conversationsOf.get(user) ?? []).join(',')}`, { perMessageDeflate: false });
-      sockets.push(socket);
-      socket.on('message', (data: Buffer) => {
-        const nonce = FRAME_NONCE.exec(data.toString('utf8'))?.[1];
-        if (nonce === undefined) return;
-        const sentAt = posted.get(Number(nonce));
-        if (sentAt === undefined) return;
-        received += 1;
-        latencies.add(performance.now() - sentAt);
-      });
-      await once(socket, 'message');
+      const port = socketPorts[user % socketPorts.length] as number;
+      const rooms = (conversationsOf.get(user) ?? []).join(',');
+      if (stack === 'floor') {
+        const socket = new WebSocket(`ws://127.0.0.1:${port}/?c=${rooms}`, { perMessageDeflate: false });
+        closers.push(() => socket.terminate());
+        socket.on('message', (data: Buffer) => onNonce(FRAME_NONCE.exec(data.toString('utf8'))?.[1]));
+        await once(socket, 'message');
+      } else {
+        const socket: SocketIoSocket = connectSocketIo(`http://127.0.0.1:${port}`, { transports: ['websocket'], query: { c: rooms }, forceNew: true, reconnection: false });
+        closers.push(() => socket.disconnect());
+        socket.on('message', (message: { text: string }) => onNonce(TEXT_NONCE.exec(message.text)?.[1]));
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', resolve);
+          socket.once('connect_error', reject);
+        });
+      }
     }),
   );
 
@@ -159,8 +193,9 @@ try {
       const conversation = conversations[Math.floor(random() * conversations.length)] as (typeof conversations)[number];
       const body = JSON.stringify({ text: messageText(nonce, settings.messageBytes) });
       posted.set(nonce, performance.now());
+      const port = postPorts[nonce % postPorts.length] as number;
       const req = request(
-        { host: '127.0.0.1', port: api.port, method: 'POST', path: `/c/${conversation.id}`, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { host: '127.0.0.1', port, method: 'POST', path: `/c/${conversation.id}`, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (res) => {
           res.resume();
           res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`POST answered ${res.statusCode}`))));
@@ -197,9 +232,9 @@ try {
   const rows = perMessage(step.cpu, step.seconds, step.messages, [...services, GENERATOR]);
   const servicesMs = rows.filter((row) => row.name !== GENERATOR).reduce((sum, row) => sum + row.msValue, 0);
   const lines = [
-    `# The floor: ${settings.rate} msg/s for ${settings.seconds} s`,
+    `# ${stack === 'floor' ? 'The floor' : 'Socket.IO peer'}: ${settings.rate} msg/s for ${settings.seconds} s`,
     '',
-    `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, node ${process.version}. ${settings.users} sockets over ${settings.replicas} fan-out processes, ${settings.conversations} conversations of ${settings.members}, ${settings.messageBytes}-byte messages, ${settings.httpMaxSockets} keep-alive connections.`,
+    `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, node ${process.version}. ${settings.users} sockets over ${settings.replicas} ${stack === 'floor' ? 'fan-out' : 'Socket.IO'} processes, ${settings.conversations} conversations of ${settings.members}, ${settings.messageBytes}-byte messages, ${settings.httpMaxSockets} keep-alive connections.`,
     '',
     `Delivered ${step.received} of ${step.expected}; delivery latency p50 ${step.latency.p50.toFixed(1)} ms, p99 ${step.latency.p99.toFixed(1)} ms, max ${step.latency.max.toFixed(1)} ms. Redis commands per message ${step.redis.commandsPerMessage} (incl. inside scripts).`,
     '',
@@ -211,7 +246,7 @@ try {
   console.log(lines.join('\n'));
   if (step.received !== step.expected) process.exitCode = 1;
 } finally {
-  for (const socket of sockets) socket.terminate();
+  for (const close of closers) close();
   agent.destroy();
   for (const { child } of children) child.kill('SIGTERM');
   await redis.dispose();
