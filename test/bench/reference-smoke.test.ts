@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 /**
- * CI keeps the reference stacks working (bench/src/floor: the floor and the Socket.IO peer): tiny
- * sizes must run to the end and deliver every message to every member's socket. It checks that
- * they work, never how fast.
+ * CI keeps the reference stacks working (bench/src/reference: the floor and the Socket.IO
+ * peer): tiny sizes must run to the end and deliver every message to every member's socket. It
+ * checks that they work, never how fast.
  */
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -18,7 +18,7 @@ const MEMBERS = 5;
 
 async function runReference(stack: string): Promise<string> {
   const args = ['--stack', stack, '--rate', String(RATE), '--seconds', String(SECONDS), '--warmup-seconds', '1', '--users', '40', '--conversations', '8', '--members', String(MEMBERS)];
-  const started = spawn(process.execPath, ['--import', 'tsx', 'bench/src/floor/main.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const started = spawn(process.execPath, ['--import', 'tsx', 'bench/src/reference/main.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   started.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   started.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

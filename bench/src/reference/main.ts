@@ -1,7 +1,7 @@
 /**
  * Reference stacks for the chat workload's shape (1000 users with one socket each over 2
  * replicas, 200 conversations of 10, 64-byte messages, open-loop posts over 256 keep-alive
- * connections), measured like the product: `npm run bench:floor -- [--stack floor|socketio]
+ * connections), measured like the product: `npm run bench:reference -- [--stack floor|socketio]
  * [--rate 1000] [--seconds 15]`.
  *
  * - `floor` (default): the thinnest stack the product's parts make: bare node:http and one Redis
@@ -15,20 +15,17 @@
  *
  * Run it beside `npm run bench -- --workloads chat` in the same sitting.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { Agent, request } from 'node:http';
-import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
-import { io as connectSocketIo, type Socket as SocketIoSocket } from 'socket.io-client';
-import { freePort, startRedisServer } from '@chat/devstack';
+import { startRedisServer } from '@chat/devstack';
 import { LatencySamples } from '../latency-samples.js';
 import { messageText } from '../message-text.js';
-import { CpuSampler, GENERATOR, type CpuUsage } from '../process-cpu.js';
+import { CpuSampler } from '../process-cpu.js';
 import { RedisStats } from '../redis-stats.js';
 import { sampleDistinct, seededRandom } from '../seeded-random.js';
+import { connectReferenceSocket } from './reference-clients.js';
+import { referenceReport, type ReferenceStep } from './reference-report.js';
+import { STACKS, startReferenceStack, type ReferenceProcess } from './reference-stacks.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,7 +48,6 @@ const number = (name: keyof typeof values) => {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
   return value;
 };
-const STACKS = ['floor', 'socketio'] as const;
 const stack = STACKS.find((name) => name === values.stack);
 if (stack === undefined) throw new Error(`--stack must be one of ${STACKS.join(', ')}`);
 const settings = {
@@ -66,24 +62,7 @@ const settings = {
   httpMaxSockets: number('http-max-sockets'),
 };
 
-/** The nonce of messageText(), in a floor frame (JSON) and in a Socket.IO message's text. */
-const FRAME_NONCE = /"text":"n(\d+)\./;
-const TEXT_NONCE = /^n(\d+)\./;
-const START_TIMEOUT_MS = 15_000;
 const DRAIN_MS = 3_000;
-
-async function startChild(file: string, name: string, env: Record<string, string>): Promise<{ name: string; child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), {
-    execArgv: ['--import', 'tsx', ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [])],
-    env: { ...process.env, ...env, FLOOR_PORT: String(port), NODE_ENV: 'production' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const listening = once(child, 'message');
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${name} did not listen within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS).unref());
-  await Promise.race([listening, timeout]);
-  return { name, child, port };
-}
 
 /** Posts due at start + i/rate, whatever the answers do; resolves once all were answered. */
 async function postOpenLoop(seconds: number, post: (nonce: number) => Promise<void>, firstNonce: number): Promise<number> {
@@ -104,23 +83,8 @@ async function postOpenLoop(seconds: number, post: (nonce: number) => Promise<vo
   return total;
 }
 
-function perMessage(usage: CpuUsage, seconds: number, messages: number, names: string[]) {
-  return names.map((name) => {
-    const percent = usage.processes[name] ?? null;
-    const ms = percent === null ? null : (percent / 100) * seconds * 1000 / messages;
-    const syscalls = usage.syscallsPerSecond[name];
-    return {
-      name,
-      ms: ms === null ? '–' : ms.toFixed(3),
-      kernel: usage.kernelShare[name] == null ? '–' : `${Math.round((usage.kernelShare[name] as number) * 100)} %`,
-      syscalls: syscalls == null ? '–' : ((syscalls * seconds) / messages).toFixed(1),
-      msValue: ms ?? 0,
-    };
-  });
-}
-
 const redis = await startRedisServer({ appendOnly: true, appendFsync: 'everysec' });
-const children: { name: string; child: ChildProcess; port: number }[] = [];
+const children: ReferenceProcess[] = [];
 // Stopped from outside (Ctrl-C, a test's timeout): nothing it started may outlive it.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -131,20 +95,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const closers: (() => void)[] = [];
 const agent = new Agent({ keepAlive: true, maxSockets: settings.httpMaxSockets });
 try {
-  const env = { FLOOR_REDIS_URL: redis.url };
-  // Posts go to postPorts in turn; user i's socket to socketPorts[i mod replicas].
-  let postPorts: number[];
-  let socketPorts: number[];
-  if (stack === 'floor') {
-    children.push(await startChild('./floor-api.ts', 'api', env));
-    for (let i = 0; i < settings.replicas; i += 1) children.push(await startChild('./floor-fanout.ts', `fanout-${i}`, env));
-    postPorts = [(children[0] as (typeof children)[number]).port];
-    socketPorts = children.slice(1).map((child) => child.port);
-  } else {
-    for (let i = 0; i < settings.replicas; i += 1) children.push(await startChild('./socketio-peer.ts', `peer-${i}`, env));
-    postPorts = children.map((child) => child.port);
-    socketPorts = postPorts;
-  }
+  const { processes, postPorts, socketPorts } = await startReferenceStack(stack, {
+    redisUrl: redis.url,
+    replicas: settings.replicas,
+    profileDir: values.profile,
+    started: children,
+  });
 
   const random = seededRandom(1);
   const conversations = Array.from({ length: settings.conversations }, (_, i) => ({
@@ -169,21 +125,7 @@ try {
   await Promise.all(
     Array.from({ length: settings.users }, async (_, user) => {
       const port = socketPorts[user % socketPorts.length] as number;
-      const rooms = (conversationsOf.get(user) ?? []).join(',');
-      if (stack === 'floor') {
-        const socket = new WebSocket(`ws://127.0.0.1:${port}/?c=${rooms}`, { perMessageDeflate: false });
-        closers.push(() => socket.terminate());
-        socket.on('message', (data: Buffer) => onNonce(FRAME_NONCE.exec(data.toString('utf8'))?.[1]));
-        await once(socket, 'message');
-      } else {
-        const socket: SocketIoSocket = connectSocketIo(`http://127.0.0.1:${port}`, { transports: ['websocket'], query: { c: rooms }, forceNew: true, reconnection: false });
-        closers.push(() => socket.disconnect());
-        socket.on('message', (message: { text: string }) => onNonce(TEXT_NONCE.exec(message.text)?.[1]));
-        await new Promise<void>((resolve, reject) => {
-          socket.once('connect', resolve);
-          socket.once('connect_error', reject);
-        });
-      }
+      closers.push(await connectReferenceSocket(stack, port, conversationsOf.get(user) ?? [], onNonce));
     }),
   );
 
@@ -205,11 +147,11 @@ try {
       req.end(body);
     });
 
-  const watched = [...children.map(({ name, child }) => ({ name, pid: child.pid })), { name: 'redis', pid: redis.pid }];
+  const watched = [...processes.map(({ name, child }) => ({ name, pid: child.pid })), { name: 'redis', pid: redis.pid }];
   const sampler = new CpuSampler(() => watched);
   const stats = new RedisStats([redis.url]);
 
-  const runStep = async (seconds: number) => {
+  const runStep = async (seconds: number): Promise<ReferenceStep> => {
     latencies = new LatencySamples();
     received = 0;
     const cpuBefore = sampler.snapshot();
@@ -228,22 +170,10 @@ try {
   const step = await runStep(settings.seconds);
   await stats.close();
 
-  const services = [...children.map(({ name }) => name), 'redis'];
-  const rows = perMessage(step.cpu, step.seconds, step.messages, [...services, GENERATOR]);
-  const servicesMs = rows.filter((row) => row.name !== GENERATOR).reduce((sum, row) => sum + row.msValue, 0);
-  const lines = [
-    `# ${stack === 'floor' ? 'The floor' : 'Socket.IO peer'}: ${settings.rate} msg/s for ${settings.seconds} s`,
-    '',
-    `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, node ${process.version}. ${settings.users} sockets over ${settings.replicas} ${stack === 'floor' ? 'fan-out' : 'Socket.IO'} processes, ${settings.conversations} conversations of ${settings.members}, ${settings.messageBytes}-byte messages, ${settings.httpMaxSockets} keep-alive connections.`,
-    '',
-    `Delivered ${step.received} of ${step.expected}; delivery latency p50 ${step.latency.p50.toFixed(1)} ms, p99 ${step.latency.p99.toFixed(1)} ms, max ${step.latency.max.toFixed(1)} ms. Redis commands per message ${step.redis.commandsPerMessage} (incl. inside scripts).`,
-    '',
-    '| process | CPU ms per message | kernel share | read/write syscalls per message |',
-    '|---|---:|---:|---:|',
-    ...rows.map((row) => `| ${row.name} | ${row.ms} | ${row.kernel} | ${row.syscalls} |`),
-    `| **services (all but the generator)** | **${servicesMs.toFixed(3)}** | | |`,
-  ];
-  console.log(lines.join('\n'));
+  const processNames = [...processes.map(({ name }) => name), 'redis'];
+  const title = `${stack === 'floor' ? 'The floor' : 'Socket.IO peer'}: ${settings.rate} msg/s for ${settings.seconds} s`;
+  const shape = `${settings.users} sockets over ${settings.replicas} ${stack === 'floor' ? 'fan-out' : 'Socket.IO'} processes, ${settings.conversations} conversations of ${settings.members}, ${settings.messageBytes}-byte messages, ${settings.httpMaxSockets} keep-alive connections.`;
+  console.log(referenceReport(title, shape, step, processNames));
   if (step.received !== step.expected) process.exitCode = 1;
 } finally {
   for (const close of closers) close();
