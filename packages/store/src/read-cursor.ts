@@ -1,6 +1,6 @@
 /**
  * Where a user's read cursor in a conversation is kept. Two places, and the cursor is the higher:
- * - the conversation's `reads` hash (keys.ts reads()), moved by `PUT …/read` (mark-read-4.lua);
+ * - the conversation's `reads` hash (keys.ts reads()), moved by `PUT …/read` (mark-read-3.lua);
  * - the field `authoredSeqField(user)` of the conversation's own hash: the seq of the last message
  *   the user wrote there. They have read what they wrote, so every append moves it, in the same
  *   HSET that takes the seq (includes/append-message.lua): a message costs no command for it, where

@@ -2,8 +2,9 @@ import { UnavailableError } from '@chat/contracts';
 
 /**
  * Turns "Redis is away" (connection closed, offline queue refused, timeout, retries exhausted,
- * LOADING/MISCONF/BUSY/OOM replies, cluster redirections exhausted) into UnavailableError so it reaches users as 503 and never as
- * Redis error text. Anything else is a bug and is rethrown unchanged.
+ * LOADING/MISCONF/BUSY/OOM replies, cluster redirections exhausted) into UnavailableError so it
+ * reaches users as 503 and never as Redis error text. Anything else is a bug and is rethrown
+ * unchanged.
  */
 const UNAVAILABLE_PATTERNS = [
   /Connection is closed/i,

@@ -52,12 +52,11 @@ export function createUserSocketSlots(redis: Redis, keys: Keys) {
 
     /**
      * Extends the slots of sockets still open here: per user a ZADD and PEXPIRE pipelined in the
-     * user's slot, and one
-     * ZADD of all the users to the presence sweep's index (its own key, so its own slot; in pieces
-     * of INDEX_MEMBERS_PER_ZADD), auto-pipelined together. Resolves to the users some of whose
-     * slots had lapsed and were taken again (Redis was out of reach for longer than the ttl, and
-     * the sweep may have taken them offline): the caller re-claims them, or releases what closed
-     * meanwhile.
+     * user's slot, and one ZADD of all the users to the presence sweep's index (its own key, so its
+     * own slot; in pieces of INDEX_MEMBERS_PER_ZADD), auto-pipelined together. Resolves to the
+     * users some of whose slots had lapsed and were taken again (Redis was out of reach for longer
+     * than the ttl, and the sweep may have taken them offline): the caller re-claims them, or
+     * releases what closed meanwhile.
      */
     async refresh(slots: Iterable<SocketSlot>, ttlMs: number): Promise<string[]> {
       const expiresAt = Date.now() + ttlMs;
