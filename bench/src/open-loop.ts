@@ -8,35 +8,68 @@ export interface PostTarget {
   token: string;
 }
 
-export interface OpenLoopSettings {
+/** When an open loop's messages are due. */
+export interface OpenLoopSchedule {
+  /** Messages per second. */
+  rate: number;
+  seconds: number;
+  tickMs: number;
+  signal?: AbortSignal;
+  /** About every 250 ms, with the time since the start. */
+  onTick?: (elapsedMs: number) => void;
+}
+
+export interface OpenLoopSettings extends OpenLoopSchedule {
   api: ApiClient;
   tracker: DeliveryTracker;
   step: StepAccount;
   next: () => PostTarget;
   nonces: { next(): number };
-  /** Messages per second to post. */
-  rate: number;
-  seconds: number;
   messageBytes: number;
   /** Posts waiting for an answer beyond which a due post is skipped and counted as shortfall. */
   maxInFlight: number;
-  tickMs: number;
   signal: AbortSignal;
-  onTick?: (elapsedMs: number) => void;
 }
 
 /**
- * Open-loop posting: message i is due at start + i/rate whatever the api's answers are doing, so
- * a slow api shows up as latency and shortfall rather than as a politely lower offered rate. A
- * timer tick every few milliseconds sends everything that has come due. Resolves with the length
- * of the posting window in seconds once every post has been sent (not answered).
+ * Open loop: message i is due at start + i/rate whatever the answers are doing, so a slow server
+ * shows up as latency (and shortfall) rather than as a politely lower offered rate. A timer tick
+ * every `tickMs` calls `due(i)` for everything that has come due. Resolves with the length of the
+ * window in seconds once every message was due (not answered), or at once when `signal` aborts.
+ */
+export function openLoop(schedule: OpenLoopSchedule, due: (index: number) => void): Promise<number> {
+  const { rate, signal } = schedule;
+  const total = Math.max(1, Math.round(rate * schedule.seconds));
+  const windowMs = schedule.seconds * 1000;
+  let issued = 0;
+  return new Promise((resolve) => {
+    const startedAt = performance.now();
+    let lastProgress = 0;
+    const tick = () => {
+      const elapsed = performance.now() - startedAt;
+      const dueNow = signal?.aborted ? issued : Math.min(total, Math.floor((elapsed * rate) / 1000) + 1);
+      for (; issued < dueNow; issued += 1) due(issued);
+      if (elapsed - lastProgress >= 250) {
+        lastProgress = elapsed;
+        schedule.onTick?.(elapsed);
+      }
+      if (issued >= total || signal?.aborted) {
+        clearInterval(timer);
+        resolve(Math.max(elapsed, windowMs) / 1000);
+      }
+    };
+    const timer = setInterval(tick, schedule.tickMs);
+    tick();
+  });
+}
+
+/**
+ * Posts through the public api on an open loop (openLoop): a due post is skipped and counted as
+ * shortfall while `maxInFlight` posts wait for an answer. Resolves with the length of the posting
+ * window in seconds once every post has been sent (not answered).
  */
 export function runOpenLoop(settings: OpenLoopSettings): Promise<number> {
-  const { api, tracker, step, rate } = settings;
-  const total = Math.max(1, Math.round(rate * settings.seconds));
-  const windowMs = settings.seconds * 1000;
-  let issued = 0;
-
+  const { api, tracker, step } = settings;
   const postOne = () => {
     const target = settings.next();
     const nonce = settings.nonces.next();
@@ -46,28 +79,9 @@ export function runOpenLoop(settings: OpenLoopSettings): Promise<number> {
       tracker.settle(record, outcome.status, outcome.errorCode, performance.now());
     });
   };
-
-  return new Promise((resolve) => {
-    const startedAt = performance.now();
-    let lastProgress = 0;
-    const tick = () => {
-      const elapsed = performance.now() - startedAt;
-      const due = settings.signal.aborted ? issued : Math.min(total, Math.floor((elapsed * rate) / 1000) + 1);
-      for (; issued < due; issued += 1) {
-        if (step.inFlight >= settings.maxInFlight) step.posts.shortfall += 1;
-        else postOne();
-      }
-      if (elapsed - lastProgress >= 250) {
-        lastProgress = elapsed;
-        settings.onTick?.(elapsed);
-      }
-      if (issued >= total || settings.signal.aborted) {
-        clearInterval(timer);
-        resolve(Math.max(elapsed, windowMs) / 1000);
-      }
-    };
-    const timer = setInterval(tick, settings.tickMs);
-    tick();
+  return openLoop(settings, () => {
+    if (step.inFlight >= settings.maxInFlight) step.posts.shortfall += 1;
+    else postOne();
   });
 }
 

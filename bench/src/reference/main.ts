@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { startRedisServer } from '@chat/devstack';
 import { LatencySamples } from '../latency-samples.js';
 import { messageText } from '../message-text.js';
+import { openLoop } from '../open-loop.js';
 import { CpuSampler } from '../process-cpu.js';
 import { RedisStats } from '../redis-stats.js';
 import { sampleDistinct, seededRandom } from '../seeded-random.js';
@@ -63,24 +64,15 @@ const settings = {
 };
 
 const DRAIN_MS = 3_000;
+/** How often the open loop sends what has come due. */
+const TICK_MS = 1;
 
-/** Posts due at start + i/rate, whatever the answers do; resolves once all were answered. */
+/** Posts on an open loop (open-loop.ts), numbered from firstNonce; resolves with the count once all were answered. */
 async function postOpenLoop(seconds: number, post: (nonce: number) => Promise<void>, firstNonce: number): Promise<number> {
-  const total = Math.round(settings.rate * seconds);
   const pending: Promise<void>[] = [];
-  const started = performance.now();
-  let issued = 0;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - started) * settings.rate) / 1000) + 1);
-      for (; issued < due; issued += 1) pending.push(post(firstNonce + issued));
-      if (issued >= total) resolve();
-      else setTimeout(tick, 1);
-    };
-    tick();
-  });
+  await openLoop({ rate: settings.rate, seconds, tickMs: TICK_MS }, (index) => pending.push(post(firstNonce + index)));
   await Promise.all(pending);
-  return total;
+  return pending.length;
 }
 
 const redis = await startRedisServer({ appendOnly: true, appendFsync: 'everysec' });
