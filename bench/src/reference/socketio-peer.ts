@@ -10,7 +10,7 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { STORE_MESSAGE_SCRIPT, storeMessageArgs } from './store-script.js';
+import { CONVERSATION_ID, STORE_MESSAGE_SCRIPT, storeMessageArgs } from './store-script.js';
 
 const port = Number(process.env.FLOOR_PORT);
 const url = process.env.FLOOR_REDIS_URL ?? '';
@@ -31,7 +31,7 @@ io.on('connection', (socket) => {
 app.post('/c/:conversation', (req, res) => {
   const conversation = req.params.conversation;
   const text: unknown = (req.body as { text?: unknown } | undefined)?.text;
-  if (typeof text !== 'string' || !/^[\w-]{1,64}$/.test(conversation)) {
+  if (typeof text !== 'string' || !CONVERSATION_ID.test(conversation)) {
     res.status(400).json({ error: { code: 'bad_request' } });
     return;
   }

@@ -20,5 +20,8 @@ export function storeMessageArgs(conversation: string, text: string, createdAt: 
   };
 }
 
-export const CONVERSATION_PATH = /^\/c\/([\w-]{1,64})$/;
+/** A conversation id as the reference stacks take it, and the path a post goes to. */
+const CONVERSATION_ID_PATTERN = '[\\w-]{1,64}';
+export const CONVERSATION_ID = new RegExp(`^${CONVERSATION_ID_PATTERN}$`);
+export const CONVERSATION_PATH = new RegExp(`^/c/(${CONVERSATION_ID_PATTERN})$`);
 export const CHANNEL_PREFIX = 'floor:ch:';
